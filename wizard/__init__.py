@@ -1,0 +1,93 @@
+"""The FP&A app's Xero connection wizard: application factory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from flask import Flask, redirect, url_for
+from flask_login import current_user
+
+
+def _sri(path: str) -> str:
+    """Subresource-integrity hash computed from the vendored file itself."""
+    import base64
+    import hashlib
+
+    with open(path, "rb") as fh:
+        return "sha384-" + base64.b64encode(hashlib.sha384(fh.read()).digest()).decode()
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints and commands; no business logic."""
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_path=os.environ.get("WIZARD_INSTANCE_PATH") or None,
+    )
+    from wizard.config import Config
+
+    app.config.from_object(Config())
+    app.config.from_prefixed_env()
+    if config:
+        app.config.update(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+            app.instance_path, "wizard.db"
+        )
+
+    from wizard.security import allow_loopback_http, check_production_config, init_security
+
+    check_production_config(app)
+    allow_loopback_http(app)
+
+    from wizard.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from wizard import crypto, jobs
+    from wizard.auth import init_login
+
+    init_login(app)
+    crypto.init_cipher(app)
+    jobs.init_queue(app)
+    init_security(app)
+
+    from wizard.auth.views import bp as auth_bp
+    from wizard.connect.views import bp as connect_bp
+    from wizard.data.views import bp as data_bp
+    from wizard.help.views import bp as help_bp
+
+    for blueprint in (auth_bp, data_bp, connect_bp, help_bp):
+        app.register_blueprint(blueprint)
+
+    app.config.setdefault("HTMX_SRI", _sri(os.path.join(app.static_folder, "vendor", "htmx-4.0.1.min.js")))
+
+    from wizard import policy
+
+    app.before_request(policy.enforce)
+
+    @app.get("/")
+    def index():
+        """Home: the Data page for members, support console for staff, login otherwise."""
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login"))
+        if current_user.is_support and "support.console" in app.view_functions:
+            return redirect(url_for("support.console"))
+        return redirect(url_for("data.index"))
+
+    @app.get("/healthz")
+    def health():
+        """Liveness for load balancers."""
+        return {"status": "ok"}
+
+    from wizard.cli import register_commands
+
+    register_commands(app)
+    return app

@@ -1,0 +1,54 @@
+"""Sign in and out of our app (not Xero)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from wizard.extensions import db, limiter
+from wizard.models import User
+
+bp = Blueprint("auth", __name__)
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site relative paths: no scheme, no host, no `//` or `/\\` tricks."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return url_for("index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or "\\" in target or any(ord(c) < 32 for c in target):
+        return url_for("index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+def login():
+    """Sign in with email and password; the session is cleared first (no fixation)."""
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")))
+    error = None
+    if request.method == "POST":
+        email = request.form.get("email", "").strip().lower()[:320]
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user and user.check_password(request.form.get("password", "")[:1000]):
+            next_url = safe_next(request.args.get("next") or request.form.get("next"))
+            session.clear()
+            login_user(user)
+            return redirect(next_url, code=303)
+        # Same words whether or not the account exists.
+        error = "That email and password did not match an account."
+    status = 200 if error is None else 401
+    return render_template("auth/login.html", error=error, next=request.args.get("next", "")), status
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out and forget everything in the session."""
+    logout_user()
+    session.clear()
+    flash("You have signed out.")
+    return redirect(url_for("auth.login"), code=303)

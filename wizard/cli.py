@@ -1,0 +1,56 @@
+"""Commands: `flask --app wsgi seed-demo` (demo accounts) and `create-support-user`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from wizard.extensions import db
+from wizard.models import User, Workspace
+
+DEMO_PASSWORD = "demo"
+DEMO_USERS = (
+    ("admin@demo.test", "Ada Admin", "admin"),
+    ("viewer@demo.test", "Victor Viewer", "viewer"),
+    ("support@demo.test", "Sam Support", "support"),
+)
+
+
+def seed_demo_accounts() -> None:
+    """Idempotent: the demo workspace and its three accounts (demo mode only)."""
+    workspace = db.session.scalar(select(Workspace).where(Workspace.name == "Demo Workspace"))
+    if workspace is None:
+        workspace = Workspace(name="Demo Workspace")
+        db.session.add(workspace)
+        db.session.flush()
+    for email, name, role in DEMO_USERS:
+        if db.session.scalar(select(User).where(User.email == email)) is None:
+            user = User(email=email, name=name, role=role,
+                        workspace_id=None if role == "support" else workspace.id)
+            user.set_password(DEMO_PASSWORD)
+            db.session.add(user)
+    db.session.commit()
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    def seed_demo() -> None:
+        """Create the demo workspace and accounts (refused in production)."""
+        if app.config.get("PRODUCTION"):
+            raise click.ClickException("demo accounts are never created in production")
+        seed_demo_accounts()
+        click.echo("demo accounts ready: " + ", ".join(e for e, _, _ in DEMO_USERS) + f" (password {DEMO_PASSWORD!r})")
+
+    @app.cli.command("create-support-user")
+    @click.argument("email")
+    @click.password_option()
+    def create_support_user(email: str, password: str) -> None:
+        """Support staff accounts exist only through this command, never through sign-up."""
+        if db.session.scalar(select(User).where(User.email == email.lower())):
+            raise click.ClickException("an account with that email exists")
+        user = User(email=email.lower(), name=email, role="support")
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        click.echo(f"support user {email} created")

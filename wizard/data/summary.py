@@ -1,0 +1,54 @@
+"""What the Data page shows per connection, in a fixed number of queries (no N+1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from wizard.extensions import db
+from wizard.models import Connection, SyncRun, XeroRecord
+
+
+@dataclass
+class ConnectionRow:
+    connection: Connection
+    run: SyncRun | None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total_records(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def busy(self) -> bool:
+        return self.run is not None and self.run.state in ("queued", "running")
+
+
+def workspace_rows(workspace_id: int) -> list[ConnectionRow]:
+    connections = db.session.scalars(
+        select(Connection).where(Connection.workspace_id == workspace_id).order_by(Connection.tenant_name)
+    ).all()
+    ids = [c.id for c in connections]
+    if not ids:
+        return []
+    latest_ids = select(func.max(SyncRun.id)).where(SyncRun.connection_id.in_(ids)).group_by(SyncRun.connection_id)
+    runs = {r.connection_id: r for r in db.session.scalars(select(SyncRun).where(SyncRun.id.in_(latest_ids)))}
+    counts: dict[int, dict[str, int]] = {}
+    for connection_id, stream, n in db.session.execute(
+        select(XeroRecord.connection_id, XeroRecord.stream, func.count())
+        .where(XeroRecord.connection_id.in_(ids), XeroRecord.tombstoned.is_(False))
+        .group_by(XeroRecord.connection_id, XeroRecord.stream)
+    ):
+        counts.setdefault(connection_id, {})[stream] = n
+    return [ConnectionRow(c, runs.get(c.id), counts.get(c.id, {})) for c in connections]
+
+
+def record_counts(connection_id: int) -> dict[str, int]:
+    return dict(
+        db.session.execute(
+            select(XeroRecord.stream, func.count())
+            .where(XeroRecord.connection_id == connection_id, XeroRecord.tombstoned.is_(False))
+            .group_by(XeroRecord.stream)
+        ).all()
+    )

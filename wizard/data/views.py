@@ -1,0 +1,62 @@
+"""The Data page: the workspace's data sources, their state, and the integration picker."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, url_for
+from flask_login import current_user
+
+from wizard import syncing
+from wizard.data.lookups import get_connection
+from wizard.data.summary import record_counts, workspace_rows
+from wizard.hints import hint_for
+from wizard.htmx import render_page
+
+bp = Blueprint("data", __name__, url_prefix="/data")
+
+
+@bp.get("")
+def index():
+    """The Data page: every connection with its state, and the "+" button."""
+    rows = workspace_rows(current_user.workspace_id)
+    return render_page("data/index.html", rows=rows, hint_for=hint_for)
+
+
+@bp.get("/rows")
+def rows():
+    """The connections table alone; it polls itself while anything is syncing."""
+    return render_page("data/rows.html", rows=workspace_rows(current_user.workspace_id), hint_for=hint_for)
+
+
+@bp.get("/new")
+def picker():
+    """The integration picker opened by "+"; Xero starts the wizard."""
+    return render_page("data/picker.html")
+
+
+@bp.get("/connections/<int:connection_id>")
+def connection(connection_id: int):
+    """One connection: its state, record counts and sync history."""
+    conn = get_connection(connection_id)
+    return render_page("data/connection.html", connection=conn, counts=record_counts(conn.id),
+                       run=syncing.latest_run(conn.id), hint_for=hint_for)
+
+
+@bp.get("/connections/<int:connection_id>/status")
+def sync_status(connection_id: int):
+    """Progress of the latest sync: a fragment that polls itself until the run finishes."""
+    conn = get_connection(connection_id)
+    run = syncing.latest_run(conn.id)
+    if run is None:
+        abort(404)
+    return render_page("data/sync_status.html", connection=conn, run=run, counts=record_counts(conn.id),
+                       hint_for=hint_for)
+
+
+@bp.post("/connections/<int:connection_id>/sync")
+def sync_now(connection_id: int):
+    """"Sync now": start (or join) a sync, then show the connection."""
+    conn = get_connection(connection_id)
+    if not conn.is_usable:
+        abort(409)
+    syncing.start_sync(conn, kind="manual", requested_by_id=current_user.id)
+    return redirect(url_for("data.connection", connection_id=conn.id), code=303)

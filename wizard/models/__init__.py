@@ -1,0 +1,18 @@
+"""Tables and their invariants. One module per area; import models from here."""
+
+from wizard.models.accounts import User, Workspace
+from wizard.models.connections import Connection, ConnectionEvent, TokenSet
+from wizard.models.sync import StreamCursor, StreamProgress, SyncRun, XeroRecord, XeroReport
+
+__all__ = [
+    "Connection",
+    "ConnectionEvent",
+    "StreamCursor",
+    "StreamProgress",
+    "SyncRun",
+    "TokenSet",
+    "User",
+    "Workspace",
+    "XeroRecord",
+    "XeroReport",
+]

@@ -1,0 +1,143 @@
+"""Sync runs, their per-stream progress, resumable cursors, and the synced Xero records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from wizard.clock import utcnow
+from wizard.extensions import db
+
+RUN_STATES = ("queued", "running", "paused", "succeeded", "failed")
+FINISHED_RUN_STATES = ("succeeded", "failed")
+
+
+class SyncRun(db.Model):
+    """One execution of a sync for one connection. The DB, not Redis, is what the UI shows."""
+
+    __tablename__ = "sync_run"
+    __table_args__ = (Index("ix_sync_run_connection_created", "connection_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="initial")  # initial/manual/scheduled
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    rq_job_id: Mapped[str] = mapped_column(String(100), default="")
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    paused_until: Mapped[datetime | None]
+    pause_reason: Mapped[str] = mapped_column(String(60), default="")
+    deadline_at: Mapped[datetime | None]
+    calls: Mapped[int] = mapped_column(default=0)
+    records: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)
+    error_kind: Mapped[str] = mapped_column(String(60), default="")
+    error_message: Mapped[str] = mapped_column(Text, default="")
+    correlation_id: Mapped[str] = mapped_column(String(100), default="")
+
+    streams: Mapped[list[StreamProgress]] = relationship(
+        back_populates="sync_run", order_by="StreamProgress.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINISHED_RUN_STATES
+
+    def start(self) -> None:
+        self.state = "running"
+        self.attempts += 1
+        self.started_at = self.started_at or utcnow()
+        self.paused_until = None
+        self.pause_reason = ""
+
+    def succeed(self) -> None:
+        self.state, self.finished_at = "succeeded", utcnow()
+        self.error_kind = self.error_message = ""
+
+    def fail(self, kind: str, message: str, correlation_id: str = "") -> None:
+        self.state, self.finished_at = "failed", utcnow()
+        self.error_kind, self.error_message = kind, message[:2000]
+        self.correlation_id = correlation_id or self.correlation_id
+
+    def pause(self, until: datetime, reason: str) -> None:
+        self.state, self.paused_until, self.pause_reason = "paused", until, reason
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        """(records done, records expected) over the streams that know their total."""
+        done = sum(s.done for s in self.streams)
+        total = sum(max(s.total or 0, s.done) for s in self.streams)
+        return done, total
+
+
+class StreamProgress(db.Model):
+    """Where one stream of one run is: the customer's progress bar and support's diagnostics."""
+
+    __tablename__ = "stream_progress"
+    __table_args__ = (UniqueConstraint("sync_run_id", "stream"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sync_run_id: Mapped[int] = mapped_column(ForeignKey("sync_run.id"), index=True)
+    stream: Mapped[str] = mapped_column(String(60))
+    position: Mapped[int] = mapped_column(default=0)
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending/running/done/skipped/failed
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int | None]
+    calls: Mapped[int] = mapped_column(default=0)
+    note: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    correlation_id: Mapped[str] = mapped_column(String(100), default="")
+
+    sync_run: Mapped[SyncRun] = relationship(back_populates="streams")
+
+
+class StreamCursor(db.Model):
+    """Per connection and stream: the incremental watermark and the resumable checkpoint."""
+
+    __tablename__ = "stream_cursor"
+    __table_args__ = (UniqueConstraint("connection_id", "stream"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id"), index=True)
+    stream: Mapped[str] = mapped_column(String(60))
+    # Start time of the last complete run of this stream (If-Modified-Since for the next one).
+    watermark: Mapped[datetime | None]
+    # Next page/offset of the run in progress, committed with each page's rows.
+    checkpoint: Mapped[dict | None] = mapped_column(JSON)
+    checkpoint_run_id: Mapped[int | None]
+
+
+class XeroRecord(db.Model):
+    """A record synced from Xero, upserted by (connection, stream, Xero id)."""
+
+    __tablename__ = "xero_record"
+    __table_args__ = (UniqueConstraint("connection_id", "stream", "xero_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id"), index=True)
+    stream: Mapped[str] = mapped_column(String(60))
+    xero_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(30), default="")
+    # DELETED / VOIDED / ARCHIVED in Xero: kept, marked, never hard-deleted.
+    tombstoned: Mapped[bool] = mapped_column(default=False)
+    xero_updated_at: Mapped[datetime | None]
+    payload: Mapped[str] = mapped_column(Text)
+    synced_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class XeroReport(db.Model):
+    """A Xero report (P&L, balance sheet, trial balance) as fetched, per period."""
+
+    __tablename__ = "xero_report"
+    __table_args__ = (UniqueConstraint("connection_id", "report", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id"), index=True)
+    report: Mapped[str] = mapped_column(String(60))
+    period: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)

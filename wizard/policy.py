@@ -1,0 +1,74 @@
+"""Deny-by-default authorisation: every endpoint is in this table, or nobody may call it.
+
+Rules are about roles; object checks (this connection belongs to the user's workspace, this
+support grant is active) are made by the lookups in each blueprint, which 404 on a miss.
+"""
+
+from __future__ import annotations
+
+from flask import abort, request
+from flask_login import current_user
+
+from wizard.htmx import full_redirect
+
+PUBLIC = "public"  # anyone, signed in or not
+SIGNED_IN = "signed_in"  # any signed-in account
+MEMBER = "member"  # admin or viewer of a workspace
+ADMIN = "admin"  # workspace admin
+SUPPORT = "support"  # support staff (plus an active grant, checked per object)
+
+POLICY: dict[str, str] = {
+    "static": PUBLIC,
+    "index": PUBLIC,
+    "health": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": SIGNED_IN,
+    "help.xero": PUBLIC,
+    "data.index": MEMBER,
+    "data.rows": MEMBER,
+    "data.picker": MEMBER,
+    "data.connection": MEMBER,
+    "data.sync_status": MEMBER,
+    "data.sync_now": ADMIN,
+    "connect.start": ADMIN,
+    "connect.authorize": ADMIN,
+    "connect.login": ADMIN,
+    "connect.callback": ADMIN,
+    "connect.organisations": ADMIN,
+    "connect.choose_organisation": ADMIN,
+    "connect.confirm": ADMIN,
+    "connect.create_connection": ADMIN,
+    "connect.complete": ADMIN,
+}
+
+_ROLES_ALLOWED = {
+    MEMBER: {"admin", "viewer"},
+    ADMIN: {"admin"},
+    SUPPORT: {"support"},
+}
+
+
+def register(endpoint: str, rule: str) -> None:
+    """Blueprints of later areas add their endpoints here, next to their views."""
+    POLICY[endpoint] = rule
+
+
+def enforce() -> None:
+    """before_request hook: unknown endpoints are refused; roles are checked for the rest."""
+    if request.endpoint is None:
+        return  # 404/405 from routing
+    rule = POLICY.get(request.endpoint)
+    if rule is None:
+        abort(403)
+    if rule == PUBLIC:
+        return
+    if not current_user.is_authenticated:
+        from flask import url_for
+
+        return full_redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if rule == SIGNED_IN:
+        return
+    if current_user.role not in _ROLES_ALLOWED[rule]:
+        abort(403)
+    if rule in (MEMBER, ADMIN) and current_user.workspace_id is None:
+        abort(403)

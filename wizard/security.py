@@ -1,0 +1,63 @@
+"""Production guards and the security headers every response carries."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlparse
+
+from flask import Flask, Response, request
+
+from wizard.config import DEV_SECRET_KEY
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self' {login}; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
+
+
+def check_production_config(app: Flask) -> None:
+    """Refuse to start in production with settings that are only safe on a laptop."""
+    if not app.config.get("PRODUCTION"):
+        return
+    problems = []
+    if app.config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):
+        problems.append("SECRET_KEY is the development default")
+    if os.environ.get("OAUTHLIB_INSECURE_TRANSPORT"):
+        problems.append("OAUTHLIB_INSECURE_TRANSPORT is set")
+    if urlparse(app.config.get("XERO_REDIRECT_URI", "")).scheme != "https":
+        problems.append("XERO_REDIRECT_URI is not https")
+    if not app.config.get("TOKEN_ENCRYPTION_KEY"):
+        problems.append("TOKEN_ENCRYPTION_KEY is not set")
+    if problems:
+        raise RuntimeError("refusing to start in production: " + "; ".join(problems))
+
+
+def allow_loopback_http(app: Flask) -> None:
+    """oauthlib refuses http URLs; allow them only for a local Xero sandbox outside production."""
+    if app.config.get("PRODUCTION"):
+        return
+    urls = [app.config[k] for k in ("XERO_LOGIN_URL", "XERO_IDENTITY_URL", "XERO_API_URL")]
+    if all(urlparse(u).hostname in ("127.0.0.1", "localhost", "::1") for u in urls):
+        os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+
+
+def init_security(app: Flask) -> None:
+    login_origin = app.config["XERO_LOGIN_URL"].rstrip("/")
+    csp = CSP.format(login=login_origin)
+
+    @app.after_request
+    def add_security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config.get("PRODUCTION"):
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        if request.blueprint == "connect" or request.endpoint == "auth.login":
+            # OAuth responses and login pages must never be cached or leak a referrer.
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Referrer-Policy"] = "no-referrer"
+        return response

@@ -1,0 +1,1 @@
+"""Our client for Xero (OAuth, Connections, Accounting); knows nothing of Flask views."""

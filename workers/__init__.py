@@ -1,0 +1,1 @@
+"""RQ side: the worker entry point and the jobs it runs."""

@@ -1,0 +1,1 @@
+"""The sync engine: streams table, paging, checkpoints, upserts."""
