@@ -109,6 +109,17 @@ def _empty_tables(db) -> None:
             conn.execute(table.delete())
 
 
+def _reset_sandbox(sandbox) -> None:
+    """Each test meets a Xero with no connections to our app, no faults and an empty log."""
+    state = sandbox.state
+    if hasattr(state, "reset"):
+        state.reset()
+        return
+    for connection in state.connections():
+        state.remove_connection(connection["id"])
+    state.clear_requests()
+
+
 @pytest.fixture
 def app(_schema, test_env, sandbox):
     from wizard import create_app
@@ -120,7 +131,7 @@ def app(_schema, test_env, sandbox):
         from rq import Queue
 
         Queue(test_env["RQ_QUEUE"], connection=app.extensions["rq"].redis).empty()
-    sandbox.state.reset()
+    _reset_sandbox(sandbox)
     yield app
     with app.app_context():
         db.session.remove()
@@ -227,3 +238,60 @@ def wait_until(predicate, timeout: float = 30.0, interval: float = 0.1):
 @pytest.fixture(scope="session")
 def app_port():
     return APP_PORT
+
+
+class LiveServer:
+    """The test app served over real HTTP on the port the sandbox redirects to."""
+
+    def __init__(self, app, port: int) -> None:
+        import threading
+
+        from werkzeug.serving import make_server
+
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = make_server("127.0.0.1", port, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def live_server(app):
+    server = LiveServer(app, APP_PORT)
+    yield server
+    server.stop()
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def _playwright():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture
+def browser(_playwright):
+    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not Path(executable).exists():
+        pytest.fail(f"Debian chromium not found at {executable}: apt-get install chromium")
+    instance = _playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+    yield instance
+    instance.close()
+
+
+@pytest.fixture
+def shots(request):
+    """Folder for this test's screenshots: test-output/<test name>/."""
+    folder = ROOT / "test-output" / request.node.name.replace("[", "_").replace("]", "")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

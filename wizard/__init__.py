@@ -63,11 +63,15 @@ def create_app(config: Mapping | None = None) -> Flask:
     from wizard.connect.views import bp as connect_bp
     from wizard.data.views import bp as data_bp
     from wizard.help.views import bp as help_bp
+    from wizard.support.views import bp as support_bp
 
-    for blueprint in (auth_bp, data_bp, connect_bp, help_bp):
+    for blueprint in (auth_bp, data_bp, connect_bp, help_bp, support_bp):
         app.register_blueprint(blueprint)
 
     app.config.setdefault("HTMX_SRI", _sri(os.path.join(app.static_folder, "vendor", "htmx-4.0.1.min.js")))
+
+    # Templates link to areas only when their blueprint is registered.
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
 
     from wizard import policy
 

@@ -54,3 +54,26 @@ def register_commands(app: Flask) -> None:
         db.session.add(user)
         db.session.commit()
         click.echo(f"support user {email} created")
+
+    @app.cli.command("expire-grants")
+    def expire_grants() -> None:
+        """Background cleanup: record support grants that ran out (access already ends on expiry)."""
+        from wizard.support.grants import record_expiries
+
+        click.echo(f"{record_expiries()} expired support grant(s) recorded")
+
+    @app.cli.command("audit-log")
+    @click.option("--after-id", default=0, help="Only rows with a larger id (incremental export).")
+    def audit_log(after_id: int) -> None:
+        """Security reviewers: print the support audit log as JSON lines (read-only)."""
+        import json
+
+        from wizard.support.audit import since
+
+        for row in since(after_id):
+            click.echo(json.dumps({
+                "id": row.id, "at": row.at.isoformat() + "Z", "actor_id": row.actor_id,
+                "actor_email": row.actor_email, "actor_role": row.actor_role, "grant_id": row.grant_id,
+                "workspace_id": row.workspace_id, "connection_id": row.connection_id, "action": row.action,
+                "allowed": row.allowed, "remote_addr": row.remote_addr, "detail": row.detail,
+            }))

@@ -22,6 +22,15 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def limiter_storage(redis_url: str | None) -> str:
+    """Flask-Limiter's storage URI for our Redis URL (the limits library spells sockets redis+unix)."""
+    if not redis_url:
+        return "memory://"
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url.removeprefix("unix://")
+    return redis_url
+
+
 class Config:
     """Defaults for a developer machine; production sets the environment."""
 
@@ -65,5 +74,6 @@ class Config:
         self.SESSION_COOKIE_SECURE = self.PRODUCTION
         if self.PRODUCTION:
             self.SESSION_COOKIE_NAME = "__Host-session"
-        self.RATELIMIT_STORAGE_URI = "memory://"
+        # Login throttling must be shared by every web process: Redis when there is one.
+        self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or limiter_storage(self.REDIS_URL)
         self.RATELIMIT_HEADERS_ENABLED = True

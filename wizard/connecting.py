@@ -193,3 +193,47 @@ def create_connection(user: User, tenant_id: str) -> Connection:
     db.session.add(connection)
     db.session.commit()
     return connection
+
+
+def reconnect(user: User, connection_id: int) -> Connection:
+    """Re-authorise an existing connection with this login's tokens: same row, history and data.
+
+    Refuses to switch silently to another organisation: the login must have authorised the
+    connection's own tenant.
+    """
+    connection = db.session.get(Connection, connection_id)
+    if connection is None or connection.workspace_id != user.workspace_id:
+        raise ConnectError("state_invalid", "that connection is not in this workspace")
+    authorised = authorised_login()
+    match = next((o for o in authorised_organisations(user) if o.tenant_id == connection.tenant_id), None)
+    if match is None:
+        raise ConnectError("reconnect_wrong_organisation")
+    connection.token_set_id = authorised["token_set_id"]
+    connection.xero_connection_id = match.xero_connection_id
+    connection.auth_event_id = match.auth_event_id
+    connection.move_to("connecting", "reconnected")
+    db.session.commit()
+    return connection
+
+
+def disconnect(user: User, connection: Connection, delete_data: bool) -> str:
+    """Disconnect at Xero (DELETE /connections/{id}), then keep or delete our copy of the data.
+
+    Returns what happened at Xero, for the confirmation message and the audit trail.
+    """
+    at_xero = "not connected at Xero any more"
+    if connection.token_set_id and connection.xero_connection_id and connection.state != "disconnected":
+        try:
+            xero_api().delete_connection(access_token(connection.token_set_id), connection.xero_connection_id)
+            at_xero = "disconnected at Xero"
+        except XeroError as exc:
+            if exc.kind not in ("xero_not_found", "token_dead"):
+                raise ConnectError(exc.kind, str(exc)) from None
+    if delete_data:
+        from wizard.syncing import delete_connection_data
+
+        delete_connection_data(connection)
+    else:
+        connection.move_to("disconnected", "disconnected_by_admin", f"Disconnected by {user.email}")
+    db.session.commit()
+    return at_xero

@@ -127,6 +127,14 @@ HINTS: dict[str, Hint] = {
             "Nothing to do: the sync continues by itself when Xero allows it.",
         ),
         Hint(
+            "reconnect_wrong_organisation",
+            "That login did not authorise this organisation",
+            "To reconnect, Xero must authorise the same organisation this connection copies. The "
+            "login you used authorised other organisations only, or a different Xero user.",
+            "Start Reconnect again and tick this organisation on Xero's consent screen. To add a "
+            "different organisation, use + on the Data page instead.",
+        ),
+        Hint(
             "sync_failed",
             "The sync stopped with an error",
             "Something unexpected went wrong while copying data from Xero.",

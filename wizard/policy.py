@@ -15,7 +15,8 @@ PUBLIC = "public"  # anyone, signed in or not
 SIGNED_IN = "signed_in"  # any signed-in account
 MEMBER = "member"  # admin or viewer of a workspace
 ADMIN = "admin"  # workspace admin
-SUPPORT = "support"  # support staff (plus an active grant, checked per object)
+SUPPORT = "support"  # support staff, no customer object (the console lists granted ones only)
+SUPPORT_GRANT = "support_grant"  # support staff with an active grant covering <connection_id>
 
 POLICY: dict[str, str] = {
     "static": PUBLIC,
@@ -30,6 +31,9 @@ POLICY: dict[str, str] = {
     "data.connection": MEMBER,
     "data.sync_status": MEMBER,
     "data.sync_now": ADMIN,
+    "data.confirm_disconnect": ADMIN,
+    "data.disconnect": ADMIN,
+    "connect.reconnect": ADMIN,
     "connect.start": ADMIN,
     "connect.authorize": ADMIN,
     "connect.login": ADMIN,
@@ -39,12 +43,21 @@ POLICY: dict[str, str] = {
     "connect.confirm": ADMIN,
     "connect.create_connection": ADMIN,
     "connect.complete": ADMIN,
+    "support.console": SUPPORT,
+    "support.doctor": SUPPORT_GRANT,
+    "support.rerun_sync": SUPPORT_GRANT,
+    "support.recheck": SUPPORT_GRANT,
+    "support.grants": ADMIN,
+    "support.create_grant": ADMIN,
+    "support.grant": ADMIN,
+    "support.revoke_grant": ADMIN,
 }
 
 _ROLES_ALLOWED = {
     MEMBER: {"admin", "viewer"},
     ADMIN: {"admin"},
     SUPPORT: {"support"},
+    SUPPORT_GRANT: {"support"},
 }
 
 
@@ -69,6 +82,16 @@ def enforce() -> None:
     if rule == SIGNED_IN:
         return
     if current_user.role not in _ROLES_ALLOWED[rule]:
+        if current_user.role == "support":
+            # Staff stepping outside their lane is a failed authorisation worth auditing.
+            from wizard.support.access import record_denied_role
+
+            record_denied_role()
         abort(403)
     if rule in (MEMBER, ADMIN) and current_user.workspace_id is None:
         abort(403)
+    if rule == SUPPORT_GRANT:
+        # Checked against the DB and the clock on every request: revocation and expiry bite at once.
+        from wizard.support.access import require_grant
+
+        require_grant((request.view_args or {}).get("connection_id"))

@@ -1,20 +1,33 @@
-"""Starting syncs: one active run per connection, enqueued by dotted path with ids only."""
+"""Starting syncs: one active run per connection, enqueued by dotted path with ids only.
+
+The database is the ledger: a partial unique index allows one queued/running/paused run per
+connection, so two "Sync now" clicks (or a click racing the scheduler) end in one run.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import UTC, datetime, timedelta
 
-from rq import Retry
+from rq import Callback, Retry
+from rq.exceptions import DuplicateJobError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from wizard import jobs
 from wizard.clock import utcnow
 from wizard.extensions import db
 from wizard.models import Connection, SyncRun
+from wizard.models.sync import ACTIVE_RUN_STATES
 
-ACTIVE_STATES = ("queued", "running", "paused")
+log = logging.getLogger(__name__)
+
+ACTIVE_STATES = ACTIVE_RUN_STATES
 JOB_TIMEOUT = 6 * 3600
 RUN_DEADLINE = timedelta(hours=30)  # a daily-limit pause can last until tomorrow
+RETRY = Retry(max=3, interval=[5, 30, 120])
+ON_FAILURE = "workers.tasks.on_sync_failure"
+SCHEDULABLE_STATES = ("synced", "failed", "paused", "connecting")
 
 
 def active_run(connection_id: int) -> SyncRun | None:
@@ -30,46 +43,66 @@ def latest_run(connection_id: int) -> SyncRun | None:
     )
 
 
+def run_history(connection_id: int, limit: int = 20) -> list[SyncRun]:
+    return list(db.session.scalars(
+        select(SyncRun).where(SyncRun.connection_id == connection_id).order_by(SyncRun.id.desc()).limit(limit)
+    ))
+
+
 def start_sync(connection: Connection, kind: str = "manual", requested_by_id: int | None = None) -> SyncRun:
-    """Enqueue a sync, or join the one already queued/running for this connection."""
+    """Enqueue a sync, or join the one already queued/running/paused for this connection."""
     existing = active_run(connection.id)
     if existing is not None:
         return existing
     run = SyncRun(connection_id=connection.id, kind=kind, requested_by_id=requested_by_id,
                   deadline_at=utcnow() + RUN_DEADLINE)
     db.session.add(run)
-    if connection.state in ("connecting", "synced", "failed", "paused"):
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Lost a race with another request: the database kept exactly one active run.
+        db.session.rollback()
+        joined = active_run(connection.id)
+        if joined is None:
+            raise
+        return joined
+    if connection.state in SCHEDULABLE_STATES:
         connection.move_to("syncing", kind)
     db.session.commit()
     enqueue_run(run)
     return run
 
 
+def _enqueue_options(run: SyncRun, job_id: str) -> dict:
+    return {"job_id": job_id, "job_timeout": JOB_TIMEOUT, "result_ttl": 3600, "failure_ttl": 7 * 86400,
+            "retry": RETRY, "on_failure": Callback(ON_FAILURE), "unique": True}
+
+
 def enqueue_run(run: SyncRun) -> None:
-    run.rq_job_id = f"sync-run-{run.id}"
+    """Queue the run's job (again): a job that already exists for it is left alone."""
+    run.rq_job_id = f"sync-run-{run.id}-{run.attempts}"
     db.session.commit()
-    jobs.queue().enqueue(
-        "workers.tasks.run_sync",
-        run.id,
-        job_id=run.rq_job_id,
-        job_timeout=JOB_TIMEOUT,
-        result_ttl=86400,
-        failure_ttl=7 * 86400,
-        retry=Retry(max=3, interval=[5, 30, 120]),
-    )
+    try:
+        jobs.queue().enqueue("workers.tasks.run_sync", run.id, **_enqueue_options(run, run.rq_job_id))
+    except DuplicateJobError:
+        log.info("sync.enqueue_duplicate run=%s job=%s", run.id, run.rq_job_id)
 
 
-def schedule_resume(run: SyncRun, when) -> None:
+def schedule_resume(run: SyncRun, when: datetime) -> None:
     """Resume a paused run at `when` (RQ scheduler), never in a hot loop."""
-    from datetime import UTC
+    job_id = f"sync-run-{run.id}-resume-{run.attempts}"
+    run.rq_job_id = job_id
+    db.session.commit()
+    try:
+        jobs.queue().enqueue_at(when.replace(tzinfo=UTC), "workers.tasks.run_sync", run.id,
+                                **_enqueue_options(run, job_id))
+    except DuplicateJobError:
+        log.info("sync.resume_duplicate run=%s job=%s", run.id, job_id)
 
-    jobs.queue().enqueue_at(
-        when.replace(tzinfo=UTC),
-        "workers.tasks.run_sync",
-        run.id,
-        job_id=f"sync-run-{run.id}-resume-{run.attempts}",
-        job_timeout=JOB_TIMEOUT,
-        result_ttl=86400,
-        failure_ttl=7 * 86400,
-        retry=Retry(max=3, interval=[5, 30, 120]),
-    )
+
+def due_connections(now: datetime) -> list[Connection]:
+    """Connections whose scheduled re-sync is due (per-connection `sync_interval_minutes`)."""
+    return list(db.session.scalars(
+        select(Connection).where(Connection.state.in_(("synced", "failed")), Connection.next_sync_at.is_not(None),
+                                 Connection.next_sync_at <= now)
+    ))

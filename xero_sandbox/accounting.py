@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import math
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 
 from flask import Blueprint, g, request
@@ -94,7 +94,7 @@ def if_modified_since() -> int | None:
         except (TypeError, ValueError):
             return None
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
 
 
@@ -309,7 +309,3 @@ def guarded(endpoint: str, handler):
         return json_response({"Title": "Method Not Allowed", "Status": 405,
                               "Detail": "The Xero sandbox is read-only"}, 405, {"Allow": "GET"})
     return tenant_call(endpoint, handler)
-
-
-def now_utc() -> datetime:
-    return current_sandbox().clock.now()

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 def parse_instant(value: str) -> datetime:
     """Parse an ISO-8601 instant; a naive value is taken as UTC."""
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 class Clock:
@@ -36,14 +36,14 @@ class Clock:
 
     def now(self) -> datetime:
         """The sandbox's current instant (UTC, aware)."""
-        return datetime.fromtimestamp(self.time(), tz=timezone.utc)
+        return datetime.fromtimestamp(self.time(), tz=UTC)
 
     def set(self, moment: datetime | str) -> datetime:
         """Jump to a given instant (keeps ticking from there unless frozen)."""
         if isinstance(moment, str):
             moment = parse_instant(moment)
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         target = moment.timestamp()
         with self._lock:
             if self._frozen_at is not None:
@@ -82,5 +82,5 @@ class Clock:
 
     def describe(self) -> dict:
         """JSON-friendly view for the admin API."""
-        return {"now": self.now().isoformat().replace("+00:00", "Z"), "frozen": self.frozen,
+        return {"now": self.now().isoformat(timespec="milliseconds").replace("+00:00", "Z"), "frozen": self.frozen,
                 "offset_seconds": round(self._offset, 3)}

@@ -11,6 +11,7 @@ bp = Blueprint("connections", __name__)
 
 
 @bp.get("/connections")
+@bp.get("/Connections")
 def list_connections():
     """The token user's connections to this app, oldest first."""
     def handler(bearer):
@@ -26,6 +27,7 @@ def list_connections():
 
 
 @bp.delete("/connections/<connection_id>")
+@bp.delete("/Connections/<connection_id>")
 def delete_connection(connection_id: str):
     """Disconnect one organisation by connection id (not tenant id): 204, or 404."""
     def handler(bearer):

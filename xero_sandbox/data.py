@@ -12,7 +12,7 @@ import random
 import threading
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 NAMESPACE = uuid.UUID("6c1f7a52-5b8e-4d1a-9f0e-3c2b7d9e4a10")
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -162,32 +162,61 @@ LINE_WORDS = ("Monthly service", "Consulting hours", "Delivery", "Installation",
 
 
 class Contact:
-    __slots__ = ("idx", "name", "first", "last", "email", "status", "customer", "supplier",
-                 "number", "phone", "city", "updated_ms")
+    __slots__ = (
+        "city",
+        "customer",
+        "email",
+        "first",
+        "idx",
+        "last",
+        "name",
+        "number",
+        "phone",
+        "status",
+        "supplier",
+        "updated_ms",
+    )
 
 
 class Item:
-    __slots__ = ("idx", "code", "name", "sale_cents", "buy_cents", "updated_ms")
+    __slots__ = ("buy_cents", "code", "idx", "name", "sale_cents", "updated_ms")
 
 
 class Doc:
     """Invoice, credit note, overpayment, prepayment or bank transaction."""
 
-    __slots__ = ("idx", "type", "status", "contact", "date", "due", "number", "reference",
-                 "lines", "sub", "tax", "total", "paid", "bank", "updated_ms", "line_types",
-                 "payments", "fully_paid")
+    __slots__ = (
+        "bank",
+        "contact",
+        "date",
+        "due",
+        "fully_paid",
+        "idx",
+        "line_types",
+        "lines",
+        "number",
+        "paid",
+        "payments",
+        "reference",
+        "status",
+        "sub",
+        "tax",
+        "total",
+        "type",
+        "updated_ms",
+    )
 
 
 class Payment:
-    __slots__ = ("idx", "invoice", "bank", "date", "amount", "status", "reference", "updated_ms")
+    __slots__ = ("amount", "bank", "date", "idx", "invoice", "reference", "status", "updated_ms")
 
 
 class Transfer:
-    __slots__ = ("idx", "source", "target", "date", "amount", "status", "reference", "created_ms")
+    __slots__ = ("amount", "created_ms", "date", "idx", "reference", "source", "status", "target")
 
 
 class Manual:
-    __slots__ = ("idx", "narration", "date", "status", "lines", "updated_ms")
+    __slots__ = ("date", "idx", "lines", "narration", "status", "updated_ms")
 
 
 @dataclass
@@ -619,7 +648,7 @@ class _Generator:
 def generate(tenant_id: str, profile: OrgProfile, size: int, seed: str, now: datetime) -> Books:
     """Build an organisation's books; the same inputs give the same books."""
     now_ms = int(now.timestamp() * 1000)
-    anchor = now.astimezone(timezone.utc).date().toordinal()
+    anchor = now.astimezone(UTC).date().toordinal()
     created_ms = ordinal_ms(anchor - 760) + 9 * 3_600_000
     books = Books(tenant_id=tenant_id, profile=profile, seed=seed, size=size,
                   created_ms=created_ms, anchor=anchor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from dataclasses import dataclass
@@ -92,10 +93,10 @@ class Faults:
                     decision.status = 500
             if decision.status is not None and decision.status != 503:
                 decision.content_type = "application/json"
-                decision.body = ('{"Title":"An error occurred","Status":%d,'
-                                 '"Detail":"An error occurred in Xero. Check the API Status page '
-                                 'http://status.developer.xero.com for current service status."}'
-                                 % decision.status)
+                decision.body = json.dumps({
+                    "Title": "An error occurred", "Status": decision.status,
+                    "Detail": "An error occurred in Xero. Check the API Status page "
+                              "http://status.developer.xero.com for current service status."})
             elif decision.status == 503:
                 decision.body = "Service Unavailable"
             return decision

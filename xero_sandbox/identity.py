@@ -10,12 +10,27 @@ import uuid
 from urllib.parse import urlencode
 
 import pyotp
-from flask import Blueprint, jsonify, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from . import scopes as scope_rules
 from .state import current_sandbox
 from .store import AuthCode, AuthRequest, Grant
-from .tokens import ACCESS_TOKEN_SECONDS, BearerError, mint_access_token, mint_id_token, pkce_matches, verify_bearer
+from .tokens import (
+    ACCESS_TOKEN_SECONDS,
+    BearerError,
+    mint_access_token,
+    mint_id_token,
+    pkce_matches,
+    verify_bearer,
+)
 
 bp = Blueprint("identity", __name__)
 
@@ -99,7 +114,7 @@ def login():
             target = "identity.consent" if auth.mfa_passed else "identity.mfa"
             return redirect(url_for(target, rid=auth.request_id), code=303)
     return render_template("login.html", rid=auth.request_id, error=error,
-                           email=request.form.get("email", "")), (200 if error is None else 200)
+                           email=request.form.get("email", ""))
 
 
 @bp.route("/identity/mfa", methods=["GET", "POST"])
@@ -146,14 +161,18 @@ def consent():
         error = consent_problem(sandbox, client, wants_orgs, orgs, chosen)
         if error is None:
             return finish(sandbox, auth, issue_code(sandbox, auth, chosen))
-    elif wants_orgs and not orgs:
-        error = None
     return render_template(
         "consent.html", rid=auth.request_id, app_name=client.name, user=user,
         scopes=scope_rules.describe(auth.scopes), orgs=orgs, connected=connected,
         wants_orgs=wants_orgs, error=error,
-        selected=set(request.form.getlist("tenant")) if request.method == "POST" else set(),
+        selected=set(request.form.getlist("tenant")) if request.method == "POST" else default_pick(orgs, connected),
     )
+
+
+def default_pick(orgs, connected: set[str]) -> set[str]:
+    """Like Xero's organisation dropdown, one organisation starts selected (not yet connected first)."""
+    fresh = [o.tenant_id for o in orgs if o.tenant_id not in connected]
+    return {(fresh or [o.tenant_id for o in orgs])[0]} if orgs else set()
 
 
 def consent_problem(sandbox, client, wants_orgs, orgs, chosen) -> str | None:

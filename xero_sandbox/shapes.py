@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
-from .data import (BANKS, CHART, ITEM_NAMES, LINE_WORDS, TRACKING, Books, ordinal_ms)
+from .data import BANKS, CHART, ITEM_NAMES, LINE_WORDS, TRACKING, Books, ordinal_ms
 
 
 def ms_date(ms: int) -> str:
@@ -21,7 +21,7 @@ def day_string(ordinal: int) -> str:
 
 
 def utc_string(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def money(cents: int) -> float:

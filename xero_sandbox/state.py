@@ -10,6 +10,7 @@ import pyotp
 from flask import current_app, request
 
 from . import data
+from .limits import LimitSettings
 from .store import TIER_CAPS, Store
 
 
@@ -46,6 +47,29 @@ class SandboxState:
         self.limits = limits
         self.faults = faults
         self.request_log = RequestLog()
+
+    def reset(self) -> None:
+        """Back to a fresh sandbox: demo users/orgs regenerated, no connections, tokens, faults,
+        counters or log entries; clock back to its configured start. Clients are kept."""
+        from .store import seed_demo
+
+        store = self.store
+        with store.lock:
+            for name in ("users", "orgs", "connections", "auth_requests", "codes", "grants",
+                         "refresh_tokens", "access_tokens", "consents", "sessions"):
+                getattr(store, name).clear()
+        self.clock.unfreeze()
+        self.clock.set(self.config["CLOCK_START"] or self.clock.now())
+        if self.config.get("CLOCK_FROZEN"):
+            self.clock.freeze()
+        if self.config.get("DEMO_DATA", True):
+            seed_demo(store, int(self.config.get("ORG_SIZE", 300)), self.config.get("SEED", "demo"))
+        self.faults.clear()
+        self.limits.settings = LimitSettings(time_scale=float(self.config.get("TIME_SCALE", 1.0)))
+        if self.config.get("LIMITS"):
+            self.limits.configure(**self.config["LIMITS"])
+        self.limits.reset()
+        self.request_log.clear()
 
     # identity helpers ----------------------------------------------------------
     def issuer(self) -> str:

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -91,7 +91,7 @@ def mint_id_token(key: SigningKey, store, grant, user, issuer: str) -> str:
 
 def expired_at_text(exp: int) -> str:
     """Xero's wording: 'token expired at 01/27/2021 02:08:19' (UTC)."""
-    return datetime.fromtimestamp(exp, tz=timezone.utc).strftime("%m/%d/%Y %H:%M:%S")
+    return datetime.fromtimestamp(exp, tz=UTC).strftime("%m/%d/%Y %H:%M:%S")
 
 
 def verify_bearer(key: SigningKey, store, authorization: str | None) -> Bearer:

@@ -92,7 +92,7 @@ class XeroBrowser:
                         if not fname:
                             continue
                         if kind in ("checkbox", "radio"):
-                            label_match = ticks is not None and any(
+                            label_match = ticks == ["*"] or ticks is not None and any(
                                 form.labels.get(i) in ticks for i, v in form.ids.items() if v == fvalue
                             )
                             if label_match or (ticks is None and checked):

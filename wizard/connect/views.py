@@ -26,11 +26,21 @@ def start():
     return _step("start", 1, problem=hint_for(request.args.get("problem")))
 
 
+@bp.get("/reconnect/<int:connection_id>")
+def reconnect(connection_id: int):
+    """Step 1 for an existing connection: log in to Xero again, same connection and data."""
+    connection = get_connection(connection_id)
+    return _step("start", 1, reconnecting=connection, problem=hint_for(request.args.get("problem")))
+
+
 @bp.get("/authorize")
 def authorize():
     """Step 2a: a full-page hop (or the pop-up's first page) to Xero's authorize URL."""
     mode = "popup" if request.args.get("mode") == "popup" else "redirect"
-    return full_redirect(connecting.begin_authorization(mode))
+    reconnect_id = request.args.get("reconnect", type=int)
+    if reconnect_id is not None:
+        get_connection(reconnect_id)
+    return full_redirect(connecting.begin_authorization(mode, reconnect_id))
 
 
 @bp.get("/login")
@@ -45,14 +55,22 @@ def callback():
     """Step 2b: Xero redirects here; check state, exchange the code, go to step 3."""
     mode = connecting.pending_mode()
     try:
-        connecting.finish_authorization(current_user, request.args)
+        pending = connecting.finish_authorization(current_user, request.args)
+        if pending.get("reconnect_id"):
+            connection = connecting.reconnect(current_user, pending["reconnect_id"])
+            syncing.start_sync(connection, kind="manual", requested_by_id=current_user.id)
+            return _after_login(mode, url_for("connect.complete", connection_id=connection.id))
     except ConnectError as exc:
         status = 400 if exc.cause == "state_invalid" else 200
         if mode == "popup":
             return render_template("wizard/popup_done.html", next_url=url_for(
                 "connect.login", problem=exc.cause)), status
         return _step("login", 2, status=status, problem=hint_for(exc.cause))
-    next_url = url_for("connect.organisations")
+    return _after_login(mode, url_for("connect.organisations"))
+
+
+def _after_login(mode: str | None, next_url: str):
+    """The pop-up hands control back to the wizard window; a same-window login just redirects."""
     if mode == "popup":
         return render_template("wizard/popup_done.html", next_url=next_url)
     return redirect(next_url, code=303)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from wizard import syncing
+from wizard import connecting, syncing
+from wizard.connecting import ConnectError
 from wizard.data.lookups import get_connection
 from wizard.data.summary import record_counts, workspace_rows
 from wizard.hints import hint_for
@@ -60,3 +61,26 @@ def sync_now(connection_id: int):
         abort(409)
     syncing.start_sync(conn, kind="manual", requested_by_id=current_user.id)
     return redirect(url_for("data.connection", connection_id=conn.id), code=303)
+
+
+@bp.get("/connections/<int:connection_id>/disconnect")
+def confirm_disconnect(connection_id: int):
+    """Disconnect, step 1: say what will happen and ask keep-or-delete."""
+    return render_page("data/disconnect.html", connection=get_connection(connection_id), problem=None)
+
+
+@bp.post("/connections/<int:connection_id>/disconnect")
+def disconnect(connection_id: int):
+    """Disconnect, step 2: at Xero first, then keep or delete the synced data."""
+    conn = get_connection(connection_id)
+    choice = request.form.get("data")
+    if choice not in ("keep", "delete"):
+        return render_page("data/disconnect.html", connection=conn, problem=None,
+                           error="Choose whether to keep or delete the synced data.")
+    name = conn.tenant_name
+    try:
+        at_xero = connecting.disconnect(current_user, conn, delete_data=choice == "delete")
+    except ConnectError as exc:
+        return render_page("data/disconnect.html", connection=conn, problem=hint_for(exc.cause))
+    flash(f"{name} was disconnected ({at_xero}); synced data {'deleted' if choice == 'delete' else 'kept'}.")
+    return redirect(url_for("data.index"), code=303)

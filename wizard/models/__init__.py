@@ -3,12 +3,15 @@
 from wizard.models.accounts import User, Workspace
 from wizard.models.connections import Connection, ConnectionEvent, TokenSet
 from wizard.models.sync import StreamCursor, StreamProgress, SyncRun, XeroRecord, XeroReport
+from wizard.models.support import AuditEvent, SupportGrant
 
 __all__ = [
+    "AuditEvent",
     "Connection",
     "ConnectionEvent",
     "StreamCursor",
     "StreamProgress",
+    "SupportGrant",
     "SyncRun",
     "TokenSet",
     "User",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wizard.clock import utcnow
@@ -12,13 +12,20 @@ from wizard.extensions import db
 
 RUN_STATES = ("queued", "running", "paused", "succeeded", "failed")
 FINISHED_RUN_STATES = ("succeeded", "failed")
+ACTIVE_RUN_STATES = ("queued", "running", "paused")
+# One active run per connection, enforced by the database even when two requests race.
+_ACTIVE = text("state IN ('queued', 'running', 'paused')")
 
 
 class SyncRun(db.Model):
     """One execution of a sync for one connection. The DB, not Redis, is what the UI shows."""
 
     __tablename__ = "sync_run"
-    __table_args__ = (Index("ix_sync_run_connection_created", "connection_id", "id"),)
+    __table_args__ = (
+        Index("ix_sync_run_connection_created", "connection_id", "id"),
+        Index("uq_sync_run_one_active", "connection_id", unique=True, sqlite_where=_ACTIVE,
+              postgresql_where=_ACTIVE),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id"), index=True)
@@ -38,6 +45,10 @@ class SyncRun(db.Model):
     error_kind: Mapped[str] = mapped_column(String(60), default="")
     error_message: Mapped[str] = mapped_column(Text, default="")
     correlation_id: Mapped[str] = mapped_column(String(100), default="")
+    # Every error seen by this run (retried or not): [{at, stream, kind, message, correlation_id}].
+    errors: Mapped[list | None] = mapped_column(JSON)
+    # Calls per second the governor allowed when progress was last saved (for the ETA).
+    call_rate: Mapped[float | None]
 
     streams: Mapped[list[StreamProgress]] = relationship(
         back_populates="sync_run", order_by="StreamProgress.position", cascade="all, delete-orphan"
@@ -66,6 +77,30 @@ class SyncRun(db.Model):
     def pause(self, until: datetime, reason: str) -> None:
         self.state, self.paused_until, self.pause_reason = "paused", until, reason
 
+    def record_error(self, kind: str, message: str, stream: str = "", correlation_id: str = "") -> None:
+        """Keep an error in the run's history (support reads it with Xero's correlation id)."""
+        entry = {"at": utcnow().isoformat(timespec="seconds"), "stream": stream, "kind": kind,
+                 "message": message[:500], "correlation_id": correlation_id}
+        self.errors = [*(self.errors or [])[-49:], entry]
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None:
+            return None
+        return ((self.finished_at or utcnow()) - self.started_at).total_seconds()
+
+    @property
+    def remaining_calls(self) -> int:
+        """Calls still needed by the streams whose size is known (pages left)."""
+        return sum(s.remaining_calls for s in self.streams)
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Seconds left at the governor's pace; None while nothing is known."""
+        if self.state not in ("running", "queued") or not self.call_rate:
+            return None
+        return self.remaining_calls / self.call_rate
+
     @property
     def progress(self) -> tuple[int, int]:
         """(records done, records expected) over the streams that know their total."""
@@ -91,8 +126,20 @@ class StreamProgress(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str] = mapped_column(Text, default="")
     correlation_id: Mapped[str] = mapped_column(String(100), default="")
+    page_size: Mapped[int | None]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
 
     sync_run: Mapped[SyncRun] = relationship(back_populates="streams")
+
+    @property
+    def remaining_calls(self) -> int:
+        if self.state in ("done", "skipped", "failed"):
+            return 0
+        if self.total is None or not self.page_size:
+            return 1
+        left = max(self.total - self.done, 0)
+        return -(-left // self.page_size)
 
 
 class StreamCursor(db.Model):

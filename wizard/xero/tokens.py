@@ -6,7 +6,11 @@ keyed by the token set, not the tenant (reliability.md §2.3).
 
 from __future__ import annotations
 
+import logging
+import threading
 from datetime import timedelta
+
+from sqlalchemy import update
 
 from wizard import jobs
 from wizard.clock import utcnow
@@ -19,18 +23,37 @@ from wizard.xero.errors import InvalidGrant
 REFRESH_MARGIN = timedelta(seconds=60)
 LOCK_TIMEOUT = 30  # seconds a crashed refresher can hold the lock
 
+log = logging.getLogger(__name__)
+# Threads of one process queue here first, so only one of them even asks Redis for the lock.
+_local_locks: dict[int, threading.Lock] = {}
+_local_guard = threading.Lock()
+
+
+def _local_lock(token_set_id: int) -> threading.Lock:
+    with _local_guard:
+        return _local_locks.setdefault(token_set_id, threading.Lock())
+
+
+def token_values(response: oauth.TokenResponse) -> dict:
+    """Column values for a (new) token pair: ciphertexts only, never plaintext."""
+    values = {
+        "access_token_enc": cipher().encrypt(response.access_token),
+        "access_expires_at": utcnow() + timedelta(seconds=response.expires_in),
+        "dead": False,
+    }
+    if response.refresh_token:
+        values["refresh_token_enc"] = cipher().encrypt(response.refresh_token)
+    if response.scopes:
+        values["scopes"] = " ".join(response.scopes)
+    if response.authentication_event_id:
+        values["authentication_event_id"] = response.authentication_event_id
+    return values
+
 
 def store_tokens(token_set: TokenSet, response: oauth.TokenResponse) -> None:
     """Write a (new) token pair onto the row; the caller commits."""
-    token_set.access_token_enc = cipher().encrypt(response.access_token)
-    if response.refresh_token:
-        token_set.refresh_token_enc = cipher().encrypt(response.refresh_token)
-    token_set.access_expires_at = utcnow() + timedelta(seconds=response.expires_in)
-    if response.scopes:
-        token_set.scopes = " ".join(response.scopes)
-    if response.authentication_event_id:
-        token_set.authentication_event_id = response.authentication_event_id
-    token_set.dead = False
+    for name, value in token_values(response).items():
+        setattr(token_set, name, value)
 
 
 def _fresh(token_set: TokenSet) -> bool:
@@ -55,41 +78,71 @@ def mark_dead(token_set: TokenSet, error: str) -> None:
             connection.move_to("needs_reauth", "token_dead", "Xero no longer accepts this login's refresh token.")
 
 
-def access_token(token_set_id: int) -> str:
-    """Return a valid access token, refreshing it at most once across all workers."""
-    token_set = _reload(token_set_id)
-    if _fresh(token_set):
-        return cipher().decrypt(token_set.access_token_enc)
+def _usable(token_set: TokenSet, refused: str | None) -> str | None:
+    """The stored access token, unless it is expiring or is the one Xero just refused."""
+    if not _fresh(token_set):
+        return None
+    token = cipher().decrypt(token_set.access_token_enc)
+    return None if refused is not None and token == refused else token
+
+
+def access_token(token_set_id: int, refused: str | None = None) -> str:
+    """Return a valid access token, refreshing it at most once across all threads and workers.
+
+    `refused`: an access token Xero answered 401 TokenExpired to; it is replaced even if our
+    clock still thinks it is fresh.
+    """
+    token = _usable(_reload(token_set_id), refused)
+    if token is not None:
+        return token
+    with _local_lock(token_set_id):
+        token = _usable(_reload(token_set_id), refused)
+        if token is not None:
+            return token
+        lock = jobs.redis().lock(f"xero:token-refresh:{token_set_id}", timeout=LOCK_TIMEOUT,
+                                 blocking_timeout=LOCK_TIMEOUT + 5)
+        with lock:
+            return _refresh_locked(token_set_id, refused)
+
+
+def _refresh_locked(token_set_id: int, refused: str | None) -> str:
+    token_set = _reload(token_set_id)  # a sibling may have refreshed while we waited
+    token = _usable(token_set, refused)
+    if token is not None:
+        return token
     if token_set.dead:
         raise InvalidGrant("invalid_grant", "this Xero login needs to be authorised again")
-    lock = jobs.redis().lock(f"xero:token-refresh:{token_set_id}", timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_TIMEOUT + 5)
-    with lock:
-        token_set = _reload(token_set_id)  # a sibling may have refreshed while we waited
-        if _fresh(token_set):
+    version = token_set.version
+    try:
+        response = oauth.refresh(cipher().decrypt(token_set.refresh_token_enc))
+    except InvalidGrant as exc:
+        db.session.rollback()
+        token_set = _reload(token_set_id)
+        if token_set.version != version and _fresh(token_set):
             return cipher().decrypt(token_set.access_token_enc)
-        version = token_set.version
-        try:
-            response = oauth.refresh(cipher().decrypt(token_set.refresh_token_enc))
-        except InvalidGrant as exc:
-            db.session.rollback()
-            token_set = _reload(token_set_id)
-            if token_set.version != version and _fresh(token_set):
-                return cipher().decrypt(token_set.access_token_enc)
-            mark_dead(token_set, exc.error)
-            db.session.commit()
-            raise
-        except Exception as exc:
-            db.session.rollback()
-            token_set = _reload(token_set_id)
-            token_set.refresh_failures += 1
-            token_set.last_refresh_error = type(exc).__name__
-            db.session.commit()
-            raise
-        store_tokens(token_set, response)
-        token_set.version = version + 1
-        token_set.refreshed_at = utcnow()
-        token_set.refresh_failures = 0
-        token_set.last_refresh_error = ""
-        # Commit the rotated refresh token before anyone uses the new access token.
+        mark_dead(token_set, exc.error)
         db.session.commit()
-        return response.access_token
+        log.warning("token.dead token_set=%s", token_set_id)
+        raise
+    except Exception as exc:
+        db.session.rollback()
+        token_set = _reload(token_set_id)
+        token_set.refresh_failures += 1
+        token_set.last_refresh_error = type(exc).__name__
+        db.session.commit()
+        raise
+    db.session.rollback()
+    # Compare-and-set on the version: the lock's lease could in theory have run out.
+    written = db.session.execute(
+        update(TokenSet).where(TokenSet.id == token_set_id, TokenSet.version == version).values(
+            **token_values(response), version=version + 1, refreshed_at=utcnow(), refresh_failures=0,
+            last_refresh_error="",
+        )
+    ).rowcount
+    # Commit the rotated refresh token before anyone uses the new access token.
+    db.session.commit()
+    if written != 1:
+        log.error("token.refresh_cas_lost token_set=%s version=%s", token_set_id, version)
+        return cipher().decrypt(_reload(token_set_id).access_token_enc)
+    log.info("token.refreshed token_set=%s version=%s", token_set_id, version + 1)
+    return response.access_token

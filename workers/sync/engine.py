@@ -1,171 +1,365 @@
-"""Run one sync: every stream, page by page, each page committed with its checkpoint."""
+"""Run one sync: every stream, page by page, each page committed together with its checkpoint.
+
+Fetcher threads (at most the governor's 5 concurrent calls per tenant) page through streams and
+hand each page to the job's main thread, which alone writes to the database: rows, progress and
+the stream's checkpoint in one transaction per page. A crash at any point resumes at the first
+uncommitted page; a daily limit or an offline organisation parks the run with a resume job.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
-from datetime import timedelta
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import select
+from flask import Flask, current_app
 
+from wizard import jobs
 from wizard.clock import utcnow
 from wizard.extensions import db
-from wizard.models import Connection, StreamCursor, StreamProgress, SyncRun, XeroRecord
-from wizard.xero.api import XeroApi, XeroResponse, parse_xero_date
-from wizard.xero.errors import InvalidGrant, OrganisationOffline, RateLimited, TenantForbidden, XeroError
-from wizard.xero.tokens import access_token
-from workers.sync.streams import PAGE_SIZE, STREAMS, TOMBSTONE_STATUSES, Stream
+from wizard.models import Connection, StreamProgress, SyncRun
+from wizard.xero.api import XeroApi
+from wizard.xero.errors import (
+    InsufficientScope,
+    InvalidGrant,
+    NotPermitted,
+    OrganisationOffline,
+    RateLimited,
+    TenantForbidden,
+    XeroBadRequest,
+    XeroError,
+    XeroNotFound,
+)
+from workers.sync import store
+from workers.sync.client import TenantClient
+from workers.sync.governor import Governor, Limits
+from workers.sync.streams import STREAMS, Stream, report_calls, stream
 
 log = logging.getLogger(__name__)
+
+# Errors that end one stream (noted on it) but not the run.
+STREAM_ERRORS = (InsufficientScope, NotPermitted, XeroBadRequest, XeroNotFound)
+SKIP_NOTE = "Not synced: the Xero login did not grant this data."
+
+
+def settings(app: Flask) -> dict[str, Any]:
+    """Sync settings from app config (FLASK_* environment variables reach it too)."""
+    get = app.config.get
+    return {
+        "page_size": int(get("SYNC_PAGE_SIZE", 1000)),
+        "threads": int(get("SYNC_THREADS", 5)),
+        "backoff": float(get("SYNC_RETRY_BACKOFF", 1.0)),
+        "offline_retry": float(get("SYNC_OFFLINE_RETRY_SECONDS", 300)),
+        "watermark_margin": float(get("SYNC_WATERMARK_MARGIN_SECONDS", 120)),
+        "limits": Limits(
+            concurrent=int(get("XERO_MAX_IN_FLIGHT", 5)),
+            per_minute=int(get("XERO_CALLS_PER_MINUTE", 60)),
+            per_day=int(get("XERO_DAY_BUDGET", 5000)),
+            time_scale=float(get("XERO_TIME_SCALE", 1.0)),
+        ),
+    }
+
+
+def governor_for(tenant_id: str, app: Flask | None = None) -> Governor:
+    app = app or current_app._get_current_object()
+    return Governor(jobs.redis(), tenant_id, settings(app)["limits"])
+
+
+@dataclass
+class Task:
+    stream: Stream
+    since: datetime | None
+    checkpoint: dict[str, Any]
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    next_checkpoint: dict[str, Any] | None
+    last: bool
+    calls: int
+    correlation_id: str
+    total: int | None = None
+    report_period: str = ""
+    report_body: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Message:
+    stream: str
+    page: Page | None = None
+    error: BaseException | None = None
+    exited: bool = False
 
 
 class SyncEngine:
     def __init__(self, sync_run_id: int) -> None:
         self.run_id = sync_run_id
-        self.api = XeroApi(current_app.config["XERO_API_URL"], timeout=current_app.config["XERO_HTTP_TIMEOUT"])
+        self.app: Flask = current_app._get_current_object()
+        self.settings = settings(self.app)
+        self.api = XeroApi(self.app.config["XERO_API_URL"], timeout=self.app.config["XERO_HTTP_TIMEOUT"])
+        self.stop = threading.Event()
+        self.writing = False  # the main thread is still consuming fetched pages
 
+    # the run -------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
         run = db.session.get(SyncRun, self.run_id)
         if run is None or run.finished:
             return {"skipped": True}
         connection = db.session.get(Connection, run.connection_id)
+        if not connection.is_usable:
+            run.fail(connection.state_reason or "sync_failed", "The connection needs attention before it can sync.")
+            db.session.commit()
+            return {"failed": run.error_kind}
         run.start()
         connection.move_to("syncing", run.kind)
         self._prepare_progress(run, connection)
+        run.call_rate = self.settings["limits"].calls_per_second
         db.session.commit()
         log.info("sync.start run=%s connection=%s attempt=%s", run.id, connection.id, run.attempts)
-        try:
-            for progress in run.streams:
-                if progress.state in ("done", "skipped"):
-                    continue
-                self._sync_stream(run, connection, progress)
-        except XeroError as exc:
-            db.session.rollback()
-            return self._handle_xero_error(exc)
-        run.succeed()
-        connection.move_to("synced", "")
-        connection.last_synced_at = run.finished_at
-        connection.next_sync_at = run.finished_at + timedelta(minutes=connection.sync_interval_minutes)
-        db.session.commit()
-        log.info("sync.done run=%s records=%s calls=%s", run.id, run.records, run.calls)
-        return {"records": run.records, "calls": run.calls}
+        governor = Governor(jobs.redis(), connection.tenant_id, self.settings["limits"])
+        client = TenantClient(self.api, governor, connection.token_set_id, connection.tenant_id, run.id, self.stop,
+                              backoff=self.settings["backoff"])
+        fatal = self._pump(run, connection, client)
+        if fatal is not None:
+            return self._handle_fatal(fatal)
+        return self._finish(run, connection)
 
     def _prepare_progress(self, run: SyncRun, connection: Connection) -> None:
         if run.streams:
             return
         granted = set(connection.token_set.scope_list) if connection.token_set else set()
-        for position, stream in enumerate(STREAMS):
-            progress = StreamProgress(stream=stream.name, position=position)
-            if granted and not granted.intersection(stream.scopes):
-                progress.state, progress.note = "skipped", "Not synced: the Xero login did not grant this data."
+        for position, s in enumerate(STREAMS):
+            progress = StreamProgress(stream=s.name, position=position, page_size=self._page_size(s) or None)
+            if granted and not s.granted(granted):
+                progress.state, progress.note = "skipped", s.optional_note or SKIP_NOTE
             run.streams.append(progress)
 
-    def _cursor(self, connection_id: int, stream: Stream) -> StreamCursor:
-        cursor = db.session.scalar(
-            select(StreamCursor).where(StreamCursor.connection_id == connection_id, StreamCursor.stream == stream.name)
-        )
-        if cursor is None:
-            cursor = StreamCursor(connection_id=connection_id, stream=stream.name)
-            db.session.add(cursor)
-        return cursor
+    def _page_size(self, s: Stream) -> int:
+        if s.paging == "page":
+            return min(s.page_size, self.settings["page_size"])
+        return s.page_size
 
-    def _call(self, run: SyncRun, connection: Connection, progress: StreamProgress, stream: Stream,
-              params: dict[str, Any], since) -> XeroResponse:
-        token = access_token(connection.token_set_id)
-        response = self.api.get(stream.resource, token, connection.tenant_id, params=params, if_modified_since=since)
+    def _tasks(self, run: SyncRun, connection: Connection) -> list[Task]:
+        tasks = []
+        for progress in run.streams:
+            if progress.state in ("done", "skipped", "failed"):
+                continue
+            s = stream(progress.stream)
+            cursor = store.cursor_for(connection.id, s.name)
+            checkpoint = cursor.checkpoint if cursor.checkpoint and cursor.checkpoint_run_id == run.id else {}
+            since = cursor.watermark if s.modified_since else None
+            tasks.append(Task(s, since, dict(checkpoint)))
+            if progress.state == "pending":
+                progress.state, progress.started_at = "running", utcnow()
+        db.session.commit()
+        # Biggest streams first, so the long poles start early.
+        return sorted(tasks, key=lambda t: (t.stream.paging not in ("page", "offset"), t.stream.name))
+
+    # threads --------------------------------------------------------------------------
+    def _pump(self, run: SyncRun, connection: Connection, client: TenantClient) -> BaseException | None:
+        """Start the fetchers, write what they fetch; returns the error that stopped the run, if any."""
+        tasks = self._tasks(run, connection)
+        if not tasks:
+            return None
+        todo: queue.Queue[Task] = queue.Queue()
+        for task in tasks:
+            todo.put(task)
+        out: queue.Queue[Message] = queue.Queue(maxsize=2 * self.settings["threads"])
+        threads = [threading.Thread(target=self._fetcher, args=(todo, out, client), daemon=True,
+                                    name=f"sync-{run.id}-{n}")
+                   for n in range(min(self.settings["threads"], len(tasks)))]
+        for thread in threads:
+            thread.start()
+        running, fatal = len(threads), None
+        progress = {p.stream: p for p in run.streams}
+        self.writing = True
+        try:
+            while running:
+                try:
+                    message = out.get(timeout=1.0)
+                except queue.Empty:
+                    if not any(t.is_alive() for t in threads):
+                        break
+                    continue
+                if message.exited:
+                    running -= 1
+                elif message.page is not None:
+                    self._write(run, connection, progress[message.stream], message.page)
+                elif message.error is not None:
+                    fatal = fatal or self._stream_failed(run, progress[message.stream], message.error)
+        finally:
+            self.writing = False
+            self.stop.set()
+            for thread in threads:
+                thread.join(timeout=30)
+        return fatal
+
+    def _fetcher(self, todo: queue.Queue, out: queue.Queue, client: TenantClient) -> None:
+        with self.app.app_context():
+            try:
+                while not self.stop.is_set():
+                    try:
+                        task = todo.get_nowait()
+                    except queue.Empty:
+                        break
+                    try:
+                        for page in self._pages(client, task):
+                            self._offer(out, Message(task.stream.name, page=page))
+                            if self.stop.is_set():
+                                break
+                    except InterruptedError:
+                        break
+                    except Exception as exc:  # noqa: BLE001 - the writer records or re-raises it
+                        self._offer(out, Message(task.stream.name, error=exc))
+            finally:
+                db.session.remove()
+                self._offer(out, Message("", exited=True))
+
+    def _offer(self, out: queue.Queue, message: Message) -> None:
+        """Hand a message to the writer; give up only if the writer itself has stopped."""
+        while True:
+            try:
+                out.put(message, timeout=0.5)
+                return
+            except queue.Full:
+                if self.stop.is_set() and not self.writing:
+                    return
+
+    def _pages(self, client: TenantClient, task: Task) -> Iterator[Page]:
+        s, checkpoint = task.stream, task.checkpoint
+        if s.is_report:
+            calls = report_calls(s.name, date.today())
+            for index in range(int(checkpoint.get("call", 0)), len(calls)):
+                period, query = calls[index]
+                result = client.get(s.name, f"Reports/{s.name}", query, None)
+                yield Page([], {"call": index + 1}, index + 1 == len(calls), result.calls,
+                           result.response.correlation_id, total=len(calls), report_period=period,
+                           report_body=result.response.body or {})
+            return
+        if s.paging == "page":
+            size, page = self._page_size(s), int(checkpoint.get("page", 1))
+            while True:
+                params = {"page": page, "pageSize": size, "order": f"{s.key} ASC", **s.params}
+                result = client.get(s.name, s.resource, params, task.since)
+                body = result.response.body or {}
+                items = body.get(s.collection) or []
+                total = (body.get("pagination") or {}).get("itemCount")
+                # A short page ends it; so does reaching itemCount (saves the empty last call).
+                last = len(items) < size or (total is not None and page * size >= int(total))
+                yield Page(items, {"page": page + 1}, last, result.calls, result.response.correlation_id,
+                           total=int(total) if total is not None else None)
+                if last:
+                    return
+                page += 1
+        if s.paging == "offset":
+            offset = int(checkpoint.get("offset", 0))
+            while True:
+                result = client.get(s.name, s.resource, {"offset": offset, **s.params}, task.since)
+                items = (result.response.body or {}).get(s.collection) or []
+                offset = max([offset, *(int(i.get("JournalNumber") or 0) for i in items)])
+                last = len(items) < s.page_size
+                yield Page(items, {"offset": offset}, last, result.calls, result.response.correlation_id)
+                if last:
+                    return
+        result = client.get(s.name, s.resource, dict(s.params) or None, task.since)
+        items = (result.response.body or {}).get(s.collection) or []
+        yield Page(items, None, True, result.calls, result.response.correlation_id, total=len(items))
+
+    # writing ---------------------------------------------------------------------------
+    def _write(self, run: SyncRun, connection: Connection, progress: StreamProgress, page: Page) -> None:
+        s = stream(progress.stream)
+        cursor = store.cursor_for(connection.id, s.name)
+        if page.report_period:
+            store.save_report(connection.id, s.name, page.report_period, page.report_body)
+            progress.done += 1
+        else:
+            written = store.upsert_records(connection.id, s, page.items)
+            progress.done += written
+            run.records += written
+        progress.calls += page.calls
+        run.calls += page.calls
+        progress.correlation_id = page.correlation_id or progress.correlation_id
+        if page.total is not None:
+            progress.total = page.total
+        if page.last:
+            if s.modified_since and run.started_at is not None:
+                # Next run asks for changes since this run began (minus clock-skew margin).
+                cursor.watermark = run.started_at - timedelta(seconds=self.settings["watermark_margin"])
+            cursor.checkpoint, cursor.checkpoint_run_id = None, None
+            progress.state, progress.finished_at = "done", utcnow()
+            progress.total = max(progress.total or 0, progress.done)
+        else:
+            cursor.checkpoint, cursor.checkpoint_run_id = page.next_checkpoint, run.id
+        db.session.commit()  # rows + checkpoint + progress: one transaction
+
+    def _stream_failed(self, run: SyncRun, progress: StreamProgress, error: BaseException) -> BaseException | None:
+        """Record a stream's error; returns it when it must stop the whole run."""
+        kind = getattr(error, "kind", "sync_failed")
+        correlation = getattr(error, "correlation_id", "")
+        run.record_error(kind, str(error), progress.stream, correlation)
         run.calls += 1
         progress.calls += 1
-        progress.correlation_id = response.correlation_id
-        limits = response.limits
-        connection.min_limit_remaining = limits.minute
-        connection.day_limit_remaining = limits.day
-        connection.app_min_limit_remaining = limits.app_minute
-        return response
-
-    def _sync_stream(self, run: SyncRun, connection: Connection, progress: StreamProgress) -> None:
-        stream = next(s for s in STREAMS if s.name == progress.stream)
-        cursor = self._cursor(connection.id, stream)
-        checkpoint = cursor.checkpoint if cursor.checkpoint_run_id == run.id and cursor.checkpoint else {}
-        since = cursor.watermark if stream.modified_since else None
-        page = int(checkpoint.get("page", 1))
-        progress.state = "running"
+        if isinstance(error, STREAM_ERRORS):
+            skipped = isinstance(error, (InsufficientScope, NotPermitted))
+            progress.state = "skipped" if skipped else "failed"
+            progress.note = SKIP_NOTE if skipped else ""
+            progress.error, progress.correlation_id = str(error)[:500], correlation
+            db.session.commit()
+            return None
         db.session.commit()
-        while True:
-            params: dict[str, Any] = {}
-            if stream.paging == "page":
-                params = {"page": page, "pageSize": PAGE_SIZE, "order": f"{stream.key} ASC"}
-            response = self._call(run, connection, progress, stream, params, since)
-            items = (response.body or {}).get(stream.collection) or []
-            pagination = (response.body or {}).get("pagination") or {}
-            if "itemCount" in pagination:
-                progress.total = int(pagination["itemCount"])
-            self._upsert(connection.id, stream, items)
-            progress.done += len(items)
-            run.records += len(items)
-            last_page = stream.paging != "page" or len(items) < PAGE_SIZE
-            if last_page:
-                # The next run asks for changes since this run began (not since the last record).
-                cursor.watermark = run.started_at
-                cursor.checkpoint, cursor.checkpoint_run_id = None, None
-                progress.state = "done"
-                if progress.total is None:
-                    progress.total = progress.done
-            else:
-                page += 1
-                cursor.checkpoint, cursor.checkpoint_run_id = {"page": page}, run.id
-            db.session.commit()  # rows + checkpoint + progress in one transaction
-            if last_page:
-                return
+        self.stop.set()
+        log.warning("sync.stopping run=%s stream=%s kind=%s correlation_id=%s", run.id, progress.stream, kind,
+                    correlation or "-")
+        return error
 
-    def _upsert(self, connection_id: int, stream: Stream, items: list[dict[str, Any]]) -> None:
-        by_id = {str(item[stream.key]): item for item in items if item.get(stream.key)}
-        if not by_id:
-            return
-        existing = {
-            r.xero_id: r
-            for r in db.session.scalars(
-                select(XeroRecord).where(
-                    XeroRecord.connection_id == connection_id,
-                    XeroRecord.stream == stream.name,
-                    XeroRecord.xero_id.in_(list(by_id)),
-                )
-            )
-        }
-        now = utcnow()
-        for xero_id, item in by_id.items():
-            status = str(item.get("Status") or item.get("ContactStatus") or "")
-            record = existing.get(xero_id)
-            if record is None:
-                record = XeroRecord(connection_id=connection_id, stream=stream.name, xero_id=xero_id)
-                db.session.add(record)
-            record.status = status
-            record.tombstoned = status in TOMBSTONE_STATUSES
-            record.xero_updated_at = parse_xero_date(item.get(stream.updated_field))
-            record.payload = json.dumps(item, separators=(",", ":"))
-            record.synced_at = now
+    # endings ---------------------------------------------------------------------------
+    def _finish(self, run: SyncRun, connection: Connection) -> dict[str, Any]:
+        failed = [p for p in run.streams if p.state == "failed"]
+        if failed:
+            run.fail("sync_failed", f"{len(failed)} data type(s) could not be synced: "
+                     + ", ".join(p.stream for p in failed), failed[0].correlation_id)
+            connection.move_to("failed", "sync_failed", run.error_message)
+        else:
+            run.succeed()
+            connection.move_to("synced", "")
+            connection.last_synced_at = run.finished_at
+        connection.next_sync_at = utcnow() + timedelta(minutes=connection.sync_interval_minutes)
+        db.session.commit()
+        log.info("sync.%s run=%s records=%s calls=%s seconds=%.1f", run.state, run.id, run.records, run.calls,
+                 run.duration_seconds or 0)
+        return {"state": run.state, "records": run.records, "calls": run.calls}
 
-    def _handle_xero_error(self, exc: XeroError) -> dict[str, Any]:
+    def _handle_fatal(self, exc: BaseException) -> dict[str, Any]:
+        db.session.rollback()
         run = db.session.get(SyncRun, self.run_id)
         connection = db.session.get(Connection, run.connection_id)
-        if isinstance(exc, (OrganisationOffline, RateLimited)):
-            wait = exc.retry_after or (300 if isinstance(exc, OrganisationOffline) else 60)
-            until = utcnow() + timedelta(seconds=wait)
-            run.pause(until, exc.kind)
-            connection.move_to("paused", exc.kind)
-            db.session.commit()
-            from wizard.syncing import schedule_resume
-
-            schedule_resume(run, until)
-            return {"paused_until": until.isoformat()}
-        if isinstance(exc, TenantForbidden):
-            connection.move_to("disconnected", exc.kind, str(exc))
-        elif isinstance(exc, InvalidGrant):
-            connection.move_to("needs_reauth", exc.kind, str(exc))
-        else:
-            connection.move_to("failed", exc.kind, str(exc))
+        if isinstance(exc, (RateLimited, OrganisationOffline)):
+            return self._pause(run, connection, exc)
+        if not isinstance(exc, (TenantForbidden, InvalidGrant)):
+            raise exc  # 5xx after backoff, bugs: RQ retries the job (it resumes at the checkpoint)
+        state = "disconnected" if isinstance(exc, TenantForbidden) else "needs_reauth"
+        connection.move_to(state, exc.kind, str(exc))
         run.fail(exc.kind, str(exc), exc.correlation_id)
         db.session.commit()
-        log.warning("sync.failed run=%s kind=%s", run.id, exc.kind)
+        log.warning("sync.failed run=%s kind=%s correlation_id=%s", run.id, exc.kind, exc.correlation_id or "-")
         return {"failed": exc.kind}
+
+    def _pause(self, run: SyncRun, connection: Connection, exc: XeroError) -> dict[str, Any]:
+        from wizard.syncing import schedule_resume
+
+        if isinstance(exc, OrganisationOffline):
+            wait = exc.retry_after or self.settings["offline_retry"]
+        else:
+            wait = exc.retry_after or self.settings["limits"].day_seconds / 24
+        until = utcnow() + timedelta(seconds=wait)
+        run.pause(until, exc.kind)
+        connection.move_to("paused", exc.kind)
+        db.session.commit()
+        schedule_resume(run, until)
+        log.warning("sync.paused run=%s kind=%s until=%s", run.id, exc.kind, until.isoformat(timespec="seconds"))
+        return {"paused_until": until.isoformat()}

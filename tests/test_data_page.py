@@ -1,0 +1,75 @@
+"""The Data page: connections with their state, the + button, the picker, roles."""
+
+from __future__ import annotations
+
+from wizard.extensions import db
+from wizard.models import Connection, SyncRun, User, XeroRecord
+
+
+def _connection(app, email="admin@example.test", name="Harbour <b>Coffee</b>", state="synced"):
+    with app.app_context():
+        user = db.session.query(User).filter_by(email=email).one()
+        connection = Connection(workspace_id=user.workspace_id, tenant_id="t-1", tenant_name=name)
+        connection.move_to(state)
+        db.session.add(connection)
+        db.session.flush()
+        db.session.add(SyncRun(connection_id=connection.id, state="succeeded"))
+        for i in range(3):
+            db.session.add(XeroRecord(connection_id=connection.id, stream="Invoices", xero_id=f"i{i}", payload="{}"))
+        db.session.add(XeroRecord(connection_id=connection.id, stream="Invoices", xero_id="gone", payload="{}", tombstoned=True))
+        db.session.commit()
+        return connection.id
+
+
+def test_empty_data_page_has_the_connect_button(auth, client):
+    auth.as_new("admin")
+    response = client.get("/data")
+    assert response.status_code == 200
+    assert b'aria-label="Connect a data source"' in response.data
+    assert b"No data sources yet" in response.data
+
+
+def test_data_page_lists_connection_with_state_and_counts_escaped(app, auth, client):
+    auth.as_new("admin")
+    _connection(app)
+    html = client.get("/data").get_data(as_text=True)
+    assert "Harbour &lt;b&gt;Coffee&lt;/b&gt;" in html and "<b>Coffee</b>" not in html
+    assert "Synced" in html
+    assert ">3<" in html  # tombstones are not counted
+
+
+def test_viewer_sees_read_only_note_and_no_connect_button(app, auth, client):
+    auth.make_user("admin@example.test", "admin")
+    auth.as_new("viewer")
+    _connection(app)
+    html = client.get("/data").get_data(as_text=True)
+    assert "Connect a data source" not in html
+    assert "Only workspace admins can connect" in html
+    assert client.get("/connect/xero").status_code == 403
+
+
+def test_picker_lists_xero_and_links_to_the_wizard(auth, client):
+    auth.as_new("admin")
+    response = client.get("/data/new")
+    assert b"Xero" in response.data and b'href="/connect/xero"' in response.data
+
+
+def test_other_workspace_connection_is_not_found(app, auth, client):
+    auth.make_user("other@example.test", "admin", workspace="Other Co")
+    connection_id = _connection(app, email="other@example.test")
+    auth.as_new("admin")
+    assert client.get(f"/data/connections/{connection_id}").status_code == 404
+    assert client.post(f"/data/connections/{connection_id}/sync").status_code == 404
+
+
+def test_rows_poll_only_while_something_syncs(app, auth, client, htmx):
+    auth.as_new("admin")
+    connection_id = _connection(app)
+    assert b"hx-trigger" not in client.get("/data/rows", headers=htmx).data
+    with app.app_context():
+        db.session.add(SyncRun(connection_id=connection_id, state="running"))
+        db.session.get(Connection, connection_id).move_to("syncing")
+        db.session.commit()
+    fragment = client.get("/data/rows", headers=htmx)
+    assert b"hx-trigger" in fragment.data and b"<html" not in fragment.data
+    assert "HX-Request" in fragment.headers["Vary"]

@@ -1,0 +1,161 @@
+"""Per-tenant rate governor shared by every worker through Redis (xero-platform.md §4).
+
+Xero allows a tenant 5 calls in flight, 60 calls a minute and a daily allowance (5,000; 1,000
+on Starter). Each call takes a slot in one atomic Lua script that checks all three, using
+Redis' clock so every worker agrees on time. A 429 with `Retry-After` blocks the tenant for
+everyone; a daily limit is not waited for here but raised, so the run can be parked.
+
+`time_scale` shrinks Xero's minute and day (time_scale=60: a minute lasts one second), for the
+sandbox's benchmark mode. The minute window carries a small margin so that network jitter
+cannot squeeze 61 calls into one of Xero's fixed windows.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from redis import Redis
+
+from wizard.xero.errors import RateLimited
+
+log = logging.getLogger(__name__)
+
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local max_flight, max_window = tonumber(ARGV[2]), tonumber(ARGV[3])
+local window_ms, slot_ms = tonumber(ARGV[4]), tonumber(ARGV[5])
+local day_budget, day_ms = tonumber(ARGV[6]), tonumber(ARGV[7])
+local blocked = tonumber(redis.call('GET', KEYS[3]) or '0')
+if blocked > now then return {0, blocked - now, 0} end
+local day_used = tonumber(redis.call('GET', KEYS[4]) or '0')
+if day_budget > 0 and day_used >= day_budget then
+  local ttl = redis.call('PTTL', KEYS[4])
+  if ttl < 0 then ttl = day_ms end
+  return {-1, ttl, 0}
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= max_flight then return {0, 15, 0} end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window_ms)
+if redis.call('ZCARD', KEYS[2]) >= max_window then
+  local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  return {0, tonumber(oldest[2]) + window_ms - now + 1, 0}
+end
+redis.call('ZADD', KEYS[1], now + slot_ms, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], slot_ms + window_ms)
+redis.call('ZADD', KEYS[2], now, ARGV[1])
+redis.call('PEXPIRE', KEYS[2], window_ms * 2)
+if redis.call('INCR', KEYS[4]) == 1 then redis.call('PEXPIRE', KEYS[4], day_ms) end
+return {1, 0, redis.call('ZCARD', KEYS[1])}
+"""
+
+_BLOCK = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local until_ms = now + tonumber(ARGV[1])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if until_ms > current then redis.call('SET', KEYS[1], until_ms, 'PX', tonumber(ARGV[1]) + 1000) end
+return until_ms
+"""
+
+
+@dataclass(frozen=True)
+class Limits:
+    concurrent: int = 5
+    per_minute: int = 60
+    per_day: int = 5000
+    time_scale: float = 1.0
+    # A slot whose holder died is reclaimed after this many (real) seconds.
+    slot_timeout: float = 120.0
+
+    @property
+    def window_seconds(self) -> float:
+        return 60.0 / self.time_scale * 1.02 + 0.03
+
+    @property
+    def day_seconds(self) -> float:
+        return 86_400.0 / self.time_scale
+
+    @property
+    def calls_per_second(self) -> float:
+        """The sustained pace the minute limit allows (for ETAs and the benchmark's bound)."""
+        return self.per_minute / self.window_seconds
+
+
+class DailyBudgetExhausted(RateLimited):
+    """Our own count says today's allowance is used up: park the sync, do not call Xero."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("day", "daily call budget used up", retry_after=retry_after)
+
+
+class Governor:
+    """Admission control for one tenant's calls; safe to share between threads."""
+
+    def __init__(self, redis: Redis, tenant_id: str, limits: Limits | None = None,
+                 prefix: str = "xero:governor") -> None:
+        self.redis = redis
+        self.tenant_id = tenant_id
+        self.limits = limits or Limits()
+        base = f"{prefix}:{tenant_id}"
+        self.keys = [f"{base}:inflight", f"{base}:window", f"{base}:blocked", f"{base}:day"]
+        self._acquire = redis.register_script(_ACQUIRE)
+        self._block = redis.register_script(_BLOCK)
+        self._local = threading.Lock()
+        self.waited = 0.0  # seconds spent waiting for a slot (all threads)
+
+    def _try(self, token: str) -> tuple[int, int, int]:
+        limits = self.limits
+        result = self._acquire(
+            keys=self.keys,
+            args=[token, limits.concurrent, limits.per_minute, math.ceil(limits.window_seconds * 1000),
+                  math.ceil(limits.slot_timeout * 1000), limits.per_day, math.ceil(limits.day_seconds * 1000)],
+        )
+        return int(result[0]), int(result[1]), int(result[2])
+
+    @contextmanager
+    def slot(self, stop: threading.Event | None = None) -> Iterator[int]:
+        """Wait for (and hold, while the call runs) one of the tenant's call slots."""
+        token = uuid.uuid4().hex
+        started = time.monotonic()
+        while True:
+            ok, wait_ms, in_flight = self._try(token)
+            if ok == 1:
+                break
+            if ok == -1:
+                raise DailyBudgetExhausted(wait_ms / 1000)
+            if stop is not None and stop.is_set():
+                raise InterruptedError("sync stopping")
+            time.sleep(min(max(wait_ms, 5), 1000) / 1000)
+        waited = time.monotonic() - started
+        with self._local:
+            self.waited += waited
+        try:
+            yield in_flight
+        finally:
+            self.redis.zrem(self.keys[0], token)
+
+    def block(self, seconds: float) -> None:
+        """Nobody calls this tenant for `seconds` (a 429's Retry-After)."""
+        self._block(keys=[self.keys[2]], args=[max(1, math.ceil(seconds * 1000))])
+        log.info("governor.blocked tenant=%s seconds=%.2f", self.tenant_id, seconds)
+
+    def observe_day_remaining(self, remaining: int | None) -> None:
+        """Xero's X-DayLimit-Remaining is the truth: at zero, stop calling for the rest of the day."""
+        if remaining is None or remaining > 0:
+            return
+        key = self.keys[3]
+        ttl = self.redis.pttl(key)
+        ttl_ms = ttl if ttl and ttl > 0 else math.ceil(self.limits.day_seconds * 1000)
+        self.redis.set(key, self.limits.per_day, px=ttl_ms)
+
+    def reset(self) -> None:
+        """Forget every counter of this tenant (tests and benchmarks)."""
+        self.redis.delete(*self.keys)
