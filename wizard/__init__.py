@@ -60,12 +60,13 @@ def create_app(config: Mapping | None = None) -> Flask:
     init_security(app)
 
     from wizard.auth.views import bp as auth_bp
+    from wizard.books.views import bp as books_bp
     from wizard.connect.views import bp as connect_bp
     from wizard.data.views import bp as data_bp
     from wizard.help.views import bp as help_bp
     from wizard.support.views import bp as support_bp
 
-    for blueprint in (auth_bp, data_bp, connect_bp, help_bp, support_bp):
+    for blueprint in (auth_bp, data_bp, connect_bp, help_bp, support_bp, books_bp):
         app.register_blueprint(blueprint)
 
     app.config.setdefault("HTMX_SRI", _sri(os.path.join(app.static_folder, "vendor", "htmx-4.0.1.min.js")))

@@ -41,8 +41,9 @@ HINTS: dict[str, Hint] = {
         Hint(
             "mfa_not_completed",
             "Xero sign-in was not finished",
-            "Xero asked for your multi-factor authentication code and the sign-in stopped before "
-            "it was confirmed.",
+            "The Xero window closed before Xero sent you back: usually the multi-factor "
+            "authentication (MFA) code was not confirmed, or the window was closed during login "
+            "or on the consent screen.",
             "Have your authenticator app ready, start again and enter the six-digit code Xero asks "
             "for. Lost your device? Use Xero's 'Can't use your authenticator app?' link first.",
         ),

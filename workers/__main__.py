@@ -14,19 +14,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="RQ worker for Xero syncs")
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     parser.add_argument("--name", default=None)
-    parser.add_argument("--maintenance-interval", type=int, default=None)
+    parser.add_argument("--maintenance-interval", type=int, default=None,
+                        help="seconds between RQ maintenance runs (abandoned-job cleanup)")
+    parser.add_argument("--job-monitoring-interval", type=int, default=None,
+                        help="seconds between heartbeats of a running job")
     args = parser.parse_args()
 
     app = create_app()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     with app.app_context():
         from wizard.extensions import db
+        from workers.tasks import schedule_sweep
 
-        db.engine.dispose()  # no DB connection may cross the work horse's fork
         holder = app.extensions["rq"]
-        worker = Worker([holder.queue], connection=holder.redis, name=args.name)
+        options = {}
+        if args.job_monitoring_interval:
+            options["job_monitoring_interval"] = args.job_monitoring_interval
+        worker = Worker([holder.queue], connection=holder.redis, name=args.name, **options)
         if args.maintenance_interval:
             worker.maintenance_interval = args.maintenance_interval
+        if not args.burst:
+            schedule_sweep()
+        db.engine.dispose()  # no DB connection may cross the work horse's fork
         worker.work(burst=args.burst, with_scheduler=True)
 
 

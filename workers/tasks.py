@@ -1,10 +1,149 @@
-"""Thin job entry points. They assume an app context (the worker script pushes one)."""
+"""Thin job entry points. They assume an app context (the worker script pushes one).
+
+Arguments and results are ids and counts only, never a token.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
+from datetime import UTC, timedelta
+from typing import Any
+
+from flask import current_app
+from redis.exceptions import LockError
+from rq.exceptions import DuplicateJobError
+from rq.job import Job
+from sqlalchemy import select
+
+from wizard import jobs, syncing
+from wizard.clock import utcnow
+from wizard.extensions import db
+from wizard.models import Connection, SyncRun
 from workers.sync.engine import SyncEngine
 
+log = logging.getLogger(__name__)
+RUN_LOCK_SECONDS = 45  # renewed while the run is alive; a killed worker's lock lapses before RQ retries
 
-def run_sync(sync_run_id: int) -> dict:
-    """Run (or resume) one sync run; returns counts only, never a token."""
-    return SyncEngine(sync_run_id).run()
+
+def run_sync(sync_run_id: int) -> dict[str, Any]:
+    """Run (or resume) one sync run; one execution per run at a time, even if RQ delivers twice."""
+    db.engine.dispose(close=False)  # never share the parent's pooled connections after the fork
+    lock = jobs.redis().lock(f"sync-run-lock:{sync_run_id}", timeout=RUN_LOCK_SECONDS,
+                             blocking_timeout=RUN_LOCK_SECONDS + 5)
+    if not lock.acquire():
+        raise LockError(f"sync run {sync_run_id} is being run by another worker")
+    engine = SyncEngine(sync_run_id)
+    keeper = _LockKeeper(lock, engine.stop)
+    keeper.start()
+    try:
+        return engine.run()
+    finally:
+        keeper.done()
+        try:
+            lock.release()
+        except LockError:
+            log.warning("sync.lock_lapsed run=%s", sync_run_id)
+
+
+class _LockKeeper:
+    """Renews the run lock from a side thread while the job runs."""
+
+    def __init__(self, lock, stop: threading.Event) -> None:
+        self.lock, self.stop = lock, stop
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._renew, daemon=True, name="sync-lock-keeper")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _renew(self) -> None:
+        while not self._done.wait(RUN_LOCK_SECONDS / 3):
+            try:
+                self.lock.reacquire()
+            except LockError:
+                log.error("sync.lock_lost name=%s", self.lock.name)
+                self.stop.set()
+                return
+
+    def done(self) -> None:
+        self._done.set()
+        self._thread.join(timeout=5)
+
+
+def on_sync_failure(job: Job, connection, exc_type, exc_value, traceback) -> None:
+    """RQ failure callback (also for AbandonedJobError after a kill): record it; fail the run at the end."""
+    try:
+        sync_run_id = int(job.args[0])
+    except (IndexError, TypeError, ValueError):
+        return
+    db.session.rollback()
+    run = db.session.get(SyncRun, sync_run_id)
+    if run is None or run.finished:
+        return
+    kind = getattr(exc_value, "kind", None) or ("worker_lost" if exc_type.__name__ == "AbandonedJobError"
+                                                 else "sync_failed")
+    message = f"{exc_type.__name__}: {exc_value}"[:500]
+    run.record_error(kind, message, correlation_id=getattr(exc_value, "correlation_id", ""))
+    retrying = bool(job.retries_left and job.retries_left > 0)
+    if not retrying:
+        run.fail(kind, message, getattr(exc_value, "correlation_id", ""))
+        connection_row = db.session.get(Connection, run.connection_id)
+        if connection_row is not None and connection_row.state in ("syncing", "paused"):
+            connection_row.move_to("failed", kind, message)
+    db.session.commit()
+    log.warning("sync.job_failed run=%s kind=%s retrying=%s", sync_run_id, kind, retrying)
+    db.session.remove()
+
+
+def sweep() -> dict[str, int]:
+    """Every minute: start due scheduled syncs, end runs past their deadline, revive lost ones.
+
+    Scheduled first (chained), so one failing sweep cannot stop the next.
+    """
+    schedule_sweep()
+    db.engine.dispose(close=False)
+    now = utcnow()
+    started = 0
+    for connection in syncing.due_connections(now):
+        syncing.start_sync(connection, kind="scheduled")
+        started += 1
+    expired = 0
+    for run in db.session.scalars(select(SyncRun).where(SyncRun.state.in_(syncing.ACTIVE_STATES),
+                                                        SyncRun.deadline_at < now)):
+        run.fail("sync_deadline", "The sync did not finish before its deadline.")
+        connection = db.session.get(Connection, run.connection_id)
+        if connection.state in ("syncing", "paused"):
+            connection.move_to("failed", "sync_deadline")
+        expired += 1
+    db.session.commit()
+    revived = _revive_lost_runs(now)
+    return {"scheduled": started, "expired": expired, "revived": revived}
+
+
+def _revive_lost_runs(now) -> int:
+    """A queued or overdue paused run whose job vanished from Redis is enqueued again."""
+    revived = 0
+    stale = now - timedelta(minutes=2)
+    for run in db.session.scalars(select(SyncRun).where(SyncRun.state.in_(("queued", "paused")))):
+        if run.state == "queued" and run.created_at > stale:
+            continue
+        if run.state == "paused" and (run.paused_until is None or run.paused_until > stale):
+            continue
+        if run.rq_job_id and Job.exists(run.rq_job_id, connection=jobs.redis()):
+            continue
+        syncing.enqueue_run(run)
+        revived += 1
+    return revived
+
+
+def schedule_sweep() -> None:
+    """Queue the next sweep; every worker calls this at start, the job id keeps it to one."""
+    interval = int(current_app.config.get("SYNC_SWEEP_SECONDS", 60))
+    when = utcnow() + timedelta(seconds=interval)
+    bucket = int(when.timestamp()) // interval
+    try:
+        jobs.queue().enqueue_at(when.replace(tzinfo=UTC), "workers.tasks.sweep", job_id=f"sync-sweep-{bucket}",
+                                unique=True, result_ttl=interval * 2, failure_ttl=86400, job_timeout=300)
+    except DuplicateJobError:
+        return

@@ -268,7 +268,10 @@ class Books:
         return idx if idx < len(getattr(self, stream)) else None
 
     def account_id(self, account_idx: int) -> str:
-        return self.record_id("accounts", account_idx)
+        cached = self.__dict__.setdefault("_account_ids", {})
+        if account_idx not in cached:
+            cached[account_idx] = self.record_id("accounts", account_idx)
+        return cached[account_idx]
 
     def tracking_ids(self, category: int, option: int = -1) -> str:
         return self.record_id("tracking", category * 100 + option + 1)

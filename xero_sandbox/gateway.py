@@ -3,10 +3,10 @@ faults, Xero's error bodies, the correlation id and the request log."""
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 
+import orjson
 from flask import Response, g, request
 
 from .faults import MAINTENANCE_TEXT
@@ -17,7 +17,7 @@ from .tokens import BearerError, verify_bearer
 
 
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
-    text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+    text = body if isinstance(body, str) else orjson.dumps(body)
     response = Response(text, status=status, mimetype="application/json")
     response.headers["Content-Type"] = "application/json; charset=utf-8"
     for name, value in (headers or {}).items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
 from .data import BANKS, CHART, ITEM_NAMES, LINE_WORDS, TRACKING, Books, ordinal_ms
 
@@ -12,10 +13,12 @@ def ms_date(ms: int) -> str:
     return f"/Date({ms}+0000)/"
 
 
+@lru_cache(maxsize=8192)
 def day_date(ordinal: int) -> str:
     return f"/Date({ordinal_ms(ordinal)}+0000)/"
 
 
+@lru_cache(maxsize=8192)
 def day_string(ordinal: int) -> str:
     return date.fromordinal(ordinal).isoformat() + "T00:00:00"
 

@@ -33,7 +33,8 @@
       if (finished) { clearInterval(timer); return; }
       if (!popup || popup.closed) {
         clearInterval(timer);
-        if (!finished) window.location.assign(waitUrl + "?problem=popup_blocked");
+        // Closed before Xero sent the user back: login, MFA or consent was not finished.
+        if (!finished) window.location.assign(waitUrl + "?problem=mfa_not_completed");
       }
     }, 500);
   }

@@ -6,38 +6,9 @@ import re
 
 import pytest
 
+from tests.browser.flows import sign_in, xero_login
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def sign_in(page, base: str, email: str = "admin@example.test", password: str = "pw") -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base}/data")
-
-
-def xero_popup_login(popup, email: str, shots, organisations: list[str] | None = None) -> None:
-    popup.wait_for_load_state()
-    popup.get_by_label("Email").fill(email)
-    popup.get_by_label("Password").fill("xero")
-    popup.screenshot(path=str(shots / "2a-xero-login.png"))
-    popup.get_by_role("button", name="Log in").click()
-    popup.wait_for_load_state()
-    if popup.locator("input[name=code]").count():
-        code = re.search(r"\b(\d{6})\b", popup.locator("body").inner_text()).group(1)
-        popup.screenshot(path=str(shots / "2b-xero-mfa.png"))
-        popup.locator("input[name=code]").fill(code)
-        popup.get_by_role("button", name="Confirm").click()
-        popup.wait_for_load_state()
-    popup.screenshot(path=str(shots / "2c-xero-consent.png"))
-    boxes = popup.locator("input[name=tenant]")
-    if organisations:
-        for name in organisations:
-            popup.get_by_label(name).check()
-    elif boxes.count():
-        boxes.first.check()
-    popup.get_by_role("button", name="Allow access").click()
 
 
 def test_admin_connects_xero_in_four_steps_and_sees_it_synced(auth, live_server, browser, worker, shots):
@@ -58,7 +29,7 @@ def test_admin_connects_xero_in_four_steps_and_sees_it_synced(auth, live_server,
     popup = popup_info.value
     page.get_by_role("heading", name="Log in to Xero").wait_for()
     page.screenshot(path=str(shots / "2-waiting-for-xero.png"))
-    xero_popup_login(popup, "xero.admin@demo.test", shots)
+    xero_login(popup, "xero.admin@demo.test", shots)
 
     page.wait_for_url(f"{base}/connect/xero/organisations")
     page.get_by_role("heading", name="Choose the organisation").wait_for()

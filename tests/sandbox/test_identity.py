@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import ADMIN, ADVISER, DEMO_AU, HARBOUR, KOWHAI, READ_SCOPES, READONLY, REDIRECT, THAMES, query
+from .conftest import (
+    ADMIN,
+    ADVISER,
+    DEMO_AU,
+    HARBOUR,
+    KOWHAI,
+    READ_SCOPES,
+    READONLY,
+    REDIRECT,
+    THAMES,
+    query,
+)
 
 
 @pytest.mark.parametrize(("overrides", "message"), [

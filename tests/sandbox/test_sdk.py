@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -73,7 +73,7 @@ def test_sdk_reads_organisation_invoices_journals_and_profit_and_loss(sdk):
         assert len(got.line_items) == len(rec.lines)
         assert int(got.updated_date_utc.timestamp() * 1000) == rec.updated_ms
 
-    cutoff = datetime.fromtimestamp(sorted(r.updated_ms for r in books.invoices)[-5] / 1000, tz=timezone.utc)
+    cutoff = datetime.fromtimestamp(sorted(r.updated_ms for r in books.invoices)[-5] / 1000, tz=UTC)
     cutoff = cutoff.replace(microsecond=0)
     recent = api.get_invoices(tenant, if_modified_since=cutoff, page=1, page_size=100).invoices
     expected = [r for r in books.invoices if r.updated_ms >= cutoff.timestamp() * 1000]

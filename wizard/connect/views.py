@@ -8,7 +8,7 @@ from flask_login import current_user
 from wizard import connecting, syncing
 from wizard.connecting import ConnectError
 from wizard.data.lookups import get_connection
-from wizard.hints import hint_for
+from wizard.hints import HINTS, hint_for
 from wizard.htmx import full_redirect, render_page
 
 bp = Blueprint("connect", __name__, url_prefix="/connect/xero")
@@ -23,14 +23,14 @@ def _step(template: str, step: int, status: int = 200, **context):
 @bp.get("")
 def start():
     """Step 1: what will happen and what the admin needs; the "Login to connect" button."""
-    return _step("start", 1, problem=hint_for(request.args.get("problem")))
+    return _step("start", 1, problem=HINTS.get(request.args.get("problem", "")[:60]))
 
 
 @bp.get("/reconnect/<int:connection_id>")
 def reconnect(connection_id: int):
     """Step 1 for an existing connection: log in to Xero again, same connection and data."""
     connection = get_connection(connection_id)
-    return _step("start", 1, reconnecting=connection, problem=hint_for(request.args.get("problem")))
+    return _step("start", 1, reconnecting=connection, problem=HINTS.get(request.args.get("problem", "")[:60]))
 
 
 @bp.get("/authorize")
@@ -46,8 +46,8 @@ def authorize():
 @bp.get("/login")
 def login():
     """Step 2: waiting for the Xero window, or what went wrong with it, and the fallback link."""
-    problem = request.args.get("problem")
-    return _step("login", 2, problem=hint_for(problem if problem in ("popup_blocked",) else None))
+    problem = request.args.get("problem", "")[:60]
+    return _step("login", 2, problem=HINTS.get(problem))
 
 
 @bp.get("/callback")

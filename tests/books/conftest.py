@@ -1,0 +1,3 @@
+"""The books tests share the sync tests' fixtures (clean Redis, extra workers)."""
+
+from tests.sync.conftest import _clean_redis, workers  # noqa: F401

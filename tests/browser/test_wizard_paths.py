@@ -1,0 +1,149 @@
+"""Every way through (and out of) the wizard, in Chromium, with the hint each one shows."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.flows import hint_text, sign_in, start_popup_login, xero_login
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture
+def admin_page(auth, live_server, browser):
+    auth.make_user()
+    page = browser.new_page()
+    sign_in(page, live_server.url)
+    return page
+
+
+def test_blocked_popup_falls_back_to_same_window(admin_page, live_server, shots):
+    page, base = admin_page, live_server.url
+    page.add_init_script("window.open = function () { return null; };")
+    page.goto(f"{base}/connect/xero")
+    page.get_by_role("link", name="Login to connect").click()
+    page.wait_for_url(f"{base}/connect/xero/login?problem=popup_blocked")
+    assert "blocked or closed" in hint_text(page)
+    page.screenshot(path=str(shots / "popup-blocked.png"))
+    page.get_by_role("link", name="Continue in this window").click()
+    xero_login(page, "xero.adviser@demo.test")
+    page.wait_for_url(f"{base}/connect/xero/organisations")
+    assert page.locator("input[name=tenant_id]").count() >= 1
+    page.screenshot(path=str(shots / "same-window-organisations.png"))
+
+
+def test_closed_popup_says_sign_in_was_not_finished(admin_page, live_server, shots):
+    page, base = admin_page, live_server.url
+    popup = start_popup_login(page, base)
+    popup.wait_for_load_state()
+    popup.close()
+    page.wait_for_url(f"{base}/connect/xero/login?problem=mfa_not_completed")
+    assert "MFA" in hint_text(page)
+    page.screenshot(path=str(shots / "popup-closed.png"))
+
+
+def test_cancel_at_consent_explains_and_offers_start_again(admin_page, live_server, shots):
+    page, base = admin_page, live_server.url
+    popup = start_popup_login(page, base)
+    xero_login(popup, "xero.adviser@demo.test", consent="Cancel")
+    page.wait_for_url(f"{base}/connect/xero/login?problem=access_denied")
+    assert "Xero access was not granted" in hint_text(page)
+    assert page.get_by_role("link", name="Start again").is_visible()
+    page.screenshot(path=str(shots / "cancelled.png"))
+
+
+def test_read_only_xero_user_is_told_which_roles_can_connect(admin_page, live_server, shots):
+    page, base = admin_page, live_server.url
+    popup = start_popup_login(page, base)
+    popup.wait_for_load_state()
+    popup.get_by_label("Email").fill("xero.readonly@demo.test")
+    popup.get_by_label("Password").fill("xero")
+    popup.get_by_role("button", name="Log in").click()
+    popup.wait_for_load_state()
+    popup.screenshot(path=str(shots / "xero-no-eligible-organisation.png"))
+    popup.get_by_role("button", name="Cancel").click()
+    page.wait_for_url(f"{base}/connect/xero/login?problem=access_denied")
+    text = hint_text(page)
+    assert "Standard" in text and "Adviser" in text
+    page.screenshot(path=str(shots / "read-only-hint.png"))
+
+
+def test_two_organisations_from_one_consent_without_a_second_login(admin_page, live_server, sandbox, shots):
+    page, base = admin_page, live_server.url
+    names = ["Harbour Coffee Roasters Ltd", "Kowhai Outdoor Supplies"]
+    popup = start_popup_login(page, base)
+    xero_login(popup, "xero.admin@demo.test", organisations=names)
+    page.wait_for_url(f"{base}/connect/xero/organisations")
+    for name in names:
+        page.get_by_label(name).check()
+        page.get_by_role("button", name="Continue").click()
+        assert name in page.locator("main").inner_text()
+        page.get_by_role("button", name="Connect organisation").click()
+        page.get_by_role("heading", name=f"{name} is connected").wait_for()
+        page.screenshot(path=str(shots / f"connected-{names.index(name)}.png"))
+        if name == names[0]:
+            sandbox.state.clear_requests()
+            page.get_by_role("link", name="Connect another organisation").click()
+            page.wait_for_url(f"{base}/connect/xero/organisations")
+            assert page.get_by_label(names[0]).is_disabled()
+    assert not [r for r in sandbox.state.requests() if "authorize" in r["path"] or r["path"].endswith("/token")]
+    page.goto(f"{base}/data")
+    rows = page.locator("table.connections tbody tr")
+    assert rows.count() == 2
+    page.screenshot(path=str(shots / "data-two-connections.png"))
+
+
+def _connect(page, base, email="xero.adviser@demo.test", organisation=None):
+    popup = start_popup_login(page, base)
+    xero_login(popup, email, organisations=[organisation] if organisation else None)
+    page.wait_for_url(f"{base}/connect/xero/organisations")
+    page.locator("input[name=tenant_id]:not([disabled])").first.check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Connect organisation").click()
+    page.get_by_text("Sync complete").wait_for(timeout=90_000)
+
+
+def test_reconnect_after_xero_revokes_the_token_keeps_the_connection(admin_page, live_server, sandbox, worker, shots):
+    page, base = admin_page, live_server.url
+    _connect(page, base)
+    connection_url = page.url
+    sandbox.state.revoke_user_tokens("xero.adviser@demo.test")
+    page.goto(f"{base}/data")
+    page.get_by_role("link", name="Connect a data source")  # still on the Data page
+    link = page.locator("table.connections tbody tr th a").first
+    link.click()
+    page.get_by_role("button", name="Sync now").click()
+    page.wait_for_function("document.body.innerText.includes('Needs re-authorising') || document.body.innerText.includes('Xero needs you to log in again')", timeout=60_000)
+    page.goto(page.url)
+    assert "Xero needs you to log in again" in page.locator("body").inner_text()
+    page.screenshot(path=str(shots / "needs-reauth.png"))
+    page.get_by_role("link", name="Reconnect").click()
+    assert "Reconnect" in page.locator("h1").inner_text()
+    with page.expect_popup() as popup_info:
+        page.get_by_role("link", name="Login to connect").click()
+    xero_login(popup_info.value, "xero.adviser@demo.test")
+    page.get_by_text("Sync complete").wait_for(timeout=90_000)
+    page.screenshot(path=str(shots / "reconnected.png"))
+    page.goto(f"{base}/data")
+    assert page.locator("table.connections tbody tr").count() == 1
+    assert "Synced" in page.locator("table.connections tbody tr").first.inner_text()
+    assert connection_url
+
+
+def test_disconnect_asks_first_and_removes_the_connection_at_xero(admin_page, live_server, sandbox, worker, shots):
+    page, base = admin_page, live_server.url
+    _connect(page, base)
+    assert len(sandbox.state.connections()) >= 1
+    page.goto(f"{base}/data")
+    page.locator("table.connections tbody tr th a").first.click()
+    page.get_by_role("link", name="Disconnect").click()
+    page.get_by_role("button", name="Disconnect").click()
+    assert "Choose whether to keep or delete" in page.locator("[role=alert]").inner_text()
+    page.get_by_label("Keep it").check()
+    page.screenshot(path=str(shots / "disconnect-confirm.png"))
+    page.get_by_role("button", name="Disconnect").click()
+    page.wait_for_url(f"{base}/data")
+    assert "was disconnected" in page.locator(".flash").inner_text()
+    assert "Disconnected" in page.locator("table.connections tbody tr").first.inner_text()
+    assert sandbox.state.connections() == []
+    page.screenshot(path=str(shots / "disconnected.png"))

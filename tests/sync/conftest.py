@@ -1,0 +1,30 @@
+"""Fixtures for the sync tests: clean Redis per test, extra real workers with their own settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import WorkerProcess
+
+
+@pytest.fixture(autouse=True)
+def _clean_redis(app):
+    """No governor windows, scheduled resumes or retries may leak from one test into the next."""
+    app.extensions["rq"].redis.flushdb()
+    yield
+
+
+@pytest.fixture
+def workers(test_env, tmp_path):
+    """Start more real `python -m workers` processes, each with extra settings (FLASK_* env)."""
+    started: list[WorkerProcess] = []
+
+    def start(*args: str, **settings: str) -> WorkerProcess:
+        env = {**test_env, **{f"FLASK_{k}": str(v) for k, v in settings.items()}}
+        process = WorkerProcess(env, tmp_path / f"worker-{len(started)}.log").start(*args)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()

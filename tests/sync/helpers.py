@@ -1,0 +1,149 @@
+"""Connect a sandbox organisation the way a person would, and read back what a sync stored."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+import uuid
+from dataclasses import dataclass
+
+import psutil
+from sqlalchemy import func, select
+
+from tests.helpers.xero_login import XeroBrowser, query_of
+
+SYNC_SCOPES = ("openid profile email offline_access accounting.settings.read accounting.contacts.read "
+               "accounting.invoices.read accounting.payments.read accounting.banktransactions.read "
+               "accounting.manualjournals.read accounting.reports.profitandloss.read "
+               "accounting.reports.balancesheet.read accounting.reports.trialbalance.read")
+XERO_USER = "xero.adviser@demo.test"
+
+# Sandbox stream name -> our stream name and id field.
+SANDBOX_STREAMS = {
+    "contacts": ("Contacts", "ContactID"), "items": ("Items", "ItemID"), "invoices": ("Invoices", "InvoiceID"),
+    "credit_notes": ("CreditNotes", "CreditNoteID"), "payments": ("Payments", "PaymentID"),
+    "overpayments": ("Overpayments", "OverpaymentID"), "prepayments": ("Prepayments", "PrepaymentID"),
+    "bank_transactions": ("BankTransactions", "BankTransactionID"),
+    "bank_transfers": ("BankTransfers", "BankTransferID"), "manual_journals": ("ManualJournals", "ManualJournalID"),
+}
+
+
+@dataclass
+class Connected:
+    connection_id: int
+    tenant_id: str
+    workspace_id: int
+    org_name: str
+
+
+def connect_org(app, sandbox, records: int = 300, scopes: str = SYNC_SCOPES, name: str | None = None) -> Connected:
+    """Create an organisation in the sandbox, consent through its pages, store tokens and connection."""
+    from wizard.extensions import db
+    from wizard.models import Connection, TokenSet, Workspace
+    from wizard.xero import oauth
+    from wizard.xero.tokens import store_tokens
+
+    name = name or f"Sync Test {uuid.uuid4().hex[:8]} Ltd"
+    tenant_id = sandbox.state.create_org(name, records=records, users={XERO_USER: "adviser"})
+    app.config["XERO_SCOPES"] = scopes
+    with app.test_request_context():
+        request = oauth.build_authorization_request()
+        callback = XeroBrowser().authorize(request.url, XERO_USER, redirect_prefix=app.config["XERO_REDIRECT_URI"],
+                                           organisations=[name])
+        assert callback, "the sandbox consent flow did not reach our callback"
+        args = query_of(callback)
+        assert args.get("state") == request.state
+        tokens = oauth.exchange_code(args["code"], request.code_verifier, request.nonce)
+        workspace = Workspace(name=f"Workspace {name}")
+        db.session.add(workspace)
+        db.session.flush()
+        token_set = TokenSet(workspace_id=workspace.id, xero_userid=tokens.xero_userid, access_token_enc=b"",
+                             access_expires_at=tokens_expiry(tokens))
+        store_tokens(token_set, tokens)
+        db.session.add(token_set)
+        db.session.flush()
+        connection = Connection(workspace_id=workspace.id, token_set_id=token_set.id, tenant_id=tenant_id,
+                                tenant_name=name, state="connecting")
+        db.session.add(connection)
+        db.session.commit()
+        return Connected(connection.id, tenant_id, workspace.id, name)
+
+
+def tokens_expiry(tokens):
+    from datetime import timedelta
+
+    from wizard.clock import utcnow
+
+    return utcnow() + timedelta(seconds=tokens.expires_in)
+
+
+def start_sync(app, connection_id: int, kind: str = "manual") -> int:
+    from wizard import syncing
+    from wizard.extensions import db
+    from wizard.models import Connection
+
+    with app.app_context():
+        return syncing.start_sync(db.session.get(Connection, connection_id), kind=kind).id
+
+
+def run_state(app, run_id: int) -> str:
+    from wizard.extensions import db
+    from wizard.models import SyncRun
+
+    with app.app_context():
+        db.session.expire_all()
+        return db.session.get(SyncRun, run_id).state
+
+
+def wait_for_run(app, run_id: int, states=("succeeded", "failed"), timeout: float = 60.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = run_state(app, run_id)
+        if state in states:
+            return state
+        time.sleep(0.2)
+    raise AssertionError(f"run {run_id} still {run_state(app, run_id)} after {timeout}s")
+
+
+def stored_ids(app, connection_id: int, stream: str, tombstoned: bool | None = None) -> dict[str, dict]:
+    """xero id -> payload of the stored records of one stream."""
+    from wizard.extensions import db
+    from wizard.models import XeroRecord
+
+    with app.app_context():
+        query = select(XeroRecord.xero_id, XeroRecord.payload).where(
+            XeroRecord.connection_id == connection_id, XeroRecord.stream == stream)
+        if tombstoned is not None:
+            query = query.where(XeroRecord.tombstoned.is_(tombstoned))
+        return {xero_id: json.loads(payload) for xero_id, payload in db.session.execute(query)}
+
+
+def duplicate_keys(app) -> int:
+    """count(*) - count(distinct (connection, stream, xero id)) over every synced record."""
+    from wizard.extensions import db
+    from wizard.models import XeroRecord
+
+    with app.app_context():
+        total = db.session.scalar(select(func.count()).select_from(XeroRecord))
+        distinct = db.session.scalar(select(func.count()).select_from(
+            select(XeroRecord.connection_id, XeroRecord.stream, XeroRecord.xero_id).distinct().subquery()))
+        return total - distinct
+
+
+def sandbox_ids(sandbox, tenant_id: str, sandbox_stream: str) -> set[str]:
+    books = sandbox.state.books(tenant_id)
+    with books.lock:
+        return {books.record_id(sandbox_stream, r.idx) for r in getattr(books, sandbox_stream)}
+
+
+def kill_worker_tree(process: psutil.Process) -> None:
+    """kill -9 a worker and its work horse (the horse runs in its own process group)."""
+    victims = [process, *process.children(recursive=True)]
+    for victim in victims:
+        try:
+            os.kill(victim.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+    psutil.wait_procs(victims, timeout=10)

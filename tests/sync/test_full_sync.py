@@ -1,0 +1,88 @@
+"""A full sync through a real RQ worker: every stream, the exact record set, no duplicates."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.sync.helpers import (
+    SANDBOX_STREAMS,
+    connect_org,
+    duplicate_keys,
+    sandbox_ids,
+    start_sync,
+    stored_ids,
+    wait_for_run,
+)
+
+
+def test_full_sync_stores_exactly_the_sandbox_records(app, sandbox, worker):
+    org = connect_org(app, sandbox, records=400)
+    run_id = start_sync(app, org.connection_id)
+    assert wait_for_run(app, run_id) == "succeeded", worker.output()[-3000:]
+    for sandbox_stream, (ours, _key) in SANDBOX_STREAMS.items():
+        assert set(stored_ids(app, org.connection_id, ours)) == sandbox_ids(sandbox, org.tenant_id, sandbox_stream), ours
+    assert duplicate_keys(app) == 0
+
+
+def test_full_sync_uses_the_fewest_calls_and_logs_each_one(app, sandbox, worker):
+    from wizard.extensions import db
+    from wizard.models import SyncRun
+    from workers.sync.streams import STREAMS, fixed_calls
+
+    org = connect_org(app, sandbox, records=2500)
+    run_id = start_sync(app, org.connection_id)
+    assert wait_for_run(app, run_id) == "succeeded", worker.output()[-3000:]
+    calls = [r for r in sandbox.state.requests(tenant=org.tenant_id) if r["path"].startswith("/api.xro/")]
+    books = sandbox.state.books(org.tenant_id)
+    paged = ("contacts", "invoices", "credit_notes", "payments", "overpayments", "prepayments",
+             "bank_transactions", "manual_journals")
+    floor = sum(-(-books.count(s) // 1000) for s in paged) + fixed_calls(tuple(s for s in STREAMS if s.name != "Journals"))
+    assert len(calls) == floor
+    assert all(r["status"] == 200 for r in calls)
+    assert {r["page_size"] for r in calls if r["page"]} == {1000}
+    with app.app_context():
+        run = db.session.get(SyncRun, run_id)
+        assert run.calls == floor and run.records > 2500
+        journals = next(s for s in run.streams if s.stream == "Journals")
+        assert journals.state == "skipped" and "accounting.journals.read" in journals.note
+    log_lines = [line for line in worker.output().splitlines() if "xero.call" in line and org.tenant_id in line]
+    assert len(log_lines) == floor
+    assert "Bearer" not in worker.output() and "eyJ" not in worker.output()
+
+
+def test_incremental_run_fetches_only_changes_and_tombstones_voids(app, sandbox, workers):
+    workers(SYNC_WATERMARK_MARGIN_SECONDS=0)
+    org = connect_org(app, sandbox, records=600)
+    assert wait_for_run(app, start_sync(app, org.connection_id)) == "succeeded"
+    sandbox.state.advance(60)
+    edited = sandbox.state.modify_records(org.tenant_id, "invoices", 7)
+    voided = sandbox.state.void_records(org.tenant_id, "bank_transactions", 3)
+    sandbox.state.clear_requests()
+    assert wait_for_run(app, start_sync(app, org.connection_id)) == "succeeded"
+    fetched = {r["path"].rsplit("/", 1)[-1]: r["rows"] for r in sandbox.state.requests(tenant=org.tenant_id)}
+    assert fetched["Invoices"] == 7 and fetched["BankTransactions"] == 3 and fetched["Contacts"] == 0
+    invoices = stored_ids(app, org.connection_id, "Invoices")
+    assert all(invoices[i]["Reference"].endswith("(edited)") for i in edited)
+    assert set(invoices) == sandbox_ids(sandbox, org.tenant_id, "invoices")
+    tombstones = stored_ids(app, org.connection_id, "BankTransactions", tombstoned=True)
+    assert set(voided) <= set(tombstones)
+    assert all(tombstones[i]["Status"] == "DELETED" for i in voided)
+    assert duplicate_keys(app) == 0
+
+
+def test_second_sync_request_joins_the_active_run_and_the_database_refuses_two(app, sandbox):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy.exc import IntegrityError
+
+    from wizard.extensions import db
+    from wizard.models import SyncRun
+
+    org = connect_org(app, sandbox, records=50)
+    with ThreadPoolExecutor(4) as pool:
+        ids = set(pool.map(lambda _: start_sync(app, org.connection_id), range(4)))
+    assert len(ids) == 1
+    with app.app_context():
+        db.session.add(SyncRun(connection_id=org.connection_id, state="queued"))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
