@@ -73,3 +73,37 @@ def test_rows_poll_only_while_something_syncs(app, auth, client, htmx):
     fragment = client.get("/data/rows", headers=htmx)
     assert b"hx-trigger" in fragment.data and b"<html" not in fragment.data
     assert "HX-Request" in fragment.headers["Vary"]
+
+
+def _count_queries(app, client, path):
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def test_data_page_queries_do_not_grow_with_connections(app, auth, client):
+    auth.as_new("admin")
+    _connection(app)
+    one = _count_queries(app, client, "/data")
+    with app.app_context():
+        user = db.session.query(User).filter_by(email="admin@example.test").one()
+        for n in range(9):
+            c = Connection(workspace_id=user.workspace_id, tenant_id=f"t-extra-{n}", tenant_name=f"Org {n}")
+            c.move_to("synced")
+            db.session.add(c)
+            db.session.flush()
+            db.session.add(SyncRun(connection_id=c.id, state="succeeded"))
+        db.session.commit()
+    assert _count_queries(app, client, "/data") == one

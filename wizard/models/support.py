@@ -100,5 +100,6 @@ def _refuse_delete(mapper, connection, target) -> None:
 def _refuse_bulk_changes(orm_execute_state) -> None:
     """`session.execute(update(AuditEvent)...)` bypasses the per-row hooks; refuse it too."""
     statement = orm_execute_state.statement
-    if isinstance(statement, Update | Delete) and getattr(statement, "table", None) is AuditEvent.__table__:
+    table = getattr(statement, "table", None)  # an annotated copy, so compare by name
+    if isinstance(statement, Update | Delete) and getattr(table, "name", None) == AuditEvent.__tablename__:
         raise AuditLogImmutable("audit events are append-only")

