@@ -168,3 +168,49 @@ def test_choose_without_login_sends_user_back_with_a_hint(auth, client):
     auth.as_new("admin")
     html = client.get("/connect/xero/organisations").get_data(as_text=True)
     assert 'data-hint="state_invalid"' in html
+
+
+def test_expired_code_shows_token_exchange_hint_and_stores_nothing(app, auth, client, sandbox):
+    auth.as_new("admin")
+    cb = xero_login(client, sandbox, ADVISER)
+    sandbox.state.advance(6 * 60)  # Xero's codes live 5 minutes
+    html = callback(client, cb).get_data(as_text=True)
+    assert 'data-hint="token_exchange_failed"' in html
+    assert token_rows(app) == 0
+
+
+def test_xero_down_at_the_organisation_step_shows_xero_unavailable(app, auth, client, sandbox):
+    auth.as_new("admin")
+    callback(client, xero_login(client, sandbox, ADVISER))
+    sandbox.state.faults.maintenance(120)
+    html = client.get("/connect/xero/organisations").get_data(as_text=True)
+    assert 'data-hint="xero_unavailable"' in html and "Xero is not answering" in html
+    sandbox.state.faults.clear()
+    assert 'name="tenant_id"' in client.get("/connect/xero/organisations").get_data(as_text=True)
+
+
+def test_connections_filter_empty_falls_back_to_all_of_the_users_organisations(app, auth, client, sandbox):
+    auth.as_new("admin")
+    callback(client, xero_login(client, sandbox, ADVISER))
+    with client.session_transaction() as s:
+        s["xero_authorised"] = {**s["xero_authorised"], "auth_event_id": "00000000-0000-0000-0000-000000000000"}
+    page = client.get("/connect/xero/organisations").get_data(as_text=True)
+    assert len(_radio_values(page)) >= 1
+
+
+def test_reconnect_must_authorise_the_same_organisation(app, auth, client, sandbox):
+    auth.as_new("admin")
+    callback(client, xero_login(client, sandbox, ADVISER))
+    page = client.get("/connect/xero/organisations").get_data(as_text=True)
+    client.post("/connect/xero/organisations", data={"tenant_id": _radio_values(page)[0]})
+    client.post("/connect/xero/connections")
+    with app.app_context():
+        connection_id = db.session.scalars(select(Connection)).one().id
+        db.session.get(Connection, connection_id).tenant_id = "some-other-tenant"
+        db.session.commit()
+    response = client.get(f"/connect/xero/authorize?reconnect={connection_id}")
+    cb = XeroBrowser().authorize(response.headers["Location"], ADVISER, redirect_prefix=REDIRECT_URI)
+    html = callback(client, cb).get_data(as_text=True)
+    assert 'data-hint="reconnect_wrong_organisation"' in html
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Connection)) == 1

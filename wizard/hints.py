@@ -24,8 +24,9 @@ HINTS: dict[str, Hint] = {
         Hint(
             "access_denied",
             "Xero access was not granted",
-            "Access was cancelled on Xero's consent screen, or your Xero user is not allowed to "
-            "connect apps to any organisation (only the Standard and Adviser roles can).",
+            "Access was cancelled on Xero's consent screen, your Xero user is not allowed to "
+            "connect apps to any organisation (only the Standard and Adviser roles can), or Xero "
+            "said our app has reached its connection limit.",
             "Start again and choose Allow access. If Xero listed no organisation, ask a Xero user "
             "with the Standard or Adviser role (an Org Admin has Manage users too) to connect, or "
             "to change your role in Xero under Settings > Users.",

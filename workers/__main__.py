@@ -28,6 +28,10 @@ def main() -> None:
 
         holder = app.extensions["rq"]
         options = {}
+        if args.maintenance_interval:
+            # The idle worker wakes from its blocking dequeue every worker_ttl - 15 s: make that the
+            # maintenance interval, or abandoned jobs would wait for the default 405 s wake-up.
+            options["worker_ttl"] = args.maintenance_interval + 15
         if args.job_monitoring_interval:
             options["job_monitoring_interval"] = args.job_monitoring_interval
         worker = Worker([holder.queue], connection=holder.redis, name=args.name, **options)

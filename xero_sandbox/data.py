@@ -11,8 +11,11 @@ from __future__ import annotations
 import random
 import threading
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+
+from .fragments import FragmentCache
 
 NAMESPACE = uuid.UUID("6c1f7a52-5b8e-4d1a-9f0e-3c2b7d9e4a10")
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -27,6 +30,13 @@ RECORD_STREAMS = (
     "contacts", "items", "invoices", "credit_notes", "payments", "overpayments",
     "prepayments", "bank_transactions", "bank_transfers", "manual_journals",
 )
+# Whose JSON embeds fields of another stream's records (contact names, item codes and names):
+# a change there drops the cached JSON of these whole streams. Payments <-> invoices (a payment
+# shows its invoice, an invoice its payments) are invalidated record by record in Books.changed.
+EMBEDS = {
+    "contacts": ("invoices", "credit_notes", "overpayments", "prepayments", "bank_transactions", "payments"),
+    "items": ("invoices", "credit_notes", "overpayments", "prepayments", "bank_transactions"),
+}
 
 
 def sandbox_uuid(*parts: object) -> str:
@@ -246,17 +256,23 @@ class Books:
     flows: dict = field(default_factory=dict)
     versions: dict = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    # serialised JSON of records served so far (see fragments.py); guarded by `lock`
+    fragments: FragmentCache = field(default_factory=FragmentCache, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._prefixes = {s: uuid.uuid5(uuid.UUID(self.tenant_id), s).hex[:20]
                           for s in (*RECORD_STREAMS, "journals", "accounts", "tracking",
                                     *(f"lines:{r}" for r in RECORD_STREAMS))}
+        self._heads = {s: f"{p[:8]}-{p[8:12]}-{p[12:16]}-{p[16:20]}-" for s, p in self._prefixes.items()}
 
     # ids -----------------------------------------------------------------
     def record_id(self, stream: str, idx: int) -> str:
         """Deterministic GUID for a record: a per-stream prefix plus the index."""
-        p = self._prefixes[stream]
-        return f"{p[:8]}-{p[8:12]}-{p[12:16]}-{p[16:20]}-{idx:012x}"
+        return f"{self._heads[stream]}{idx:012x}"
+
+    def id_head(self, stream: str) -> str:
+        """The first 24 characters of every id of a stream (record_id = head + 12 hex digits)."""
+        return self._heads[stream]
 
     def record_index(self, stream: str, record_id: str) -> int | None:
         """Inverse of record_id; None when the id is not one of this stream's."""
@@ -295,6 +311,18 @@ class Books:
 
     def bump(self, stream: str) -> None:
         self.versions[stream] = self.versions.get(stream, 0) + 1
+
+    def changed(self, stream: str, indexes: Iterable[int]) -> None:
+        """Records were edited (hold `lock`): forget their cached JSON and that of records showing them."""
+        indexes = list(indexes)
+        cache = self.fragments
+        cache.invalidate(stream, indexes)
+        if stream == "payments":
+            cache.invalidate("invoices", {self.payments[i].invoice for i in indexes})
+        elif stream == "invoices":
+            cache.invalidate("payments", [p for i in indexes for p in self.invoices[i].payments])
+        for other in EMBEDS.get(stream, ()):
+            cache.drop_stream(other)
 
     # postings --------------------------------------------------------------
     def postings(self, stream: str, rec) -> list[tuple[int, int, int, str]]:
@@ -698,6 +726,7 @@ def modify_records(books: Books, stream: str, count: int, now_ms: int) -> list[s
             else:
                 rec.reference = (rec.reference or "").removesuffix(" (edited)") + " (edited)"
             _touch(rec, now_ms)
+        books.changed(stream, [r.idx for r in chosen])
         books.bump(stream)
         return [books.record_id(stream, r.idx) for r in chosen]
 
@@ -730,7 +759,9 @@ def void_records(books: Books, stream: str, count: int, now_ms: int) -> list[str
                 invoice.status = "AUTHORISED"
                 invoice.fully_paid = None
                 invoice.updated_ms = now_ms
+                books.changed("invoices", [invoice.idx])
                 books.bump("invoices")
+        books.changed(stream, [r.idx for r in chosen])
         books.bump(stream)
         books.bump("journals")
         return [books.record_id(stream, r.idx) for r in chosen]

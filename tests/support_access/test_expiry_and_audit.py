@@ -136,3 +136,18 @@ def test_no_route_can_change_the_audit_log(app):
     writable = [r for r in app.url_map.iter_rules()
                 if "audit" in r.rule and r.methods & {"POST", "PUT", "PATCH", "DELETE"}]
     assert writable == [] and all("audit" not in endpoint for endpoint in policy.POLICY)
+
+
+def test_a_rerun_that_cannot_be_queued_is_still_audited_once(app, as_persona, world, monkeypatch):
+    from wizard import syncing
+
+    def queue_down(*args, **kwargs):
+        raise ConnectionError("redis unreachable")
+
+    monkeypatch.setattr(syncing, "enqueue_run", queue_down)
+    support = as_persona("support")
+    before = _audit_count(app)
+    with pytest.raises(ConnectionError):
+        support.post(f"/support/connections/{world.connections['active']}/sync")
+    assert _audit_count(app) == before + 1
+    assert (_last_audit(app).action, _last_audit(app).detail) == ("sync.rerun", "failed: ConnectionError")

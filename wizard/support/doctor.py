@@ -148,7 +148,13 @@ def rerun_sync(connection: Connection, grant: SupportGrant) -> SyncRun:
         audit.record("sync.rerun", grant=grant, connection_id=connection.id,
                      detail=f"refused: connection is {connection.state}; the customer must reconnect")
         raise CannotSync(connection.state)
-    run = syncing.start_sync(connection, kind="support", requested_by_id=current_user.id)
+    try:
+        run = syncing.start_sync(connection, kind="support", requested_by_id=current_user.id)
+    except Exception as exc:
+        # The attempt is still support's action on customer data: keep it in the log, then fail.
+        db.session.rollback()
+        audit.record("sync.rerun", grant=grant, connection_id=connection.id, detail=f"failed: {type(exc).__name__}")
+        raise
     audit.record("sync.rerun", grant=grant, connection_id=connection.id, detail=f"sync run #{run.id} {run.state}")
     return run
 
