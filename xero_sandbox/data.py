@@ -264,6 +264,11 @@ class Books:
                           for s in (*RECORD_STREAMS, "journals", "accounts", "tracking",
                                     *(f"lines:{r}" for r in RECORD_STREAMS))}
         self._heads = {s: f"{p[:8]}-{p[8:12]}-{p[12:16]}-{p[16:20]}-" for s, p in self._prefixes.items()}
+        self._account_ids = [self.record_id("accounts", i) for i in range(len(CHART))]
+        # per account: (tax type, code, id) as a line item shows them
+        self.account_parts = [(self.tax_type_for(i), a.code, self._account_ids[i]) for i, a in enumerate(CHART)]
+        # small JSON pieces many records share (contact refs, tracking); see shapes.py
+        self.memo: dict = {}
 
     # ids -----------------------------------------------------------------
     def record_id(self, stream: str, idx: int) -> str:
@@ -284,10 +289,7 @@ class Books:
         return idx if idx < len(getattr(self, stream)) else None
 
     def account_id(self, account_idx: int) -> str:
-        cached = self.__dict__.setdefault("_account_ids", {})
-        if account_idx not in cached:
-            cached[account_idx] = self.record_id("accounts", account_idx)
-        return cached[account_idx]
+        return self._account_ids[account_idx]
 
     def tracking_ids(self, category: int, option: int = -1) -> str:
         return self.record_id("tracking", category * 100 + option + 1)

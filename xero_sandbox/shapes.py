@@ -1,11 +1,32 @@
-"""Xero JSON shapes (field names per xero_accounting.yaml) built per record on demand."""
+"""Xero JSON shapes (field names per xero_accounting.yaml) built per record on demand.
+
+Shapes are plain dicts except for small shared pieces (a contact reference, a tracking list)
+handed out as pre-serialised `orjson.Fragment`s; serialise with orjson. The accounting
+handlers keep each record's serialised JSON in `Books.fragments`, so the functions here run
+once per record version (and are written to be cheap on that cold path).
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import lru_cache
 
-from .data import BANKS, CHART, ITEM_NAMES, LINE_WORDS, TRACKING, Books, ordinal_ms
+import orjson
+
+from .data import (
+    BANKS,
+    CHART,
+    DAY_MS,
+    EPOCH_ORDINAL,
+    ITEM_NAMES,
+    LINE_WORDS,
+    TRACKING,
+    Books,
+    ordinal_ms,
+)
+
+_Fragment = orjson.Fragment
+_dumps = orjson.dumps
 
 
 def ms_date(ms: int) -> str:
@@ -23,8 +44,16 @@ def day_string(ordinal: int) -> str:
     return date.fromordinal(ordinal).isoformat() + "T00:00:00"
 
 
+@lru_cache(maxsize=8192)
+def _day_iso(ordinal: int) -> str:
+    return date.fromordinal(ordinal).isoformat()
+
+
 def utc_string(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    """Epoch ms as 2026-05-15T09:00:00 (UTC, whole seconds)."""
+    day, rest = divmod(ms, DAY_MS)
+    secs = rest // 1000
+    return f"{_day_iso(EPOCH_ORDINAL + day)}T{secs // 3600:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}"
 
 
 def money(cents: int) -> float:
@@ -54,10 +83,18 @@ def account(b: Books, idx: int) -> dict:
     return out
 
 
-def contact_ref(b: Books, idx: int) -> dict:
-    c = b.contacts[idx]
-    return {"ContactID": b.record_id("contacts", idx), "Name": c.name, "Addresses": [], "Phones": [],
-            "ContactGroups": [], "ContactPersons": [], "HasValidationErrors": False}
+def contact_ref(b: Books, idx: int) -> orjson.Fragment:
+    """The contact as a document shows it, serialised once per contact (and again if renamed)."""
+    name = b.contacts[idx].name
+    refs = b.memo.setdefault("contact_refs", {})
+    hit = refs.get(idx)
+    if hit is not None and hit[0] == name:
+        return hit[1]
+    fragment = _Fragment(_dumps({"ContactID": b.record_id("contacts", idx), "Name": name, "Addresses": [],
+                                 "Phones": [], "ContactGroups": [], "ContactPersons": [],
+                                 "HasValidationErrors": False}))
+    refs[idx] = (name, fragment)
+    return fragment
 
 
 def contact(b: Books, c, summary: bool = False) -> dict:
@@ -83,24 +120,33 @@ def contact(b: Books, c, summary: bool = False) -> dict:
     return out
 
 
-def tracking(b: Books, option: int) -> list[dict]:
-    if option < 0:
-        return []
-    name, options = TRACKING[0]
-    return [{"Name": name, "Option": options[option], "TrackingCategoryID": b.tracking_ids(0),
-             "TrackingOptionID": b.tracking_ids(0, option)}]
+def tracking(b: Books, option: int) -> orjson.Fragment:
+    """A line's tracking list (option -1: none), serialised once per organisation and option."""
+    cached = b.memo.setdefault("tracking", {})
+    hit = cached.get(option)
+    if hit is None:
+        rows = []
+        if option >= 0:
+            name, options = TRACKING[0]
+            rows = [{"Name": name, "Option": options[option], "TrackingCategoryID": b.tracking_ids(0),
+                     "TrackingOptionID": b.tracking_ids(0, option)}]
+        hit = cached[option] = _Fragment(_dumps(rows))
+    return hit
 
 
 def line_items(b: Books, rec, stream: str) -> list[dict]:
     out = []
     base = rec.idx * 4
+    head = b.id_head(f"lines:{stream}")
+    parts = b.account_parts
     for n, (acct, item, qty, unit, net, tax, desc, option) in enumerate(rec.lines):
+        tax_type, code, account_id = parts[acct]
         line = {
             "Description": ITEM_NAMES[item % len(ITEM_NAMES)] if item >= 0 else LINE_WORDS[desc],
-            "UnitAmount": money(unit), "TaxType": b.tax_type_for(acct), "TaxAmount": money(tax),
-            "LineAmount": money(net), "AccountCode": CHART[acct].code, "AccountID": b.account_id(acct),
+            "UnitAmount": unit / 100, "TaxType": tax_type, "TaxAmount": tax / 100,
+            "LineAmount": net / 100, "AccountCode": code, "AccountID": account_id,
             "Tracking": tracking(b, option), "Quantity": float(qty),
-            "LineItemID": b.record_id(f"lines:{stream}", base + n),
+            "LineItemID": f"{head}{base + n:012x}",
         }
         if item >= 0:
             it = b.items[item]
@@ -118,17 +164,18 @@ def payment_ref(b: Books, idx: int) -> dict:
 
 
 def invoice(b: Books, d, summary: bool = False, with_lines: bool = True) -> dict:
+    status, total, updated = d.status, d.total, d.updated_ms
+    due = total - d.paid if status in ("AUTHORISED", "PAID") else total if status in ("DRAFT", "SUBMITTED") else 0
     out = {
-        "Type": d.type, "InvoiceID": b.record_id("invoices", d.idx), "InvoiceNumber": d.number,
-        "Reference": d.reference, "AmountDue": money(d.total - d.paid if d.status in ("AUTHORISED", "PAID") else
-                                                        (d.total if d.status in ("DRAFT", "SUBMITTED") else 0)),
-        "AmountPaid": money(d.paid), "AmountCredited": 0.0, "CurrencyRate": 1.0,
+        "Type": d.type, "InvoiceID": f"{b.id_head('invoices')}{d.idx:012x}", "InvoiceNumber": d.number,
+        "Reference": d.reference, "AmountDue": due / 100,
+        "AmountPaid": d.paid / 100, "AmountCredited": 0.0, "CurrencyRate": 1.0,
         "IsDiscounted": False, "HasAttachments": False, "HasErrors": False,
         "Contact": contact_ref(b, d.contact), "DateString": day_string(d.date), "Date": day_date(d.date),
-        "DueDateString": day_string(d.due), "DueDate": day_date(d.due), "Status": d.status,
-        "LineAmountTypes": d.line_types, "SubTotal": money(d.sub), "TotalTax": money(d.tax),
-        "Total": money(d.total), "UpdatedDateUTC": ms_date(d.updated_ms),
-        "UpdatedDateUTCString": utc_string(d.updated_ms), "CurrencyCode": b.profile.currency,
+        "DueDateString": day_string(d.due), "DueDate": day_date(d.due), "Status": status,
+        "LineAmountTypes": d.line_types, "SubTotal": d.sub / 100, "TotalTax": d.tax / 100,
+        "Total": total / 100, "UpdatedDateUTC": f"/Date({updated}+0000)/",
+        "UpdatedDateUTCString": utc_string(updated), "CurrencyCode": b.profile.currency,
     }
     if d.fully_paid is not None:
         out["FullyPaidOnDate"] = day_date(d.fully_paid)

@@ -72,7 +72,7 @@ def test_governor_keeps_under_5_in_flight_and_60_a_minute(app, sandbox, workers)
     sandbox.state.limits.configure(time_scale=scale)
     workers(SYNC_PAGE_SIZE=10, XERO_TIME_SCALE=scale)
     workers(SYNC_PAGE_SIZE=10, XERO_TIME_SCALE=scale)
-    org = connect_org(app, sandbox, records=500)
+    org = connect_org(app, sandbox, records=1100)
     sandbox.state.faults.set_latency(0.05, org.tenant_id)
     assert wait_for_run(app, start_sync(app, org.connection_id), timeout=120) == "succeeded"
     calls = [r for r in sandbox.state.requests(tenant=org.tenant_id) if r["path"].startswith("/api.xro/")]

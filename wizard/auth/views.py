@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
+from wizard.auth import end_session, start_session
 from wizard.extensions import db, limiter
 from wizard.models import User
 
@@ -37,6 +38,7 @@ def login():
         if user and user.check_password(request.form.get("password", "")[:1000]):
             next_url = safe_next(request.args.get("next") or request.form.get("next"))
             session.clear()
+            start_session(user)
             login_user(user)
             return redirect(next_url, code=303)
         # Same words whether or not the account exists.
@@ -48,6 +50,7 @@ def login():
 @bp.post("/logout")
 def logout():
     """Sign out and forget everything in the session."""
+    end_session(current_user)
     logout_user()
     session.clear()
     flash("You have signed out.")

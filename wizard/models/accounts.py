@@ -39,6 +39,12 @@ class User(UserMixin, db.Model):
 
     workspace: Mapped[Workspace | None] = relationship(back_populates="users")
 
+    # Set when loaded through a sign-in session; Flask-Login stores get_id() in the cookie.
+    login_token = None
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.login_token}"
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
@@ -52,3 +58,14 @@ class User(UserMixin, db.Model):
     @property
     def is_support(self) -> bool:
         return self.role == "support"
+
+
+class LoginSession(db.Model):
+    """A server-side record of each sign-in: signing out revokes it, so an old cookie is dead."""
+
+    __tablename__ = "login_session"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
