@@ -73,6 +73,9 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     # Templates link to areas only when their blueprint is registered.
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
+    from wizard.hints import hint_for
+
+    app.jinja_env.globals["hint_for"] = hint_for
 
     from wizard import policy
 

@@ -15,10 +15,14 @@ def serve(argv: list[str]) -> int:
     parser.add_argument("--org-size", type=int, default=300, help="records per demo organisation")
     parser.add_argument("--time-scale", type=float, default=None, help="rate-limit time scale")
     parser.add_argument("--no-limits", action="store_true", help="switch rate limits off")
+    parser.add_argument("--server", choices=("lean", "werkzeug"), default=None,
+                        help="HTTP server (default XERO_SANDBOX_SERVER or lean: threaded, keep-alive)")
+    parser.add_argument("--quiet", action="store_true", help="no access log lines")
     args = parser.parse_args(argv)
-    from werkzeug.serving import run_simple
+    import logging
 
     from . import create_app, default_config
+    from .server import SandboxServer
 
     config = default_config()
     config["ORG_SIZE"] = args.org_size
@@ -28,9 +32,16 @@ def serve(argv: list[str]) -> int:
         config["TIME_SCALE"] = args.time_scale
     if args.no_limits:
         config["LIMITS"] = {"enabled": False}
-    app = create_app(config)
-    print(f"Xero sandbox on http://{args.host}:{args.port} (client_id={config['CLIENT_ID']})", flush=True)
-    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    if not args.quiet:
+        access = logging.getLogger("xero_sandbox.server")
+        access.setLevel(logging.INFO)
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access.addHandler(handler)
+        logging.getLogger("werkzeug").setLevel(logging.INFO)
+    server = SandboxServer(create_app(config), args.host, args.port, args.server)
+    print(f"Xero sandbox on {server.url} (client_id={config['CLIENT_ID']}, {server.engine} server)", flush=True)
+    server.serve_forever()
     return 0
 
 

@@ -17,7 +17,8 @@ from .tokens import BearerError, verify_bearer
 
 
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
-    text = body if isinstance(body, str) else orjson.dumps(body)
+    """A JSON response from a dict/list, or from already serialised str/bytes."""
+    text = body if isinstance(body, str | bytes) else orjson.dumps(body)
     response = Response(text, status=status, mimetype="application/json")
     response.headers["Content-Type"] = "application/json; charset=utf-8"
     for name, value in (headers or {}).items():

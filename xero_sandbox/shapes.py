@@ -24,6 +24,7 @@ from .data import (
     Books,
     ordinal_ms,
 )
+from .fragments import compact
 
 _Fragment = orjson.Fragment
 _dumps = orjson.dumps
@@ -90,9 +91,9 @@ def contact_ref(b: Books, idx: int) -> orjson.Fragment:
     hit = refs.get(idx)
     if hit is not None and hit[0] == name:
         return hit[1]
-    fragment = _Fragment(_dumps({"ContactID": b.record_id("contacts", idx), "Name": name, "Addresses": [],
-                                 "Phones": [], "ContactGroups": [], "ContactPersons": [],
-                                 "HasValidationErrors": False}))
+    fragment = _Fragment(compact(_dumps({"ContactID": b.record_id("contacts", idx), "Name": name,
+                                         "Addresses": [], "Phones": [], "ContactGroups": [],
+                                         "ContactPersons": [], "HasValidationErrors": False})))
     refs[idx] = (name, fragment)
     return fragment
 
@@ -130,7 +131,7 @@ def tracking(b: Books, option: int) -> orjson.Fragment:
             name, options = TRACKING[0]
             rows = [{"Name": name, "Option": options[option], "TrackingCategoryID": b.tracking_ids(0),
                      "TrackingOptionID": b.tracking_ids(0, option)}]
-        hit = cached[option] = _Fragment(_dumps(rows))
+        hit = cached[option] = _Fragment(compact(_dumps(rows)))
     return hit
 
 

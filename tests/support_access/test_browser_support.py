@@ -22,7 +22,9 @@ def _sign_in(page, base: str, email: str) -> None:
     page.wait_for_load_state()
 
 
-def test_admin_grants_support_diagnoses_admin_audits_and_revokes(live_app, browser, world):
+def test_admin_grants_support_diagnoses_admin_audits_and_revokes(
+    live_app, browser, world
+):
     SHOTS.mkdir(parents=True, exist_ok=True)
     base = live_app.url
     admin = browser.new_context().new_page()
@@ -30,8 +32,15 @@ def test_admin_grants_support_diagnoses_admin_audits_and_revokes(live_app, brows
     # Script and CSP errors (the expected 404s, favicon included, are not what this watches).
     errors: list[str] = []
     for page in (admin, support):
-        page.on("console", lambda m: errors.append(m.text)
-                if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+        page.on(
+            "console",
+            lambda m: (
+                errors.append(m.text)
+                if m.type == "error"
+                and not m.text.startswith("Failed to load resource")
+                else None
+            ),
+        )
         page.on("pageerror", lambda exc: errors.append(str(exc)))
 
     # The admin grants access to one connection for the default 24 hours.
@@ -40,7 +49,9 @@ def test_admin_grants_support_diagnoses_admin_audits_and_revokes(live_app, brows
     admin.get_by_role("heading", name="Support access").wait_for()
     assert admin.get_by_label("For how many hours").input_value() == "24"
     admin.get_by_label("What support may look at").select_option(label="Acme None Ltd")
-    admin.get_by_label("Reason or ticket reference").fill("Ticket #9001: invoices stopped syncing")
+    admin.get_by_label("Reason or ticket reference").fill(
+        "Ticket #9001: invoices stopped syncing"
+    )
     admin.screenshot(path=str(SHOTS / "1-admin-grant-form.png"), full_page=True)
     admin.get_by_role("button", name="Grant support access").click()
     admin.get_by_text("Support can look at your diagnostics until").wait_for()
@@ -50,7 +61,11 @@ def test_admin_grants_support_diagnoses_admin_audits_and_revokes(live_app, brows
     _sign_in(support, base, world.emails["support"])
     support.get_by_role("heading", name="Support console").wait_for()
     console = support.locator("table.granted").inner_text()
-    assert "Acme None Ltd" in console and "Acme Active Ltd" in console and "Rival" not in console
+    assert (
+        "Acme None Ltd" in console
+        and "Acme Active Ltd" in console
+        and "Rival" not in console
+    )
     support.screenshot(path=str(SHOTS / "3-support-console.png"), full_page=True)
     support.get_by_role("link", name="Acme None Ltd").click()
     support.get_by_role("heading", name="Connection doctor: Acme None Ltd").wait_for()
@@ -68,9 +83,14 @@ def test_admin_grants_support_diagnoses_admin_audits_and_revokes(live_app, brows
     assert "Viewed connection diagnostics" in trail and "Re-ran the sync" in trail
     assert world.emails["support"] in trail
     admin.screenshot(path=str(SHOTS / "6-admin-audit.png"), full_page=True)
-    admin.locator("tr[data-grant-status=active]", has_text="Acme None Ltd").get_by_role("button", name="Revoke now").click()
+    admin.locator("tr[data-grant-status=active]", has_text="Acme None Ltd").get_by_role(
+        "button", name="Revoke now"
+    ).click()
     admin.get_by_text("Support access revoked").wait_for()
-    assert admin.locator("tr[data-grant-status=revoked]", has_text="Acme None Ltd").count() == 1
+    assert (
+        admin.locator("tr[data-grant-status=revoked]", has_text="Acme None Ltd").count()
+        == 1
+    )
     admin.screenshot(path=str(SHOTS / "7-admin-revoked.png"), full_page=True)
 
     # Support's very next request is refused, and the refusal is in the customer's trail.
@@ -78,7 +98,9 @@ def test_admin_grants_support_diagnoses_admin_audits_and_revokes(live_app, brows
     assert response.status == 404
     support.screenshot(path=str(SHOTS / "8-support-denied.png"), full_page=True)
     admin.reload()
-    admin.locator("tr[data-grant-status=revoked]", has_text="Acme None Ltd").get_by_role("link", name="Audit trail").click()
+    admin.locator(
+        "tr[data-grant-status=revoked]", has_text="Acme None Ltd"
+    ).get_by_role("link", name="Audit trail").click()
     admin.get_by_role("heading", name="Support grant: Acme None Ltd").wait_for()
     latest = admin.locator("table.audit tbody tr").first.inner_text()
     assert "Viewed connection diagnostics" in latest and "Denied" in latest

@@ -35,13 +35,19 @@ def require_grant(connection_id: int | None) -> tuple[Connection, SupportGrant]:
     cached = request.environ.get(_CACHE_KEY)
     if cached is not None and cached[0].id == connection_id:
         return cached
-    connection = db.session.get(Connection, connection_id) if connection_id is not None else None
+    connection = (
+        db.session.get(Connection, connection_id) if connection_id is not None else None
+    )
     grant = active_grant(connection) if connection is not None else None
     if connection is None or grant is None:
-        audit.record(action_name(), allowed=False, connection_id=connection_id,
-                     grant=latest_grant(connection) if connection is not None else None,
-                     workspace_id=connection.workspace_id if connection is not None else None,
-                     detail="no active grant")
+        audit.record(
+            action_name(),
+            allowed=False,
+            connection_id=connection_id,
+            grant=latest_grant(connection) if connection is not None else None,
+            workspace_id=connection.workspace_id if connection is not None else None,
+            detail="no active grant",
+        )
         abort(404)
     request.environ[_CACHE_KEY] = (connection, grant)
     return connection, grant
@@ -50,5 +56,9 @@ def require_grant(connection_id: int | None) -> tuple[Connection, SupportGrant]:
 def record_denied_role() -> None:
     """A support account asked for a customer-only page: audit it (no lookup, nothing revealed)."""
     connection_id = (request.view_args or {}).get("connection_id")
-    audit.record(action_name(), allowed=False, connection_id=connection_id if isinstance(connection_id, int) else None,
-                 detail=f"role not allowed on {request.method} {request.path}"[:300])
+    audit.record(
+        action_name(),
+        allowed=False,
+        connection_id=connection_id if isinstance(connection_id, int) else None,
+        detail=f"role not allowed on {request.method} {request.path}"[:300],
+    )

@@ -35,8 +35,18 @@ from wizard.xero.errors import XeroError
 
 RUNS_SHOWN = 10
 EVENTS_SHOWN = 50
-HINT_STATES = ("needs_reauth", "disconnected", "failed", "paused")  # as on the Data page
-ROLE_REASONS = ("role_cannot_connect", "disconnected_in_xero", "access_denied", "no_organisations")
+HINT_STATES = (
+    "needs_reauth",
+    "disconnected",
+    "failed",
+    "paused",
+)  # as on the Data page
+ROLE_REASONS = (
+    "role_cannot_connect",
+    "disconnected_in_xero",
+    "access_denied",
+    "no_organisations",
+)
 
 
 @dataclass
@@ -98,11 +108,15 @@ def token_health(token_set: TokenSet, now: datetime) -> TokenHealth:
         has_refresh_token=token_set.refresh_token_enc is not None,
         granted_scopes=granted,
         missing_scopes=[s for s in needed_scopes() if s not in granted],
-        streams_without_scope=[name for name, scopes in _stream_scopes() if not set(scopes) & set(granted)],
+        streams_without_scope=[
+            name for name, scopes in _stream_scopes() if not set(scopes) & set(granted)
+        ],
     )
 
 
-def current_hints(connection: Connection, token: TokenHealth | None, runs: list[SyncRun]) -> list[Hint]:
+def current_hints(
+    connection: Connection, token: TokenHealth | None, runs: list[SyncRun]
+) -> list[Hint]:
     """The hints the customer is being shown now (same catalogue, same words), plus token ones."""
     causes = []
     if connection.state in HINT_STATES:
@@ -123,19 +137,37 @@ def current_hints(connection: Connection, token: TokenHealth | None, runs: list[
 
 def diagnose(connection: Connection) -> Diagnosis:
     """Everything the doctor page shows, read-only."""
-    token = token_health(connection.token_set, utcnow()) if connection.token_set else None
-    runs = list(db.session.scalars(
-        select(SyncRun).where(SyncRun.connection_id == connection.id).order_by(SyncRun.id.desc()).limit(RUNS_SHOWN)
-    ))
-    events = list(db.session.scalars(
-        select(ConnectionEvent).where(ConnectionEvent.connection_id == connection.id)
-        .order_by(ConnectionEvent.id.desc()).limit(EVENTS_SHOWN)
-    ))
+    token = (
+        token_health(connection.token_set, utcnow()) if connection.token_set else None
+    )
+    runs = list(
+        db.session.scalars(
+            select(SyncRun)
+            .where(SyncRun.connection_id == connection.id)
+            .order_by(SyncRun.id.desc())
+            .limit(RUNS_SHOWN)
+        )
+    )
+    events = list(
+        db.session.scalars(
+            select(ConnectionEvent)
+            .where(ConnectionEvent.connection_id == connection.id)
+            .order_by(ConnectionEvent.id.desc())
+            .limit(EVENTS_SHOWN)
+        )
+    )
     role_hints = [HINTS["role_cannot_connect"]]
     if connection.state_reason in ROLE_REASONS and connection.state_reason in HINTS:
         role_hints.insert(0, HINTS[connection.state_reason])
-    return Diagnosis(connection, events, token, runs, current_hints(connection, token, runs),
-                     role_hints, audit.last_of("connection.recheck", connection.id))
+    return Diagnosis(
+        connection,
+        events,
+        token,
+        runs,
+        current_hints(connection, token, runs),
+        role_hints,
+        audit.last_of("connection.recheck", connection.id),
+    )
 
 
 class CannotSync(Exception):
@@ -145,17 +177,33 @@ class CannotSync(Exception):
 def rerun_sync(connection: Connection, grant: SupportGrant) -> SyncRun:
     """Start (or join) a sync on support's behalf; audited with the run it produced."""
     if not connection.is_usable:
-        audit.record("sync.rerun", grant=grant, connection_id=connection.id,
-                     detail=f"refused: connection is {connection.state}; the customer must reconnect")
+        audit.record(
+            "sync.rerun",
+            grant=grant,
+            connection_id=connection.id,
+            detail=f"refused: connection is {connection.state}; the customer must reconnect",
+        )
         raise CannotSync(connection.state)
     try:
-        run = syncing.start_sync(connection, kind="support", requested_by_id=current_user.id)
+        run = syncing.start_sync(
+            connection, kind="support", requested_by_id=current_user.id
+        )
     except Exception as exc:
         # The attempt is still support's action on customer data: keep it in the log, then fail.
         db.session.rollback()
-        audit.record("sync.rerun", grant=grant, connection_id=connection.id, detail=f"failed: {type(exc).__name__}")
+        audit.record(
+            "sync.rerun",
+            grant=grant,
+            connection_id=connection.id,
+            detail=f"failed: {type(exc).__name__}",
+        )
         raise
-    audit.record("sync.rerun", grant=grant, connection_id=connection.id, detail=f"sync run #{run.id} {run.state}")
+    audit.record(
+        "sync.rerun",
+        grant=grant,
+        connection_id=connection.id,
+        detail=f"sync run #{run.id} {run.state}",
+    )
     return run
 
 
@@ -164,15 +212,22 @@ def _ask_xero(connection: Connection) -> str:
         return "problem: no Xero login is stored for this connection"
     try:
         access_token = tokens.access_token(connection.token_set_id)
-        api = XeroApi(current_app.config["XERO_API_URL"], timeout=current_app.config["XERO_HTTP_TIMEOUT"])
+        api = XeroApi(
+            current_app.config["XERO_API_URL"],
+            timeout=current_app.config["XERO_HTTP_TIMEOUT"],
+        )
         listed = api.get_connections(access_token)
     except XeroError as exc:
-        reference = f" (Xero correlation id {exc.correlation_id})" if exc.correlation_id else ""
+        reference = (
+            f" (Xero correlation id {exc.correlation_id})" if exc.correlation_id else ""
+        )
         return f"problem: {exc.kind}{reference}"
     except ValueError:
         return "problem: the stored Xero login could not be decrypted"
     except RedisError:
-        return "problem: the token refresh lock is unavailable (Redis); try again shortly"
+        return (
+            "problem: the token refresh lock is unavailable (Redis); try again shortly"
+        )
     if any(item.get("tenantId") == connection.tenant_id for item in listed):
         return "ok: Xero lists this organisation as connected"
     return "problem: disconnected_in_xero (Xero no longer lists this organisation)"
@@ -181,5 +236,7 @@ def _ask_xero(connection: Connection) -> str:
 def recheck(connection: Connection, grant: SupportGrant) -> str:
     """One cheap call (GET /connections) to see whether Xero still accepts this connection."""
     outcome = _ask_xero(connection)
-    audit.record("connection.recheck", grant=grant, connection_id=connection.id, detail=outcome)
+    audit.record(
+        "connection.recheck", grant=grant, connection_id=connection.id, detail=outcome
+    )
     return outcome

@@ -11,9 +11,8 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from wizard.clock import utcnow
-from wizard.extensions import db
 from wizard.htmx import render_page
-from wizard.models import Connection, SupportGrant
+from wizard.models import SupportGrant
 from wizard.support import audit
 from wizard.support import doctor as connection_doctor
 from wizard.support import grants as grant_rules
@@ -44,12 +43,17 @@ def _own_grant(grant_id: int) -> SupportGrant:
 
 def _grants_page(wanted: GrantRequest, status: int = 200) -> ResponseReturnValue:
     workspace_id = current_user.workspace_id
-    connections = db.session.scalars(
-        db.select(Connection).where(Connection.workspace_id == workspace_id).order_by(Connection.tenant_name)
-    ).all()
-    return render_page("support/grants.html", status, wanted=wanted, durations=grant_rules.DURATIONS, now=utcnow(),
-                       connections=connections, grants=grant_rules.workspace_grants(workspace_id),
-                       trail=audit.for_grant, outside=audit.outside_grants(workspace_id))
+    return render_page(
+        "support/grants.html",
+        status,
+        wanted=wanted,
+        durations=grant_rules.DURATIONS,
+        now=utcnow(),
+        connections=grant_rules.grantable_connections(workspace_id),
+        grants=grant_rules.workspace_grants(workspace_id),
+        trail=audit.for_grant,
+        outside=audit.outside_grants(workspace_id),
+    )
 
 
 @bp.get("/settings/support-access")
@@ -61,14 +65,21 @@ def grants():
 @bp.post("/settings/support-access")
 def create_grant():
     """Support access page: issue a grant, or show the form again with messages by the fields."""
-    wanted = GrantRequest(scope=request.form.get("scope", ""), hours=request.form.get("hours", ""),
-                          reason=request.form.get("reason", ""))
+    wanted = GrantRequest(
+        scope=request.form.get("scope", ""),
+        hours=request.form.get("hours", ""),
+        reason=request.form.get("reason", ""),
+    )
     try:
-        grant = grant_rules.create_grant(current_user.workspace_id, current_user.id, wanted)
+        grant = grant_rules.create_grant(
+            current_user.workspace_id, current_user.id, wanted
+        )
     except GrantInputError as exc:
         wanted.errors = exc.errors
         return _grants_page(wanted)
-    flash(f"Support can look at your diagnostics until {grant.expires_at:%d %b %Y %H:%M} UTC.")
+    flash(
+        f"Support can look at your diagnostics until {grant.expires_at:%d %b %Y %H:%M} UTC."
+    )
     return redirect(url_for("support.grants"), code=303)
 
 
@@ -76,7 +87,12 @@ def create_grant():
 def grant(grant_id: int):
     """One grant: what it covers and everything support did under it."""
     item = _own_grant(grant_id)
-    return render_page("support/grant.html", grant=item, now=utcnow(), events=audit.for_grant(item.id, 1000))
+    return render_page(
+        "support/grant.html",
+        grant=item,
+        now=utcnow(),
+        events=audit.for_grant(item.id, 1000),
+    )
 
 
 @bp.post("/settings/support-access/<int:grant_id>/revoke")
@@ -92,7 +108,12 @@ def console():
     """Support console: connections under an active grant, searchable; nothing else."""
     search = request.args.get("q", "").strip()[:200]
     rows = grant_rules.granted_connections(search)
-    audit.record("console.view", detail=f"search {search!r}, {len(rows)} shown" if search else f"{len(rows)} shown")
+    audit.record(
+        "console.view",
+        detail=f"search {search!r}, {len(rows)} shown"
+        if search
+        else f"{len(rows)} shown",
+    )
     return render_page("support/console.html", rows=rows, search=search, now=utcnow())
 
 
@@ -101,7 +122,12 @@ def doctor(connection_id: int):
     """Connection doctor: state, token health, runs, limits and hints for one granted connection."""
     connection, grant = require_grant(connection_id)
     audit.record("doctor.view", grant=grant, connection_id=connection.id)
-    return render_page("support/doctor.html", diagnosis=connection_doctor.diagnose(connection), grant=grant, now=utcnow())
+    return render_page(
+        "support/doctor.html",
+        diagnosis=connection_doctor.diagnose(connection),
+        grant=grant,
+        now=utcnow(),
+    )
 
 
 @bp.post("/support/connections/<int:connection_id>/sync")

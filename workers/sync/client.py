@@ -55,6 +55,8 @@ class TenantClient:
             except RateLimited as exc:
                 self._log(stream, resource, params, 429, elapsed_ms, 0, exc.correlation_id,
                           problem=exc.problem)
+                if exc.problem == "day" and exc.status is not None:
+                    self.governor.exhaust_day(exc.retry_after or self.governor.limits.day_seconds / 24)
                 if exc.problem == "day" or exc.status is None:
                     raise
                 self.governor.block(exc.retry_after or 1.0)

@@ -156,6 +156,10 @@ class Governor:
         ttl_ms = ttl if ttl and ttl > 0 else math.ceil(self.limits.day_seconds * 1000)
         self.redis.set(key, self.limits.per_day, px=ttl_ms)
 
+    def exhaust_day(self, seconds: float) -> None:
+        """Xero said 429 (day): every thread and worker stops calling this tenant until then."""
+        self.redis.set(self.keys[3], self.limits.per_day, px=max(1, math.ceil(seconds * 1000)))
+
     def reset(self) -> None:
         """Forget every counter of this tenant (tests and benchmarks)."""
         self.redis.delete(*self.keys)

