@@ -30,6 +30,8 @@ def default_config() -> dict:
         "LIMITS": {},
         "CLOCK_START": None,
         "CLOCK_FROZEN": False,
+        # per-organisation budget of the served-JSON cache (fragments.py); 0 switches it off
+        "CACHE_MB": float(os.environ.get("XERO_SANDBOX_CACHE_MB", "256") or 256),
     }
 
 
@@ -49,7 +51,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     app = Flask(__name__, template_folder="templates")
     app.config.update(SANDBOX=settings)
     clock = Clock(settings["CLOCK_START"], frozen=bool(settings["CLOCK_FROZEN"]))
-    store = Store(clock)
+    store = Store(clock, cache_bytes=int(float(settings["CACHE_MB"]) * 1_000_000))
     if settings["DEFAULT_CLIENT"]:
         store.add_client(settings["CLIENT_ID"], settings["CLIENT_SECRET"], settings["REDIRECT_URIS"])
     for client_id, spec in settings["CLIENTS"].items():

@@ -85,7 +85,12 @@ def envelope(key: str, rows: list, pagination: dict | None = None) -> dict:
 def envelope_json(key: str, rows: list[bytes], pagination: dict | None = None) -> bytes:
     """The envelope with already serialised rows: the same bytes orjson.dumps(envelope(...)) gives."""
     head = orjson.dumps(envelope(key, [], pagination))  # ends with "<key>":[]}
-    return b"".join((head[:-2], b",".join(rows), b"]}"))
+    if not rows:
+        return head
+    parts = list(rows)  # one join, so a 2 MB page is allocated and copied once
+    parts[0] = head[:-2] + parts[0]
+    parts[-1] += b"]}"
+    return b",".join(parts)
 
 
 def record_rows(books, name: str, stream: Stream, indexes, summary: bool = False,

@@ -267,8 +267,9 @@ class Books:
         self._account_ids = [self.record_id("accounts", i) for i in range(len(CHART))]
         # per account: (tax type, code, id) as a line item shows them
         self.account_parts = [(self.tax_type_for(i), a.code, self._account_ids[i]) for i, a in enumerate(CHART)]
-        # small JSON pieces many records share (contact refs, tracking); see shapes.py
-        self.memo: dict = {}
+        # small JSON pieces many records share, serialised once (see shapes.contact_ref / tracking)
+        self.contact_refs: dict[int, tuple] = {}
+        self.tracking_json: dict[int, object] = {}
 
     # ids -----------------------------------------------------------------
     def record_id(self, stream: str, idx: int) -> str:

@@ -87,7 +87,7 @@ def account(b: Books, idx: int) -> dict:
 def contact_ref(b: Books, idx: int) -> orjson.Fragment:
     """The contact as a document shows it, serialised once per contact (and again if renamed)."""
     name = b.contacts[idx].name
-    refs = b.memo.setdefault("contact_refs", {})
+    refs = b.contact_refs
     hit = refs.get(idx)
     if hit is not None and hit[0] == name:
         return hit[1]
@@ -123,7 +123,7 @@ def contact(b: Books, c, summary: bool = False) -> dict:
 
 def tracking(b: Books, option: int) -> orjson.Fragment:
     """A line's tracking list (option -1: none), serialised once per organisation and option."""
-    cached = b.memo.setdefault("tracking", {})
+    cached = b.tracking_json
     hit = cached.get(option)
     if hit is None:
         rows = []
@@ -160,7 +160,7 @@ def line_items(b: Books, rec, stream: str) -> list[dict]:
 def payment_ref(b: Books, idx: int) -> dict:
     p = b.payments[idx]
     return {"PaymentID": b.record_id("payments", idx), "Date": day_date(p.date),
-            "Amount": money(p.amount), "Reference": p.reference, "CurrencyRate": 1.0,
+            "Amount": p.amount / 100, "Reference": p.reference, "CurrencyRate": 1.0,
             "HasAccount": False, "HasValidationErrors": False}
 
 
@@ -182,9 +182,11 @@ def invoice(b: Books, d, summary: bool = False, with_lines: bool = True) -> dict
         out["FullyPaidOnDate"] = day_date(d.fully_paid)
     if summary:
         return out
-    out.update(SentToContact=d.type == "ACCREC" and d.status != "DRAFT",
-               Payments=[payment_ref(b, p) for p in d.payments], CreditNotes=[], Prepayments=[],
-               Overpayments=[])
+    out["SentToContact"] = d.type == "ACCREC" and status != "DRAFT"
+    out["Payments"] = [payment_ref(b, p) for p in d.payments] if d.payments else []
+    out["CreditNotes"] = []
+    out["Prepayments"] = []
+    out["Overpayments"] = []
     if with_lines:
         out["LineItems"] = line_items(b, d, "invoices")
     return out

@@ -135,8 +135,9 @@ class RefreshToken:
 class Store:
     """All mutable sandbox state behind one re-entrant lock."""
 
-    def __init__(self, clock) -> None:
+    def __init__(self, clock, cache_bytes: int | None = None) -> None:
         self.clock = clock
+        self.cache_bytes = cache_bytes  # budget of each organisation's JSON cache (None: default)
         self.lock = threading.RLock()
         self.users: dict[str, User] = {}
         self.orgs: dict[str, Organisation] = {}
@@ -179,7 +180,7 @@ class Store:
         """Create (or replace) an organisation with freshly generated books."""
         tenant_id = sandbox_uuid("org", name)
         profile = make_profile(name, country, is_demo, line_of_business)
-        books = generate(tenant_id, profile, size, seed, self.clock.now())
+        books = self._sized(generate(tenant_id, profile, size, seed, self.clock.now()))
         org = Organisation(tenant_id, profile, books, seed, size)
         with self.lock:
             self.orgs[tenant_id] = org
@@ -191,10 +192,15 @@ class Store:
             org = self.orgs[tenant_id]
         size = org.size if size is None else size
         seed = org.seed if seed is None else seed
-        books = generate(tenant_id, org.profile, size, seed, self.clock.now())
+        books = self._sized(generate(tenant_id, org.profile, size, seed, self.clock.now()))
         with self.lock:
             org.books, org.size, org.seed = books, size, seed
         return org
+
+    def _sized(self, books: Books) -> Books:
+        if self.cache_bytes is not None:
+            books.fragments.budget = self.cache_bytes
+        return books
 
     def delete_org(self, tenant_id: str) -> None:
         """Delete an organisation: its connections go and its users lose it."""
