@@ -107,20 +107,24 @@ class Client:
         return body
 
 
-def run_pass(label: str, client: Client, server, pages: range) -> list[bytes]:
+def run_pass(label: str, client: Client, server, pages: range, keep: int = 0) -> list[bytes]:
+    """Fetch the pages; returns the first `keep` bodies."""
     server.state.clear_requests()
-    bodies, times = [], []
+    kept, times, size = [], [], 0
     cpu, started = time.process_time(), time.perf_counter()
     for number in pages:
         t = time.perf_counter()
-        bodies.append(client.page(number))
+        body = client.page(number)
         times.append(time.perf_counter() - t)
+        size += len(body)
+        if len(kept) < keep:
+            kept.append(body)
     took, cpu = time.perf_counter() - started, time.process_time() - cpu
     handler = [e["duration_ms"] for e in server.state.requests(path="/api.xro/2.0/Invoices")]
     print(f"  {label}: {len(times) / took:.1f} pages/s, median {statistics.median(times) * 1000:.1f} ms/page "
           f"(server handler {statistics.median(handler):.1f} ms), CPU {cpu / len(times) * 1000:.1f} ms/page, "
-          f"{sum(map(len, bodies)) / len(bodies) / 1e6:.2f} MB/page")
-    return bodies
+          f"{size / len(times) / 1e6:.2f} MB/page")
+    return kept
 
 
 def bench_pages(records: int, pages: int, use_requests: bool) -> None:
@@ -136,21 +140,24 @@ def bench_pages(records: int, pages: int, use_requests: bool) -> None:
         client.page(pages + 5)  # connection, token check and code paths warm; measured pages untouched
         how = "requests.Session" if use_requests else "http.client"
         print(f"serve {pages} pages of {PAGE_SIZE:,} invoices over HTTP ({how}, keep-alive):")
+        before_passes = rss_mb()
         run_pass("cold", client, server, range(1, pages + 1))
-        bodies = run_pass("warm", client, server, range(1, pages + 1))
-        sample = bodies[: min(10, len(bodies))]
+        sample = run_pass("warm", client, server, range(1, pages + 1), keep=10)
+        gc.collect()
+        after_passes = rss_mb()
         for name, loads in (("orjson.loads", orjson.loads), ("json.loads", json.loads)):
-            t = time.perf_counter()
+            times = []
             for body in sample:
+                t = time.perf_counter()
                 loads(body)
-            print(f"  client parse with {name}: {(time.perf_counter() - t) / len(sample) * 1000:.1f} ms/page "
+                times.append(time.perf_counter() - t)
+            print(f"  client parse with {name}: median {statistics.median(times) * 1000:.1f} ms/page "
                   "(not included above)")
         cache = getattr(server.state.books(tenant), "fragments", None)
         stats = cache.stats() if cache is not None else {"entries": 0, "bytes": 0, "budget": 0}
-        gc.collect()
         print(f"  memory: org +{books_mb:.0f} MB RSS; JSON cache {stats['entries']:,} records, "
-              f"{stats['bytes'] / 1e6:.0f} MB of {stats['budget'] / 1e6:.0f} MB budget; "
-              f"process RSS {rss_mb():.0f} MB")
+              f"{stats['bytes'] / 1e6:.0f} MB of {stats['budget'] / 1e6:.0f} MB budget "
+              f"(RSS +{after_passes - before_passes:.0f} MB over both passes); process RSS {after_passes:.0f} MB")
     finally:
         server.stop()
 

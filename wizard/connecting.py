@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +14,7 @@ from wizard.extensions import db
 from wizard.models import Connection, TokenSet, User
 from wizard.xero import oauth
 from wizard.xero.api import XeroApi
-from wizard.xero.errors import XeroError
+from wizard.xero.errors import IdTokenInvalid, XeroError
 from wizard.xero.tokens import access_token, store_tokens
 
 PENDING_KEY = "xero_pending_auth"  # state, verifier, nonce of the login in progress
@@ -23,11 +22,16 @@ AUTHORISED_KEY = "xero_authorised"  # token set id + auth event of the finished 
 
 
 class ConnectError(Exception):
-    """A failure the user can act on; `cause` keys wizard.hints.HINTS."""
+    """A failure the user can act on; `cause` keys wizard.hints.HINTS.
 
-    def __init__(self, cause: str, message: str = "") -> None:
+    `status` is 400 when the callback itself is refused (a state not issued to this session, an
+    id_token that fails validation), 200 when the page explains a problem the admin can act on.
+    """
+
+    def __init__(self, cause: str, message: str = "", status: int | None = None) -> None:
         super().__init__(message or cause)
         self.cause = cause
+        self.status = status if status is not None else (400 if cause == "state_invalid" else 200)
 
 
 @dataclass
@@ -37,6 +41,13 @@ class Organisation:
     xero_connection_id: str
     auth_event_id: str
     existing_connection_id: int | None  # already a data source in this workspace
+
+
+def _now_seconds() -> float:
+    """Seconds on the app clock (wizard.clock), so tests can age a pending login."""
+    from datetime import UTC
+
+    return utcnow().replace(tzinfo=UTC).timestamp()
 
 
 def xero_api() -> XeroApi:
@@ -50,7 +61,7 @@ def begin_authorization(mode: str = "redirect", reconnect_id: int | None = None)
         "state": request.state,
         "verifier": request.code_verifier,
         "nonce": request.nonce,
-        "created": time.time(),
+        "created": _now_seconds(),
         "mode": mode,
         "reconnect_id": reconnect_id,
     }
@@ -73,7 +84,7 @@ def finish_authorization(user: User, args: dict[str, Any]) -> dict[str, Any]:
     state = str(args.get("state", ""))[:512]
     if not pending or not state or not secrets.compare_digest(pending["state"].encode(), state.encode()):
         raise ConnectError("state_invalid")
-    if time.time() - pending["created"] > current_app.config["OAUTH_STATE_TTL_SECONDS"]:
+    if _now_seconds() - pending["created"] > current_app.config["OAUTH_STATE_TTL_SECONDS"]:
         raise ConnectError("state_invalid")
     error = str(args.get("error", ""))[:100]
     if error:
@@ -83,6 +94,9 @@ def finish_authorization(user: User, args: dict[str, Any]) -> dict[str, Any]:
         raise ConnectError("token_exchange_failed", "no code in the callback")
     try:
         tokens = oauth.exchange_code(code, pending["verifier"], pending["nonce"])
+    except IdTokenInvalid as exc:
+        # Forged, replayed or mis-issued identity: refuse the callback and use none of the tokens.
+        raise ConnectError("token_exchange_failed", str(exc), status=400) from None
     except XeroError as exc:
         cause = "xero_unavailable" if exc.kind == "xero_unavailable" else "token_exchange_failed"
         raise ConnectError(cause, str(exc)) from None

@@ -1,4 +1,10 @@
-"""Tokens at rest: Fernet (AES-128-CBC + HMAC) with key rotation via MultiFernet."""
+"""Tokens at rest: Fernet (AES-128-CBC + HMAC) with key rotation via MultiFernet.
+
+Each ciphertext is bound to the row and column it was written for (`context`): Fernet has no
+associated data, so the context travels inside the authenticated plaintext and is checked on
+decryption. A ciphertext copied into another token set, or from the access to the refresh
+column, then fails to decrypt (reliability.md OA-T2).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import Flask, current_app
 
+_BOUND = b"\x00bound\x00"  # cannot start a token: Xero tokens are printable ASCII
+
 
 class TokenCipher:
     """Encrypts with the first key, decrypts with any (rotation: prepend the new key)."""
@@ -15,14 +23,29 @@ class TokenCipher:
     def __init__(self, keys: list[bytes]) -> None:
         self._fernet = MultiFernet([Fernet(k) for k in keys])
 
-    def encrypt(self, plaintext: str) -> bytes:
-        return self._fernet.encrypt(plaintext.encode())
+    def encrypt(self, plaintext: str, context: str | None = None) -> bytes:
+        """Encrypt; with `context`, only a decrypt naming the same context succeeds."""
+        if context is None:
+            return self._fernet.encrypt(plaintext.encode())
+        return self._fernet.encrypt(_BOUND + context.encode() + b"\x00" + plaintext.encode())
 
-    def decrypt(self, ciphertext: bytes) -> str:
+    def decrypt(self, ciphertext: bytes, context: str | None = None) -> str:
         try:
-            return self._fernet.decrypt(bytes(ciphertext)).decode()
+            raw = self._fernet.decrypt(bytes(ciphertext))
         except InvalidToken as exc:
             raise ValueError("token ciphertext could not be decrypted with the configured keys") from exc
+        if not raw.startswith(_BOUND):
+            # Written before ciphertexts were bound to their row (or by a tool that does not bind).
+            return raw.decode()
+        bound_to, _, plaintext = raw[len(_BOUND):].partition(b"\x00")
+        if context is None or bound_to != context.encode():
+            raise ValueError("token ciphertext belongs to another row or column")
+        return plaintext.decode()
+
+
+def token_context(workspace_id: int, xero_userid: str, column: str) -> str:
+    """The binding of a token set's ciphertext: its natural key (unique) and the column."""
+    return f"token_set:{workspace_id}:{xero_userid}:{column}"
 
 
 def init_cipher(app: Flask) -> None:

@@ -10,6 +10,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from rq import Callback, Retry
+from redis.exceptions import RedisError
 from rq.exceptions import DuplicateJobError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -79,13 +80,19 @@ def _enqueue_options(run: SyncRun, job_id: str) -> dict:
 
 
 def enqueue_run(run: SyncRun) -> None:
-    """Queue the run's job (again): a job that already exists for it is left alone."""
+    """Queue the run's job (again): a job that already exists for it is left alone.
+
+    The committed run row is the ledger: if Redis cannot take the job now, the run stays queued
+    and the workers' sweep enqueues it again (workers.tasks._revive_lost_runs).
+    """
     run.rq_job_id = f"sync-run-{run.id}-{run.attempts}"
     db.session.commit()
     try:
         jobs.queue().enqueue("workers.tasks.run_sync", run.id, **_enqueue_options(run, run.rq_job_id))
     except DuplicateJobError:
         log.info("sync.enqueue_duplicate run=%s job=%s", run.id, run.rq_job_id)
+    except RedisError as exc:
+        log.warning("sync.enqueue_deferred run=%s job=%s error=%s", run.id, run.rq_job_id, type(exc).__name__)
 
 
 def schedule_resume(run: SyncRun, when: datetime) -> None:
@@ -98,6 +105,9 @@ def schedule_resume(run: SyncRun, when: datetime) -> None:
                                 **_enqueue_options(run, job_id))
     except DuplicateJobError:
         log.info("sync.resume_duplicate run=%s job=%s", run.id, job_id)
+    except RedisError as exc:
+        # The paused row is the ledger; the sweep resumes overdue paused runs.
+        log.warning("sync.resume_deferred run=%s job=%s error=%s", run.id, job_id, type(exc).__name__)
 
 
 def due_connections(now: datetime) -> list[Connection]:

@@ -4,10 +4,57 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 
+from flask import Flask
+from redis.exceptions import RedisError
 from rq import Worker
 
 from wizard import create_app
+
+log = logging.getLogger("workers")
+
+
+class SyncWorker(Worker):
+    """An RQ worker that also keeps the sweep scheduled.
+
+    The sweep (scheduled syncs, deadlines, lost runs) re-schedules itself through Redis; if Redis
+    loses its data (a restart without persistence), that chain is gone. Every maintenance pass
+    puts it back, so the database ledger is reconciled again within one maintenance interval.
+    """
+
+    keeps_sweep = True  # off for --burst workers, which exit when the queue is empty
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()
+        if not self.keeps_sweep:
+            return
+        from workers.tasks import schedule_sweep
+
+        try:
+            schedule_sweep()
+        except RedisError as exc:
+            log.warning("worker.sweep_not_scheduled error=%s", type(exc).__name__)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+def build_worker(app: Flask, args: argparse.Namespace) -> SyncWorker:
+    holder = app.extensions["rq"]
+    options = {}
+    if args.maintenance_interval:
+        # The idle worker wakes from its blocking dequeue every worker_ttl - 15 s: make that the
+        # maintenance interval, or abandoned jobs would wait for the default 405 s wake-up.
+        options["worker_ttl"] = args.maintenance_interval + 15
+    if args.job_monitoring_interval:
+        options["job_monitoring_interval"] = args.job_monitoring_interval
+    worker = SyncWorker([holder.queue], connection=holder.redis, name=args.name, **options)
+    if args.maintenance_interval:
+        worker.maintenance_interval = args.maintenance_interval
+    worker.keeps_sweep = not args.burst
+    return worker
 
 
 def main() -> None:
@@ -18,25 +65,17 @@ def main() -> None:
                         help="seconds between RQ maintenance runs (abandoned-job cleanup)")
     parser.add_argument("--job-monitoring-interval", type=int, default=None,
                         help="seconds between heartbeats of a running job")
+    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"),
+                        help="root log level (default: $LOG_LEVEL or INFO); tokens are never logged")
     args = parser.parse_args()
 
     app = create_app()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging(args.log_level)
     with app.app_context():
         from wizard.extensions import db
         from workers.tasks import schedule_sweep
 
-        holder = app.extensions["rq"]
-        options = {}
-        if args.maintenance_interval:
-            # The idle worker wakes from its blocking dequeue every worker_ttl - 15 s: make that the
-            # maintenance interval, or abandoned jobs would wait for the default 405 s wake-up.
-            options["worker_ttl"] = args.maintenance_interval + 15
-        if args.job_monitoring_interval:
-            options["job_monitoring_interval"] = args.job_monitoring_interval
-        worker = Worker([holder.queue], connection=holder.redis, name=args.name, **options)
-        if args.maintenance_interval:
-            worker.maintenance_interval = args.maintenance_interval
+        worker = build_worker(app, args)
         if not args.burst:
             schedule_sweep()
         db.engine.dispose()  # no DB connection may cross the work horse's fork

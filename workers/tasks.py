@@ -11,7 +11,7 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from flask import current_app
-from redis.exceptions import LockError
+from redis.exceptions import LockError, LockNotOwnedError, RedisError
 from rq.exceptions import DuplicateJobError
 from rq.job import Job
 from sqlalchemy import select
@@ -29,8 +29,9 @@ RUN_LOCK_SECONDS = 45  # renewed while the run is alive; a killed worker's lock 
 def run_sync(sync_run_id: int) -> dict[str, Any]:
     """Run (or resume) one sync run; one execution per run at a time, even if RQ delivers twice."""
     db.engine.dispose(close=False)  # never share the parent's pooled connections after the fork
-    lock = jobs.redis().lock(f"sync-run-lock:{sync_run_id}", timeout=RUN_LOCK_SECONDS,
-                             blocking_timeout=RUN_LOCK_SECONDS + 5)
+    # thread_local=False: the keeper thread renews the lock the job's main thread took.
+    lock = jobs.redis().lock(run_lock_name(sync_run_id), timeout=RUN_LOCK_SECONDS,
+                             blocking_timeout=RUN_LOCK_SECONDS + 5, thread_local=False)
     if not lock.acquire():
         raise LockError(f"sync run {sync_run_id} is being run by another worker")
     engine = SyncEngine(sync_run_id)
@@ -46,8 +47,17 @@ def run_sync(sync_run_id: int) -> dict[str, Any]:
             log.warning("sync.lock_lapsed run=%s", sync_run_id)
 
 
+def run_lock_name(sync_run_id: int) -> str:
+    return f"sync-run-lock:{sync_run_id}"
+
+
 class _LockKeeper:
-    """Renews the run lock from a side thread while the job runs."""
+    """Renews the run lock from a side thread while the job runs.
+
+    Redis unreachable: keep trying (the job's own Redis calls fail and end it if the outage
+    lasts). Lock gone but free (Redis lost its data): take it again with the same token. Lock
+    held by someone else: that execution owns the run now, so this one stops.
+    """
 
     def __init__(self, lock, stop: threading.Event) -> None:
         self.lock, self.stop = lock, stop
@@ -61,10 +71,23 @@ class _LockKeeper:
         while not self._done.wait(RUN_LOCK_SECONDS / 3):
             try:
                 self.lock.reacquire()
-            except LockError:
+            except LockNotOwnedError:
+                if self._retake():
+                    continue
                 log.error("sync.lock_lost name=%s", self.lock.name)
                 self.stop.set()
                 return
+            except RedisError as exc:
+                log.warning("sync.lock_renew_failed name=%s error=%s", self.lock.name, type(exc).__name__)
+
+    def _retake(self) -> bool:
+        try:
+            taken = self.lock.acquire(blocking=False, token=self.lock.local.token)
+        except RedisError:
+            return False
+        if taken:
+            log.warning("sync.lock_retaken name=%s", self.lock.name)
+        return bool(taken)
 
     def done(self) -> None:
         self._done.set()
@@ -122,16 +145,21 @@ def sweep() -> dict[str, int]:
 
 
 def _revive_lost_runs(now) -> int:
-    """A queued or overdue paused run whose job vanished from Redis is enqueued again."""
+    """Enqueue again a run whose job vanished from Redis (a lost enqueue, Redis restarted empty):
+    queued ones after a grace period, overdue paused ones, and running ones nobody holds the lock of.
+    """
     revived = 0
-    stale = now - timedelta(minutes=2)
-    for run in db.session.scalars(select(SyncRun).where(SyncRun.state.in_(("queued", "paused")))):
+    stale = now - timedelta(seconds=int(current_app.config.get("SYNC_REVIVE_AFTER_SECONDS", 120)))
+    redis = jobs.redis()
+    for run in db.session.scalars(select(SyncRun).where(SyncRun.state.in_(syncing.ACTIVE_STATES))):
         if run.state == "queued" and run.created_at > stale:
             continue
         if run.state == "paused" and (run.paused_until is None or run.paused_until > stale):
             continue
-        if run.rq_job_id and Job.exists(run.rq_job_id, connection=jobs.redis()):
+        if run.rq_job_id and Job.exists(run.rq_job_id, connection=redis):
             continue
+        if run.state == "running" and redis.exists(run_lock_name(run.id)):
+            continue  # a work horse is still on it
         syncing.enqueue_run(run)
         revived += 1
     return revived

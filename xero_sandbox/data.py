@@ -324,8 +324,7 @@ class Books:
             cache.invalidate("invoices", {self.payments[i].invoice for i in indexes})
         elif stream == "invoices":
             cache.invalidate("payments", [p for i in indexes for p in self.invoices[i].payments])
-        for other in EMBEDS.get(stream, ()):
-            cache.drop_stream(other)
+        cache.drop_streams(EMBEDS.get(stream, ()))
 
     # postings --------------------------------------------------------------
     def postings(self, stream: str, rec) -> list[tuple[int, int, int, str]]:

@@ -93,12 +93,13 @@ class FragmentCache:
                 if fragment is not None:
                     self.size -= len(fragment) + ENTRY_OVERHEAD
 
-    def drop_stream(self, stream: str) -> None:
-        """Forget every record of a stream."""
-        if not self._variants.pop(stream, None):
+    def drop_streams(self, streams: Iterable[str]) -> None:
+        """Forget every record of the given streams (one pass over the cache)."""
+        cached = {s for s in streams if self._variants.pop(s, None)}
+        if not cached:
             return
         entries = self._entries
-        for key in [k for k in entries if k[0] == stream]:
+        for key in [k for k in entries if k[0] in cached]:
             self.size -= len(entries.pop(key)) + ENTRY_OVERHEAD
 
     def clear(self) -> None:

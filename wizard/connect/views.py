@@ -61,7 +61,7 @@ def callback():
             syncing.start_sync(connection, kind="manual", requested_by_id=current_user.id)
             return _after_login(mode, url_for("connect.complete", connection_id=connection.id))
     except ConnectError as exc:
-        status = 400 if exc.cause == "state_invalid" else 200
+        status = exc.status
         if mode == "popup":
             return render_template("wizard/popup_done.html", next_url=url_for(
                 "connect.login", problem=exc.cause)), status

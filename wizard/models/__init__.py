@@ -2,14 +2,22 @@
 
 from wizard.models.accounts import LoginSession, User, Workspace
 from wizard.models.connections import Connection, ConnectionEvent, TokenSet
-from wizard.models.sync import StreamCursor, StreamProgress, SyncRun, XeroRecord, XeroReport
 from wizard.models.support import AuditEvent, SupportGrant
+from wizard.models.sync import (
+    StreamCursor,
+    StreamProgress,
+    SyncRun,
+    XeroRecord,
+    XeroReport,
+)
+from wizard.models.xero_access import Notification, XeroAccessRequest
 
 __all__ = [
     "AuditEvent",
     "Connection",
-    "LoginSession",
     "ConnectionEvent",
+    "LoginSession",
+    "Notification",
     "StreamCursor",
     "StreamProgress",
     "SupportGrant",
@@ -17,6 +25,7 @@ __all__ = [
     "TokenSet",
     "User",
     "Workspace",
+    "XeroAccessRequest",
     "XeroRecord",
     "XeroReport",
 ]

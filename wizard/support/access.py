@@ -22,6 +22,9 @@ ACTIONS = {
     "support.doctor": "doctor.view",
     "support.rerun_sync": "sync.rerun",
     "support.recheck": "connection.recheck",
+    "xero_access.request_form": "xero_access.view",
+    "xero_access.create_request": "xero_access.requested",
+    "xero_access.mark_done": "xero_access.done",
 }
 
 

@@ -109,6 +109,16 @@ ACTION_LABELS = {
     "doctor.view": "Viewed connection diagnostics",
     "sync.rerun": "Re-ran the sync",
     "connection.recheck": "Re-checked the connection with Xero",
+    "xero_access.view": "Viewed the Xero access request page",
+    "xero_access.requested": "Asked for temporary access to Xero",
+    "xero_access.accepted": "Xero access request accepted",
+    "xero_access.declined": "Xero access request declined",
+    "xero_access.invited": "Support user invited in Xero",
+    "xero_access.done": "Support finished in Xero",
+    "xero_access.removed": "Support user removed from Xero",
+    "xero_access.expired": "Xero access expired, support user not removed",
+    "xero_access.reminder_24h": "Reminder: Xero access ends in 24 hours",
+    "xero_access.reminder_expiry": "Reminder: Xero access ended, remove the support user",
 }
 
 

@@ -45,7 +45,7 @@ class Limits:
 
 @dataclass
 class XeroResponse:
-    body: Any
+    body: Any  # parsed JSON; the undecoded bytes when the call asked for `raw`
     limits: Limits
     correlation_id: str
     status: int
@@ -127,7 +127,8 @@ class XeroApi:
         self.http = session or requests.Session()
 
     def _request(self, method: str, path: str, access_token: str, *, tenant_id: str | None = None,
-                 params: dict[str, Any] | None = None, if_modified_since: datetime | None = None) -> XeroResponse:
+                 params: dict[str, Any] | None = None, if_modified_since: datetime | None = None,
+                 raw: bool = False) -> XeroResponse:
         headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
         if tenant_id:
             headers["xero-tenant-id"] = tenant_id
@@ -140,7 +141,10 @@ class XeroApi:
         except requests.RequestException as exc:
             raise XeroUnavailable(f"Xero unreachable: {type(exc).__name__}") from None
         raise_for_xero(response)
-        body = response.json() if response.content and method != "DELETE" else None
+        if raw:
+            body = response.content
+        else:
+            body = response.json() if response.content and method != "DELETE" else None
         return XeroResponse(
             body=body,
             limits=Limits.from_headers(response.headers),
@@ -158,9 +162,12 @@ class XeroApi:
         self._request("DELETE", f"/connections/{connection_id}", access_token)
 
     def get(self, resource: str, access_token: str, tenant_id: str, *, params: dict[str, Any] | None = None,
-            if_modified_since: datetime | None = None) -> XeroResponse:
-        """One Accounting API GET, e.g. resource="Invoices" or "Reports/TrialBalance"."""
+            if_modified_since: datetime | None = None, raw: bool = False) -> XeroResponse:
+        """One Accounting API GET, e.g. resource="Invoices" or "Reports/TrialBalance".
+
+        With `raw`, the body is left as the bytes received (the sync decodes big pages itself).
+        """
         return self._request(
             "GET", ACCOUNTING_PREFIX + resource, access_token, tenant_id=tenant_id, params=params,
-            if_modified_since=if_modified_since,
+            if_modified_since=if_modified_since, raw=raw,
         )

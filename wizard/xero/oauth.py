@@ -112,7 +112,7 @@ def _post_token(form: dict[str, str]) -> dict[str, Any]:
     return response.json()
 
 
-def _parse(body: dict[str, Any], nonce: str | None) -> TokenResponse:
+def _parse(body: dict[str, Any], nonce: str | None, verify_identity: bool = True) -> TokenResponse:
     access_token = body.get("access_token")
     if not access_token:
         raise TokenEndpointError("invalid_response", "token response had no access token")
@@ -120,7 +120,7 @@ def _parse(body: dict[str, Any], nonce: str | None) -> TokenResponse:
         claims = jwt.decode(access_token, options={"verify_signature": False})
     except jwt.PyJWTError:
         claims = {}
-    identity = verify_id_token(body["id_token"], nonce) if body.get("id_token") else {}
+    identity = verify_id_token(body["id_token"], nonce) if verify_identity and body.get("id_token") else {}
     scope = body.get("scope") or " ".join(claims.get("scope", []))
     return TokenResponse(
         access_token=access_token,
@@ -146,8 +146,14 @@ def exchange_code(code: str, code_verifier: str, nonce: str) -> TokenResponse:
 
 
 def refresh(refresh_token: str) -> TokenResponse:
-    """Rotate: Xero returns a new refresh token every time; the caller must store it first."""
-    return _parse(_post_token({"grant_type": "refresh_token", "refresh_token": refresh_token}), None)
+    """Rotate: Xero returns a new refresh token every time; the caller must store it first.
+
+    The id_token of a refresh response is not used (who the user is was settled at login), so it
+    is not verified either: a JWKS outage or clock skew must not make us drop a refresh token that
+    Xero has already rotated (the old one dies after the 30-minute grace).
+    """
+    body = _post_token({"grant_type": "refresh_token", "refresh_token": refresh_token})
+    return _parse(body, None, verify_identity=False)
 
 
 def revoke(refresh_token: str) -> None:
@@ -194,6 +200,8 @@ def verify_id_token(id_token: str, nonce: str | None) -> dict[str, Any]:
         )
     except (jwt.PyJWTError, KeyError) as exc:
         raise IdTokenInvalid(f"id_token rejected: {type(exc).__name__}") from None
+    if "azp" in claims and claims["azp"] != _cfg("XERO_CLIENT_ID"):
+        raise IdTokenInvalid("id_token rejected: azp is another client")
     if nonce is not None and not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
         raise IdTokenInvalid("id_token rejected: nonce mismatch")
     return claims

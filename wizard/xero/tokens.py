@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from wizard import jobs
 from wizard.clock import utcnow
-from wizard.crypto import cipher
+from wizard.crypto import cipher, token_context
 from wizard.extensions import db
 from wizard.models import TokenSet
 from wizard.xero import oauth
@@ -34,15 +34,27 @@ def _local_lock(token_set_id: int) -> threading.Lock:
         return _local_locks.setdefault(token_set_id, threading.Lock())
 
 
-def token_values(response: oauth.TokenResponse) -> dict:
-    """Column values for a (new) token pair: ciphertexts only, never plaintext."""
+def _context(token_set: TokenSet, column: str) -> str:
+    return token_context(token_set.workspace_id, token_set.xero_userid, column)
+
+
+def decrypt_access(token_set: TokenSet) -> str:
+    return cipher().decrypt(token_set.access_token_enc, _context(token_set, "access"))
+
+
+def decrypt_refresh(token_set: TokenSet) -> str:
+    return cipher().decrypt(token_set.refresh_token_enc, _context(token_set, "refresh"))
+
+
+def token_values(token_set: TokenSet, response: oauth.TokenResponse) -> dict:
+    """Column values for a (new) token pair: ciphertexts bound to this row, never plaintext."""
     values = {
-        "access_token_enc": cipher().encrypt(response.access_token),
+        "access_token_enc": cipher().encrypt(response.access_token, _context(token_set, "access")),
         "access_expires_at": utcnow() + timedelta(seconds=response.expires_in),
         "dead": False,
     }
     if response.refresh_token:
-        values["refresh_token_enc"] = cipher().encrypt(response.refresh_token)
+        values["refresh_token_enc"] = cipher().encrypt(response.refresh_token, _context(token_set, "refresh"))
     if response.scopes:
         values["scopes"] = " ".join(response.scopes)
     if response.authentication_event_id:
@@ -52,7 +64,7 @@ def token_values(response: oauth.TokenResponse) -> dict:
 
 def store_tokens(token_set: TokenSet, response: oauth.TokenResponse) -> None:
     """Write a (new) token pair onto the row; the caller commits."""
-    for name, value in token_values(response).items():
+    for name, value in token_values(token_set, response).items():
         setattr(token_set, name, value)
 
 
@@ -82,7 +94,7 @@ def _usable(token_set: TokenSet, refused: str | None) -> str | None:
     """The stored access token, unless it is expiring or is the one Xero just refused."""
     if not _fresh(token_set):
         return None
-    token = cipher().decrypt(token_set.access_token_enc)
+    token = decrypt_access(token_set)
     return None if refused is not None and token == refused else token
 
 
@@ -114,12 +126,12 @@ def _refresh_locked(token_set_id: int, refused: str | None) -> str:
         raise InvalidGrant("invalid_grant", "this Xero login needs to be authorised again")
     version = token_set.version
     try:
-        response = oauth.refresh(cipher().decrypt(token_set.refresh_token_enc))
+        response = oauth.refresh(decrypt_refresh(token_set))
     except InvalidGrant as exc:
         db.session.rollback()
         token_set = _reload(token_set_id)
         if token_set.version != version and _fresh(token_set):
-            return cipher().decrypt(token_set.access_token_enc)
+            return decrypt_access(token_set)
         mark_dead(token_set, exc.error)
         db.session.commit()
         log.warning("token.dead token_set=%s", token_set_id)
@@ -135,7 +147,7 @@ def _refresh_locked(token_set_id: int, refused: str | None) -> str:
     # Compare-and-set on the version: the lock's lease could in theory have run out.
     written = db.session.execute(
         update(TokenSet).where(TokenSet.id == token_set_id, TokenSet.version == version).values(
-            **token_values(response), version=version + 1, refreshed_at=utcnow(), refresh_failures=0,
+            **token_values(token_set, response), version=version + 1, refreshed_at=utcnow(), refresh_failures=0,
             last_refresh_error="",
         )
     ).rowcount
@@ -143,6 +155,6 @@ def _refresh_locked(token_set_id: int, refused: str | None) -> str:
     db.session.commit()
     if written != 1:
         log.error("token.refresh_cas_lost token_set=%s version=%s", token_set_id, version)
-        return cipher().decrypt(_reload(token_set_id).access_token_enc)
+        return decrypt_access(_reload(token_set_id))
     log.info("token.refreshed token_set=%s version=%s", token_set_id, version + 1)
     return response.access_token

@@ -24,7 +24,7 @@ log = logging.getLogger("workers.sync.calls")
 
 @dataclass
 class CallResult:
-    response: XeroResponse
+    response: XeroResponse  # body: the undecoded JSON bytes (the engine decodes them)
     calls: int  # HTTP calls spent, retries and 429s included
     elapsed: float
 
@@ -49,7 +49,7 @@ class TenantClient:
                     calls += 1
                     try:
                         response = self.api.get(resource, token, self.tenant_id, params=params,
-                                                if_modified_since=since)
+                                                if_modified_since=since, raw=True)
                     finally:
                         elapsed_ms = (time.monotonic() - t0) * 1000
             except RateLimited as exc:

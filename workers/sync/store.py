@@ -1,16 +1,18 @@
 """Writing synced data: bulk upserts by (connection, stream, Xero id), reports, checkpoints.
 
-On PostgreSQL and SQLite alike this is one `INSERT .. ON CONFLICT DO UPDATE` per chunk. A row
-only moves forward: an older copy of a record (a repeated page) never overwrites a newer one.
+On PostgreSQL and SQLite alike a page is one `INSERT .. ON CONFLICT DO UPDATE` statement, compiled
+once and executed for all of the page's rows (executemany). A row only moves forward: an older copy
+of a record (a repeated page) never overwrites a newer one. Pages arrive as raw JSON and are decoded
+here with orjson; each record's payload is re-serialised compactly on its own.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+import orjson
+from sqlalchemy import Insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from wizard.clock import utcnow
@@ -19,58 +21,83 @@ from wizard.models import StreamCursor, XeroRecord, XeroReport
 from wizard.xero.api import parse_xero_date
 from workers.sync.streams import TOMBSTONE_STATUSES, Stream
 
-CHUNK = 400  # rows per statement: stays under SQLite's bound-parameter limit
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_EPOCH = datetime(1970, 1, 1)
+_UPSERTS: dict[str, Insert] = {}
 
 
-def _insert():
+def decode(raw: bytes | str | None) -> Any:
+    """A Xero JSON body (bytes as received) -> Python objects."""
+    return orjson.loads(raw) if raw else None
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def xero_timestamp(value: str | None) -> datetime | None:
+    """`parse_xero_date`, with a fast path for the `/Date(ms+0000)/` form every list endpoint uses."""
+    if value and value.startswith("/Date(") and value.endswith(")/"):
+        inner = value[6:-2]
+        cut = min((i for i in (inner.find("+", 1), inner.find("-", 1)) if i > 0), default=len(inner))
+        if inner[:cut].lstrip("-").isdigit():
+            return _EPOCH + timedelta(milliseconds=int(inner[:cut]))
+    return parse_xero_date(value)
+
+
+def _upsert() -> Insert:
+    """The page upsert for the session's dialect, built once so its compiled form is cached."""
     dialect = db.session.get_bind().dialect.name
+    statement = _UPSERTS.get(dialect)
+    if statement is not None:
+        return statement
+    table = XeroRecord.__table__
     if dialect == "postgresql":
-        return postgresql.insert(XeroRecord.__table__)
-    if dialect == "sqlite":
-        return sqlite.insert(XeroRecord.__table__)
-    raise RuntimeError(f"upserts are written for PostgreSQL and SQLite, not {dialect}")
+        statement = postgresql.insert(table)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(table)
+    else:
+        raise RuntimeError(f"upserts are written for PostgreSQL and SQLite, not {dialect}")
+    new = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.connection_id, table.c.stream, table.c.xero_id],
+        set_={"status": new.status, "tombstoned": new.tombstoned, "xero_updated_at": new.xero_updated_at,
+              "payload": new.payload, "synced_at": new.synced_at},
+        where=or_(table.c.xero_updated_at.is_(None), new.xero_updated_at.is_(None),
+                  new.xero_updated_at >= table.c.xero_updated_at),
+    )
+    _UPSERTS[dialect] = statement
+    return statement
 
 
 def record_rows(connection_id: int, stream: Stream, items: list[dict[str, Any]], now: datetime) -> list[dict]:
     """Table rows for one page; the last copy of a duplicated id in a page wins."""
     rows: dict[str, dict] = {}
-    key, status_field, updated_field = stream.key, stream.status_field, stream.updated_field
+    key, status_field, updated_field, name = stream.key, stream.status_field, stream.updated_field, stream.name
     for item in items:
         xero_id = item.get(key)
         if not xero_id:
             continue
+        xero_id = str(xero_id)
         status = str(item.get(status_field) or "")
-        rows[str(xero_id)] = {
-            "connection_id": connection_id, "stream": stream.name, "xero_id": str(xero_id),
+        rows[xero_id] = {
+            "connection_id": connection_id, "stream": name, "xero_id": xero_id,
             "status": status, "tombstoned": status in TOMBSTONE_STATUSES,
-            "xero_updated_at": parse_xero_date(item.get(updated_field)),
-            "payload": _dumps(item), "synced_at": now,
+            "xero_updated_at": xero_timestamp(item.get(updated_field)),
+            "payload": orjson.dumps(item).decode(), "synced_at": now,
         }
     return list(rows.values())
 
 
-def upsert_records(connection_id: int, stream: Stream, items: list[dict[str, Any]]) -> int:
-    """Insert or update a page of records in the current transaction; returns rows written."""
-    rows = record_rows(connection_id, stream, items, utcnow())
-    table = XeroRecord.__table__
-    for start in range(0, len(rows), CHUNK):
-        statement = _insert().values(rows[start:start + CHUNK])
-        new = statement.excluded
-        statement = statement.on_conflict_do_update(
-            index_elements=[table.c.connection_id, table.c.stream, table.c.xero_id],
-            set_={"status": new.status, "tombstoned": new.tombstoned, "xero_updated_at": new.xero_updated_at,
-                  "payload": new.payload, "synced_at": new.synced_at},
-            where=or_(table.c.xero_updated_at.is_(None), new.xero_updated_at.is_(None),
-                      new.xero_updated_at >= table.c.xero_updated_at),
-        )
-        db.session.execute(statement)
+def upsert_rows(rows: list[dict[str, Any]]) -> int:
+    """Insert or update a page's rows (from `record_rows`) in the current transaction; returns rows written."""
+    if rows:
+        db.session.execute(_upsert(), rows)
     return len(rows)
 
 
 def save_report(connection_id: int, report: str, period: str, body: dict[str, Any]) -> None:
     reports = body.get("Reports") or [body]
-    payload = _dumps(reports[0] if reports else {})
+    payload = dumps(reports[0] if reports else {})
     row = db.session.scalar(select(XeroReport).where(
         XeroReport.connection_id == connection_id, XeroReport.report == report, XeroReport.period == period))
     if row is None:
