@@ -30,8 +30,9 @@ def run_sync(sync_run_id: int) -> dict[str, Any]:
     """Run (or resume) one sync run; one execution per run at a time, even if RQ delivers twice."""
     db.engine.dispose(close=False)  # never share the parent's pooled connections after the fork
     # thread_local=False: the keeper thread renews the lock the job's main thread took.
-    lock = jobs.redis().lock(run_lock_name(sync_run_id), timeout=RUN_LOCK_SECONDS,
-                             blocking_timeout=RUN_LOCK_SECONDS + 5, thread_local=False)
+    seconds = int(current_app.config.get("SYNC_RUN_LOCK_SECONDS", RUN_LOCK_SECONDS))
+    lock = jobs.redis().lock(run_lock_name(sync_run_id), timeout=seconds, blocking_timeout=seconds + 5,
+                             thread_local=False)
     if not lock.acquire():
         raise LockError(f"sync run {sync_run_id} is being run by another worker")
     engine = SyncEngine(sync_run_id)
@@ -43,7 +44,7 @@ def run_sync(sync_run_id: int) -> dict[str, Any]:
         keeper.done()
         try:
             lock.release()
-        except LockError:
+        except (LockError, RedisError):
             log.warning("sync.lock_lapsed run=%s", sync_run_id)
 
 
@@ -68,7 +69,7 @@ class _LockKeeper:
         self._thread.start()
 
     def _renew(self) -> None:
-        while not self._done.wait(RUN_LOCK_SECONDS / 3):
+        while not self._done.wait(self.lock.timeout / 3):
             try:
                 self.lock.reacquire()
             except LockNotOwnedError:

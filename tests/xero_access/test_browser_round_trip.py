@@ -59,7 +59,7 @@ def test_request_accept_invite_done_remove_round_trip(live_app, browser, world):
         "Ticket #7001: the P&L differs from Xero's"
     )
     support.get_by_label("For how many days").fill("5")
-    support.get_by_label("Adviser").check()
+    support.get_by_role("radio", name="Adviser", exact=True).check()
     support.get_by_role("button", name="Ask the customer for access").click()
     support.locator("#role_justification-error").wait_for()
     assert support.get_by_label("For how many days").input_value() == "5"
