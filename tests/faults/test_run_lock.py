@@ -31,8 +31,8 @@ def _streams(app, run_id: int) -> dict[str, str]:
 def test_run_lock_is_renewed_for_as_long_as_the_run_works(app, sandbox, fault_workers):
     redis = app.extensions["rq"].redis
     worker = fault_workers(SYNC_RUN_LOCK_SECONDS=3, SYNC_PAGE_SIZE=40, SYNC_THREADS=1)
-    org = connect_org(app, sandbox, records=600)
-    sandbox.state.faults.set_latency(0.12, org.tenant_id)
+    org = connect_org(app, sandbox, records=1500)
+    sandbox.state.faults.set_latency(0.15, org.tenant_id)
     run_id = start_sync(app, org.connection_id)
     wait_until(lambda: redis.exists(_lock_key(run_id)), timeout=30)
     started = time.monotonic()
@@ -75,7 +75,7 @@ def test_run_stopped_because_another_execution_owns_it_is_not_reported_succeeded
     org = connect_org(app, sandbox, records=1200)
     sandbox.state.faults.set_latency(0.1, org.tenant_id)
     run_id = start_sync(app, org.connection_id)
-    wait_until(lambda: redis.exists(_lock_key(run_id)), timeout=30)
+    wait_until(lambda: "done" in _streams(app, run_id).values(), timeout=30)
     redis.set(_lock_key(run_id), "another-execution", px=60_000)  # someone else owns the run now
     wait_until(lambda: run_state(app, run_id) != "running", timeout=30)
     streams = _streams(app, run_id)

@@ -57,7 +57,7 @@ def test_bad_input_shows_the_message_by_the_field_and_keeps_the_values(
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "<html" in page
     assert _error(page, field) == message.replace("&", "&amp;")
-    assert f'aria-describedby="{field}-error"' in page or f"{field}-error" in page
+    assert re.search(rf'aria-describedby="[^"]*{field}-error"', page)
     assert "Ticket #7002 &amp; &lt;b&gt;bold&lt;/b&gt;" in page or field == "reason"
     assert f'value="{typed["days"]}"' in page
     if typed["role"] in ("standard", "adviser", "read_only"):
