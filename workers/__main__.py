@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import time
 
 from flask import Flask
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from rq import Worker
 
@@ -24,6 +26,20 @@ class SyncWorker(Worker):
     """
 
     keeps_sweep = True  # off for --burst workers, which exit when the queue is empty
+
+    def execute_job(self, job, queue) -> None:
+        """Run one job; Redis vanishing while the horse works does not end this worker.
+
+        RQ quits the whole worker when it cannot read the finished job's status. Here the worker
+        lets the horse finish, waits for Redis, and carries on: the run's row in the database
+        says what happened, and the sweep re-enqueues a run whose job Redis lost.
+        """
+        try:
+            super().execute_job(job, queue)
+        except RedisConnectionError as exc:
+            log.error("worker.redis_lost job=%s error=%s", job.id, exc)
+            _finish_horse(self)
+            wait_for_redis_connection(self.connection)
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
@@ -72,14 +88,52 @@ def main() -> None:
     app = create_app()
     configure_logging(args.log_level)
     with app.app_context():
-        from wizard.extensions import db
-        from workers.tasks import schedule_sweep
+        while not work(app, args):
+            # Redis went away under the worker: wait for it and serve again. The database ledger
+            # and the sweep put back whatever the outage lost.
+            wait_for_redis(app)
 
-        worker = build_worker(app, args)
+
+def work(app: Flask, args: argparse.Namespace) -> bool:
+    """Run one RQ worker until it stops; False if it stopped because Redis went away."""
+    from wizard.extensions import db
+    from workers.tasks import schedule_sweep
+
+    worker = build_worker(app, args)
+    try:
         if not args.burst:
             schedule_sweep()
         db.engine.dispose()  # no DB connection may cross the work horse's fork
         worker.work(burst=args.burst, with_scheduler=True)
+        return True
+    except RedisConnectionError as exc:
+        log.error("worker.redis_lost error=%s", exc)
+        _finish_horse(worker)
+        return args.burst
+
+
+def _finish_horse(worker: SyncWorker) -> None:
+    """The work horse carries on without Redis (its run lock is taken back); let it finish first."""
+    pid = worker.horse_pid
+    if not pid:
+        return
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        return
+
+
+def wait_for_redis(app: Flask) -> None:
+    wait_for_redis_connection(app.extensions["rq"].redis)
+
+
+def wait_for_redis_connection(redis, pause: float = 1.0) -> None:
+    while True:
+        try:
+            redis.ping()
+            return
+        except RedisError:
+            time.sleep(pause)
 
 
 if __name__ == "__main__":

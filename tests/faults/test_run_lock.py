@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.conftest import wait_until
-from tests.faults.conftest import assert_no_secret_in, assert_rows_exact, assert_runs_finished, secrets_seen
+from tests.faults.invariants import assert_no_secret_in, assert_rows_exact, assert_runs_finished, secrets_seen
 from tests.sync.helpers import connect_org, run_state, start_sync, wait_for_run
 
 
@@ -30,7 +30,8 @@ def _streams(app, run_id: int) -> dict[str, str]:
 @pytest.mark.slow
 def test_run_lock_is_renewed_for_as_long_as_the_run_works(app, sandbox, fault_workers):
     redis = app.extensions["rq"].redis
-    worker = fault_workers(SYNC_RUN_LOCK_SECONDS=3, SYNC_PAGE_SIZE=40, SYNC_THREADS=1)
+    sandbox.state.limits.configure(minute=100_000)
+    worker = fault_workers(SYNC_RUN_LOCK_SECONDS=3, SYNC_PAGE_SIZE=40, SYNC_THREADS=1, XERO_CALLS_PER_MINUTE=100_000)
     org = connect_org(app, sandbox, records=1500)
     sandbox.state.faults.set_latency(0.15, org.tenant_id)
     run_id = start_sync(app, org.connection_id)
@@ -52,7 +53,8 @@ def test_run_lock_is_renewed_for_as_long_as_the_run_works(app, sandbox, fault_wo
 @pytest.mark.slow
 def test_lock_lost_to_redis_is_taken_back_and_the_run_completes(app, sandbox, fault_workers):
     redis = app.extensions["rq"].redis
-    worker = fault_workers(SYNC_RUN_LOCK_SECONDS=3, SYNC_PAGE_SIZE=40, SYNC_THREADS=1)
+    sandbox.state.limits.configure(minute=100_000)
+    worker = fault_workers(SYNC_RUN_LOCK_SECONDS=3, SYNC_PAGE_SIZE=40, SYNC_THREADS=1, XERO_CALLS_PER_MINUTE=100_000)
     org = connect_org(app, sandbox, records=600)
     sandbox.state.faults.set_latency(0.1, org.tenant_id)
     run_id = start_sync(app, org.connection_id)
@@ -71,7 +73,8 @@ def test_lock_lost_to_redis_is_taken_back_and_the_run_completes(app, sandbox, fa
                                        "although streams are still running")
 def test_run_stopped_because_another_execution_owns_it_is_not_reported_succeeded(app, sandbox, fault_workers):
     redis = app.extensions["rq"].redis
-    fault_workers(SYNC_RUN_LOCK_SECONDS=3, SYNC_PAGE_SIZE=40, SYNC_THREADS=1)
+    sandbox.state.limits.configure(minute=100_000)
+    fault_workers(SYNC_RUN_LOCK_SECONDS=3, SYNC_PAGE_SIZE=40, SYNC_THREADS=1, XERO_CALLS_PER_MINUTE=100_000)
     org = connect_org(app, sandbox, records=1200)
     sandbox.state.faults.set_latency(0.1, org.tenant_id)
     run_id = start_sync(app, org.connection_id)
