@@ -20,7 +20,8 @@ def workers(test_env, tmp_path):
     started: list[WorkerProcess] = []
 
     def start(*args: str, **settings: str) -> WorkerProcess:
-        env = {**test_env, **{f"FLASK_{k}": str(v) for k, v in settings.items()}}
+        # DEBUG, so the fault tests can check that no token reaches even the most verbose log.
+        env = {**test_env, "LOG_LEVEL": "DEBUG", **{f"FLASK_{k}": str(v) for k, v in settings.items()}}
         process = WorkerProcess(env, tmp_path / f"worker-{len(started)}.log").start(*args)
         started.append(process)
         return process

@@ -53,7 +53,7 @@ def test_kill_9_mid_run_is_retried_by_another_worker_and_resumes_at_first_uncomm
     resume_page = _cursor_page(app, org.connection_id, "Invoices")
     seen = len(sandbox.state.requests())
     sandbox.state.faults.set_latency(0, org.tenant_id)
-    workers("--maintenance-interval", "5", SYNC_PAGE_SIZE=40)
+    second = workers("--maintenance-interval", "5", SYNC_PAGE_SIZE=40)
     assert wait_for_run(app, run_id, timeout=180) == "succeeded"
     after = [r for r in sandbox.state.requests()[seen:] if r["path"].endswith("/Invoices")]
     assert after and after[0]["page"] == resume_page
@@ -62,6 +62,10 @@ def test_kill_9_mid_run_is_retried_by_another_worker_and_resumes_at_first_uncomm
     for sandbox_stream, (ours, _key) in SANDBOX_STREAMS.items():
         assert set(stored_ids(app, org.connection_id, ours)) == sandbox_ids(sandbox, org.tenant_id, sandbox_stream)
     assert duplicate_keys(app) == 0
+    # Both workers logged at DEBUG (tests/sync/conftest.py): no token or secret in either log.
+    from tests.faults.invariants import assert_no_secret_in, secrets_seen
+
+    assert_no_secret_in(first.output() + second.output(), secrets_seen(app, sandbox))
 
 
 @pytest.mark.slow
