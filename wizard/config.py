@@ -97,3 +97,5 @@ class Config:
         # Login throttling must be shared by every web process: Redis when there is one.
         self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or limiter_storage(self.REDIS_URL)
         self.RATELIMIT_HEADERS_ENABLED = True
+        # Redis down must not make sign-in fail: count in memory until it is back.
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True

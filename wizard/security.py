@@ -29,8 +29,34 @@ def check_production_config(app: Flask) -> None:
         problems.append("XERO_REDIRECT_URI is not https")
     if not app.config.get("TOKEN_ENCRYPTION_KEY"):
         problems.append("TOKEN_ENCRYPTION_KEY is not set")
+    for key in ("XERO_LOGIN_URL", "XERO_IDENTITY_URL", "XERO_API_URL"):
+        # The token request carries the client secret: never over plain http.
+        if urlparse(app.config.get(key) or "").scheme != "https":
+            problems.append(f"{key} is not https")
+    problems += _cookie_problems(app)
+    if app.config.get("DEBUG"):
+        problems.append("DEBUG is on")
+    if app.config.get("DEMO_MODE"):
+        problems.append("DEMO_MODE is on")
     if problems:
         raise RuntimeError("refusing to start in production: " + "; ".join(problems))
+
+
+def _cookie_problems(app: Flask) -> list[str]:
+    """Session cookie: Secure, HttpOnly, SameSite=Lax (Strict would drop it on Xero's redirect back),
+    and the __Host- prefix, which browsers only accept without a Domain and with Path=/."""
+    config, problems = app.config, []
+    if not config.get("SESSION_COOKIE_SECURE"):
+        problems.append("SESSION_COOKIE_SECURE is off")
+    if not config.get("SESSION_COOKIE_HTTPONLY"):
+        problems.append("SESSION_COOKIE_HTTPONLY is off")
+    if config.get("SESSION_COOKIE_SAMESITE") != "Lax":
+        problems.append("SESSION_COOKIE_SAMESITE is not Lax")
+    if not str(config.get("SESSION_COOKIE_NAME", "")).startswith("__Host-"):
+        problems.append("SESSION_COOKIE_NAME lacks the __Host- prefix")
+    if config.get("SESSION_COOKIE_DOMAIN") or config.get("SESSION_COOKIE_PATH") not in (None, "/"):
+        problems.append("SESSION_COOKIE_DOMAIN/PATH set (a __Host- cookie has neither)")
+    return problems
 
 
 def allow_loopback_http(app: Flask) -> None:

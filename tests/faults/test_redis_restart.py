@@ -9,6 +9,7 @@ import time
 import pytest
 
 from tests.conftest import wait_until
+from wizard import create_app
 from tests.faults.invariants import assert_no_secret_in, assert_rows_exact, assert_runs_finished, secrets_seen
 from tests.sync.helpers import connect_org, run_state, start_sync, wait_for_run
 
@@ -46,9 +47,12 @@ def test_redis_restart_mid_sync_loses_no_run(app, auth, client, sandbox, fault_w
     first = start_sync(app, org.connection_id)
     wait_until(lambda: _committed_records(app, org.connection_id) >= 40, timeout=60)
 
+    throttled = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}).test_client()  # rate limits on
     args = redis_control.stop()
     assert run_state(app, first) == "running", "the run ended before Redis went down: slow it down"
-    # While Redis is down the web app still answers, and a requested sync is kept in the ledger.
+    # While Redis is down the web app still answers (sign-in's throttle counts in memory), and a
+    # requested sync is kept in the ledger.
+    assert throttled.post("/login", data={"email": "ops@example.test", "password": "pw"}).status_code == 303
     assert client.get("/data").status_code == 200
     response = client.post(f"/data/connections/{other.connection_id}/sync")
     assert response.status_code == 303, response.status_code

@@ -16,6 +16,9 @@ PRODUCTION = {
     "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
     "SESSION_COOKIE_SECURE": True,
     "SESSION_COOKIE_NAME": "__Host-session",
+    "XERO_LOGIN_URL": "https://login.xero.com",
+    "XERO_IDENTITY_URL": "https://identity.xero.com",
+    "XERO_API_URL": "https://api.xero.com",
 }
 
 

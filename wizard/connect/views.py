@@ -8,6 +8,7 @@ from flask_login import current_user
 from wizard import connecting, syncing
 from wizard.connecting import ConnectError
 from wizard.data.lookups import get_connection
+from wizard.data.summary import record_counts
 from wizard.hints import HINTS, hint_for
 from wizard.htmx import full_redirect, render_page
 
@@ -137,4 +138,5 @@ def complete(connection_id: int):
     if run is None:
         abort(404)
     more = connecting.other_authorised(current_user) if session.get(connecting.AUTHORISED_KEY) else []
-    return _step("complete", 4, connection=connection, run=run, more_organisations=more)
+    return _step("complete", 4, connection=connection, run=run, counts=record_counts(connection.id),
+                 more_organisations=more)

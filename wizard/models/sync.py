@@ -165,7 +165,8 @@ class XeroRecord(db.Model):
     __table_args__ = (UniqueConstraint("connection_id", "stream", "xero_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id"), index=True)
+    # No separate index: the unique (connection_id, stream, xero_id) constraint leads with it.
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id"))
     stream: Mapped[str] = mapped_column(String(60))
     xero_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(30), default="")
