@@ -51,5 +51,6 @@ def assert_runs_finished(app, run_ids) -> dict[int, str]:
 def assert_rows_exact(app, sandbox, org) -> None:
     """The mirror holds exactly the sandbox's records, and no key twice."""
     for sandbox_stream, (ours, _key) in SANDBOX_STREAMS.items():
-        assert set(stored_ids(app, org.connection_id, ours)) == sandbox_ids(sandbox, org.tenant_id, sandbox_stream), ours
+        stored = set(stored_ids(app, org.connection_id, ours))
+        assert stored == sandbox_ids(sandbox, org.tenant_id, sandbox_stream), ours
     assert duplicate_keys(app) == 0

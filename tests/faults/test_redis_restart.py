@@ -9,9 +9,9 @@ import time
 import pytest
 
 from tests.conftest import wait_until
-from wizard import create_app
 from tests.faults.invariants import assert_no_secret_in, assert_rows_exact, assert_runs_finished, secrets_seen
 from tests.sync.helpers import connect_org, run_state, start_sync, wait_for_run
+from wizard import create_app
 
 RECOVERY = {"SYNC_SWEEP_SECONDS": 2, "SYNC_REVIVE_AFTER_SECONDS": 2, "SYNC_RUN_LOCK_SECONDS": 6,
             "SYNC_PAGE_SIZE": 40, "SYNC_THREADS": 1, "XERO_CALLS_PER_MINUTE": 100_000}

@@ -11,7 +11,7 @@ def database_snapshot(app, skip: tuple[str, ...] = ("audit_event", "login_sessio
         db.session.expire_all()
         with db.engine.connect() as conn:
             return {
-                table.name: sorted((tuple(map(repr, row)) for row in conn.execute(table.select())))
+                table.name: sorted(tuple(map(repr, row)) for row in conn.execute(table.select()))
                 for table in db.metadata.sorted_tables
                 if table.name not in skip
             }

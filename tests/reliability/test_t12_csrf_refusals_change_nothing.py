@@ -57,7 +57,8 @@ def test_t12_get_never_disconnects(app, auth, client):
     auth.login(world.emails["admin"], PASSWORD)
     before = database_snapshot(app)
     connection_id = world.connections["active"]
-    for path in (f"/data/connections/{connection_id}/disconnect", f"/data/connections/{connection_id}/disconnect?data=delete"):
+    disconnect = f"/data/connections/{connection_id}/disconnect"
+    for path in (disconnect, disconnect + "?data=delete"):
         response = client.get(path)
         assert response.status_code == 200 and b'method="post"' in response.data  # a confirmation form, no action
     assert client.delete(f"/data/connections/{connection_id}/disconnect").status_code == 405

@@ -1,5 +1,6 @@
 """T-13: the CSRF token differs before and after login. (Session cookie renewed, pre-login keys
-gone, old cookie dead after logout: tests/security/test_web_security.py::test_t13_session_is_renewed_on_login_and_dead_after_logout.)"""
+gone, old cookie dead after logout: tests/security/test_web_security.py::
+test_t13_session_is_renewed_on_login_and_dead_after_logout.)"""
 
 from __future__ import annotations
 

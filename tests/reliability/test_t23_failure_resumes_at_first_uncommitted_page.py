@@ -55,7 +55,8 @@ def test_t23_a_failed_job_resumes_at_the_first_uncommitted_page(app, sandbox, wo
     sandbox.state.faults.set_latency(0, org.tenant_id)
     assert wait_for_run(app, run_id, timeout=120) == "succeeded"
     assert _attempts(app, run_id) >= 2
-    retried = [r for r in sandbox.state.requests()[failed_at:] if r["path"].endswith("/Invoices") and r["status"] == 200]
+    retried = [r for r in sandbox.state.requests()[failed_at:]
+               if r["path"].endswith("/Invoices") and r["status"] == 200]
     assert retried and retried[0]["page"] == resume_page
     assert all(r["page"] >= resume_page for r in retried), "the retry went back to an earlier page"
     assert _cursor(app, org.connection_id, "Invoices")[1] is not None

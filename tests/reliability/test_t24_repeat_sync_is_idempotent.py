@@ -1,6 +1,7 @@
 """T-24: the same sync run twice in a row, and asked for twice at the same moment, leaves the
 same rows; the second concurrent request joins the first run instead of starting a writer.
-(Database guard against two active runs: tests/sync/test_full_sync.py::test_second_sync_request_joins_the_active_run_and_the_database_refuses_two.)"""
+(Database guard against two active runs: tests/sync/test_full_sync.py::
+test_second_sync_request_joins_the_active_run_and_the_database_refuses_two.)"""
 
 from __future__ import annotations
 

@@ -13,7 +13,6 @@ import pytest
 
 from tests.sync.helpers import connect_org, start_sync, wait_for_run
 
-
 RACE = 0.1  # seconds: a response in flight on loopback, plus the other threads' governor admission
 
 

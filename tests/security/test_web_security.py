@@ -54,7 +54,8 @@ def test_t12_every_state_changing_route_refuses_a_missing_csrf_token(app, test_e
     client = csrf_app.test_client()
     login_page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', login_page).group(1)
-    assert client.post("/login", data={"email": "admin@example.test", "password": "pw", "csrf_token": token}).status_code == 303
+    signed_in = client.post("/login", data={"email": "admin@example.test", "password": "pw", "csrf_token": token})
+    assert signed_in.status_code == 303
     checked = 0
     for rule in csrf_app.url_map.iter_rules():
         for method in rule.methods & {"POST", "PUT", "PATCH", "DELETE"}:

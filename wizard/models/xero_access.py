@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wizard.clock import utcnow
@@ -28,6 +28,7 @@ DECLINED, EXPIRED = "declined", "expired_not_removed"
 OPEN_STATES = (REQUESTED, ACCEPTED, INVITED, DONE, EXPIRED)
 # States in which our support user may exist in the customer's Xero (reminders, expiry apply).
 LIVE_STATES = (ACCEPTED, INVITED, DONE)
+_OPEN_SQL = text("state IN (" + ", ".join(f"'{s}'" for s in OPEN_STATES) + ")")
 STATE_LABELS = {
     REQUESTED: "Requested by support",
     ACCEPTED: "Accepted, support user not invited yet",
@@ -72,6 +73,9 @@ class XeroAccessRequest(db.Model):
     __table_args__ = (
         Index("ix_xero_access_request_connection", "connection_id", "id"),
         Index("ix_xero_access_request_workspace_state", "workspace_id", "state"),
+        # One open request per organisation, also when two support posts race.
+        Index("uq_xero_access_request_one_open", "connection_id", unique=True,
+              sqlite_where=_OPEN_SQL, postgresql_where=_OPEN_SQL),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

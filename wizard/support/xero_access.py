@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from flask import current_app, has_request_context
 from flask_login import current_user
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from wizard.clock import utcnow
 from wizard.extensions import db
@@ -265,7 +266,12 @@ def create_request(
         state_changed_at=now,
     )
     db.session.add(request)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # A concurrent post opened one first (the partial unique index): same answer as above.
+        db.session.rollback()
+        raise AccessInputError({"form": "This organisation already has an open request: follow that one up."}) from None
     justification = (
         f" (justification: {request.role_justification})"
         if request.role_justification
