@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(PY) bench/sandbox.py
 	$(PY) bench/sync.py
 	$(PY) bench/web.py
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache test-output

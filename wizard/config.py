@@ -81,6 +81,10 @@ class Config:
         self.SYNC_OFFLINE_RETRY_SECONDS = float(_env("SYNC_OFFLINE_RETRY_SECONDS", "300"))
         self.SYNC_WATERMARK_MARGIN_SECONDS = float(_env("SYNC_WATERMARK_MARGIN_SECONDS", "120"))
         self.SYNC_SWEEP_SECONDS = int(_env("SYNC_SWEEP_SECONDS", "60"))
+        # A queued run whose job Redis lost is enqueued again after this long (the sweep does it).
+        self.SYNC_REVIVE_AFTER_SECONDS = int(_env("SYNC_REVIVE_AFTER_SECONDS", "120"))
+        # Lease of the one-execution-per-run lock, renewed every third of it while the run works.
+        self.SYNC_RUN_LOCK_SECONDS = int(_env("SYNC_RUN_LOCK_SECONDS", "45"))
         self.XERO_MAX_IN_FLIGHT = int(_env("XERO_MAX_IN_FLIGHT", "5"))
         self.XERO_CALLS_PER_MINUTE = int(_env("XERO_CALLS_PER_MINUTE", "60"))
         self.XERO_DAY_BUDGET = int(_env("XERO_DAY_BUDGET", "5000"))

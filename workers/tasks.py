@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, timedelta
 from typing import Any
 
 from flask import current_app
 from redis.exceptions import LockError, LockNotOwnedError, RedisError
-from rq.exceptions import DuplicateJobError
-from rq.job import Job
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.registry import DeferredJobRegistry, ScheduledJobRegistry
 from sqlalchemy import select
 
 from wizard import jobs, syncing
@@ -36,7 +38,7 @@ def run_sync(sync_run_id: int) -> dict[str, Any]:
     if not lock.acquire():
         raise LockError(f"sync run {sync_run_id} is being run by another worker")
     engine = SyncEngine(sync_run_id)
-    keeper = _LockKeeper(lock, engine.stop)
+    keeper = _LockKeeper(lock, engine.yield_to_owner)
     keeper.start()
     try:
         return engine.run()
@@ -57,11 +59,12 @@ class _LockKeeper:
 
     Redis unreachable: keep trying (the job's own Redis calls fail and end it if the outage
     lasts). Lock gone but free (Redis lost its data): take it again with the same token. Lock
-    held by someone else: that execution owns the run now, so this one stops.
+    held by someone else: that execution owns the run now, so this one stops (`on_lost`) and
+    leaves the run, its progress and checkpoints to it, without reporting it succeeded or failed.
     """
 
-    def __init__(self, lock, stop: threading.Event) -> None:
-        self.lock, self.stop = lock, stop
+    def __init__(self, lock, on_lost: Callable[[], None]) -> None:
+        self.lock, self.on_lost = lock, on_lost
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._renew, daemon=True, name="sync-lock-keeper")
 
@@ -76,7 +79,7 @@ class _LockKeeper:
                 if self._retake():
                     continue
                 log.error("sync.lock_lost name=%s", self.lock.name)
-                self.stop.set()
+                self.on_lost()
                 return
             except RedisError as exc:
                 log.warning("sync.lock_renew_failed name=%s error=%s", self.lock.name, type(exc).__name__)
@@ -151,19 +154,40 @@ def _revive_lost_runs(now) -> int:
     """
     revived = 0
     stale = now - timedelta(seconds=int(current_app.config.get("SYNC_REVIVE_AFTER_SECONDS", 120)))
-    redis = jobs.redis()
     for run in db.session.scalars(select(SyncRun).where(SyncRun.state.in_(syncing.ACTIVE_STATES))):
         if run.state == "queued" and run.created_at > stale:
             continue
         if run.state == "paused" and (run.paused_until is None or run.paused_until > stale):
             continue
-        if run.rq_job_id and Job.exists(run.rq_job_id, connection=redis):
+        if _job_alive(run):
             continue
-        if run.state == "running" and redis.exists(run_lock_name(run.id)):
-            continue  # a work horse is still on it
         syncing.enqueue_run(run)
         revived += 1
     return revived
+
+
+def _job_alive(run: SyncRun) -> bool:
+    """Will RQ run (or is it running) this run's job? A job hash alone is not enough: after Redis
+    lost its data, a dying work horse can write its job back with no queue or registry entry."""
+    redis = jobs.redis()
+    if redis.exists(run_lock_name(run.id)):
+        return True  # a work horse is on the run right now
+    if not run.rq_job_id:
+        return False
+    try:
+        job = Job.fetch(run.rq_job_id, connection=redis)
+        status = job.get_status()
+    except NoSuchJobError:
+        return False
+    queue = jobs.queue()
+    if status == JobStatus.QUEUED:
+        return True
+    if status == JobStatus.SCHEDULED:
+        return run.rq_job_id in ScheduledJobRegistry(queue=queue)
+    if status == JobStatus.DEFERRED:
+        return run.rq_job_id in DeferredJobRegistry(queue=queue)
+    # started without the run lock, failed, finished, stopped or cancelled: nothing will run it
+    return False
 
 
 def schedule_sweep() -> None:

@@ -33,15 +33,15 @@ def test_run_lock_is_renewed_for_as_long_as_the_run_works(app, sandbox, fault_wo
     sandbox.state.limits.configure(minute=100_000)
     worker = fault_workers(SYNC_RUN_LOCK_SECONDS=3, SYNC_PAGE_SIZE=40, SYNC_THREADS=1, XERO_CALLS_PER_MINUTE=100_000)
     org = connect_org(app, sandbox, records=1500)
-    sandbox.state.faults.set_latency(0.15, org.tenant_id)
+    sandbox.state.faults.set_latency(0.3, org.tenant_id)
     run_id = start_sync(app, org.connection_id)
     wait_until(lambda: redis.exists(_lock_key(run_id)), timeout=30)
     started = time.monotonic()
-    # Three lease lengths later the lock must still be held: the keeper renewed it.
-    while time.monotonic() - started < 9 and run_state(app, run_id) not in ("succeeded", "failed"):
+    # Two and a half lease lengths later the lock must still be held: the keeper renewed it.
+    while time.monotonic() - started < 7.5 and run_state(app, run_id) not in ("succeeded", "failed"):
         assert redis.exists(_lock_key(run_id)), "the run lock lapsed while the run was still working"
         time.sleep(0.2)
-    assert time.monotonic() - started >= 9, "the run finished too fast to prove anything; slow it down"
+    assert time.monotonic() - started >= 7.5, "the run finished too fast to prove anything; slow it down"
     sandbox.state.faults.set_latency(0, org.tenant_id)
     assert wait_for_run(app, run_id, timeout=90) == "succeeded"
     output = worker.output()
@@ -68,9 +68,6 @@ def test_lock_lost_to_redis_is_taken_back_and_the_run_completes(app, sandbox, fa
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="workers/sync/engine.py: after `stop` is set (run lock owned by another "
-                                       "execution) _pump returns no error and _finish marks the run succeeded "
-                                       "although streams are still running")
 def test_run_stopped_because_another_execution_owns_it_is_not_reported_succeeded(app, sandbox, fault_workers):
     redis = app.extensions["rq"].redis
     sandbox.state.limits.configure(minute=100_000)

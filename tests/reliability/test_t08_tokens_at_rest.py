@@ -33,7 +33,8 @@ def test_t08_tokens_are_encrypted_bound_to_their_row_and_round_trip(app, auth, c
         db.session.add(other_workspace)
         db.session.flush()
         copy = TokenSet(workspace_id=other_workspace.id, xero_userid="mallory",
-                        access_expires_at=original.access_expires_at, access_token_enc=original.access_token_enc, refresh_token_enc=original.refresh_token_enc)
+                        access_expires_at=original.access_expires_at, access_token_enc=original.access_token_enc,
+                        refresh_token_enc=original.refresh_token_enc)
         db.session.add(copy)
         db.session.commit()
         for decrypt in (decrypt_access, decrypt_refresh):

@@ -35,8 +35,6 @@ def _forget_watermarks(app, connection_id: int) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="workers/sync/engine.py has no full reconciliation: a complete pass "
-                                       "over a stream never tombstones local rows Xero no longer returns")
 def test_t26_rows_gone_from_a_complete_full_pass_are_tombstoned(app, sandbox, workers):
     workers()
     org = connect_org(app, sandbox, records=300)

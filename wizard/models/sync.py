@@ -175,6 +175,9 @@ class XeroRecord(db.Model):
     xero_updated_at: Mapped[datetime | None]
     payload: Mapped[str] = mapped_column(Text)
     synced_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The sync run that last received this record from Xero. At the end of a complete full pass
+    # over a stream, live rows not seen by that run are tombstoned (Xero no longer returns them).
+    seen_run_id: Mapped[int | None]
 
 
 class XeroReport(db.Model):

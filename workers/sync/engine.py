@@ -6,6 +6,14 @@ costs about its size on the wire) and hand it to the job's main thread, which al
 database: rows, progress and the stream's checkpoint in one transaction per page. The hand-over
 queue is bounded, so memory does not grow with the organisation. A crash at any point resumes at
 the first uncommitted page; a daily limit or an offline organisation parks the run with a resume job.
+
+When the run lock turns out to be held by another execution, that execution owns the run: this one
+stops writing at once, leaves the run's state, progress and checkpoints as they are, and returns
+`{"stopped": "owned_elsewhere"}`; it never reports the run succeeded or failed.
+
+A full pass over a stream (no If-Modified-Since) that completes also reconciles deletes: rows of
+the stream that Xero did not return in this run are tombstoned with the final checkpoint; an
+interrupted pass tombstones nothing (reliability.md §4.2 step 6, T-26).
 """
 
 from __future__ import annotations
@@ -94,6 +102,12 @@ class Task:
     stream: Stream
     since: datetime | None
     checkpoint: dict[str, Any]
+    run_id: int | None = None
+
+    @property
+    def full_pass(self) -> bool:
+        """Every record of the stream is asked for (no If-Modified-Since): its end reconciles deletes."""
+        return self.since is None and not self.stream.is_report
 
 
 @dataclass
@@ -148,8 +162,16 @@ class SyncEngine:
         self.settings = settings(self.app)
         self.api = XeroApi(self.app.config["XERO_API_URL"], timeout=self.app.config["XERO_HTTP_TIMEOUT"])
         self.stop = threading.Event()
+        # Set (with `stop`) when another execution holds the run lock: the run is theirs now.
+        self.owned_elsewhere = threading.Event()
+        self.full_passes: set[str] = set()  # streams this attempt pages through without a watermark
         self.writing = False  # the main thread is still consuming fetched pages
         self.timings = Timings()
+
+    def yield_to_owner(self) -> None:
+        """Another execution holds the run lock: stop now and leave the run to it."""
+        self.owned_elsewhere.set()
+        self.stop.set()
 
     # the run -------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -172,6 +194,8 @@ class SyncEngine:
                               backoff=self.settings["backoff"])
         with long_lived_heap_frozen():
             fatal = self._pump(run, connection, client)
+        if self.owned_elsewhere.is_set():
+            return self._leave_to_owner(fatal)
         if fatal is not None:
             return self._handle_fatal(fatal)
         return self._finish(run, connection)
@@ -200,10 +224,11 @@ class SyncEngine:
             cursor = store.cursor_for(connection.id, s.name)
             checkpoint = cursor.checkpoint if cursor.checkpoint and cursor.checkpoint_run_id == run.id else {}
             since = cursor.watermark if s.modified_since else None
-            tasks.append(Task(connection.id, s, since, dict(checkpoint)))
+            tasks.append(Task(connection.id, s, since, dict(checkpoint), run.id))
             if progress.state == "pending":
                 progress.state, progress.started_at = "running", utcnow()
         db.session.commit()
+        self.full_passes = {t.stream.name for t in tasks if t.full_pass}
         # Biggest streams first, so the long poles start early.
         return sorted(tasks, key=lambda t: (t.stream.paging not in ("page", "offset"), t.stream.name))
 
@@ -238,6 +263,8 @@ class SyncEngine:
                     self.timings.idle += time.perf_counter() - waiting
                 if message.exited:
                     running -= 1
+                elif self.owned_elsewhere.is_set():
+                    continue  # the run is another execution's now: write nothing more, just drain
                 elif message.page is not None:
                     self._write(run, connection, progress[message.stream], message.page)
                 elif message.error is not None:
@@ -333,7 +360,7 @@ class SyncEngine:
         body = store.decode(result.response.body) or {}
         result.response.body = None  # only the rows travel on; the page's bytes and dicts are dropped
         items = body.get(task.stream.collection) or []
-        rows = store.record_rows(task.connection_id, task.stream, items, utcnow())
+        rows = store.record_rows(task.connection_id, task.stream, items, utcnow(), task.run_id)
         total = (body.get("pagination") or {}).get("itemCount")
         number = max((int(i.get("JournalNumber") or 0) for i in items), default=0) if task.stream.paging == "offset" \
             else 0
@@ -361,6 +388,12 @@ class SyncEngine:
             if s.modified_since and run.started_at is not None:
                 # Next run asks for changes since this run began (minus clock-skew margin).
                 cursor.watermark = run.started_at - timedelta(seconds=self.settings["watermark_margin"])
+            if s.name in self.full_passes:
+                # Every page of this full pass is written (earlier attempts of this run included):
+                # what the run did not see, Xero no longer has.
+                gone = store.tombstone_unseen(connection.id, s.name, run.id)
+                if gone:
+                    log.info("sync.tombstoned run=%s stream=%s rows=%s", run.id, s.name, gone)
             cursor.checkpoint, cursor.checkpoint_run_id = None, None
             progress.state, progress.finished_at = "done", utcnow()
             progress.total = max(progress.total or 0, progress.done)
@@ -392,6 +425,11 @@ class SyncEngine:
 
     # endings ---------------------------------------------------------------------------
     def _finish(self, run: SyncRun, connection: Connection) -> dict[str, Any]:
+        unfinished = [p.stream for p in run.streams if p.state in ("pending", "running")]
+        if unfinished:
+            # Never a verdict on a run whose streams are not all ended: RQ retries the job, which
+            # resumes those streams at their checkpoints.
+            raise RuntimeError(f"sync run {run.id} stopped with unfinished streams: {', '.join(unfinished)}")
         failed = [p for p in run.streams if p.state == "failed"]
         if failed:
             run.fail("sync_failed", f"{len(failed)} data type(s) could not be synced: "
@@ -407,6 +445,16 @@ class SyncEngine:
         log.info("sync.%s run=%s records=%s calls=%s seconds=%.1f %s", run.state, run.id, run.records, run.calls,
                  run.duration_seconds or 0, " ".join(f"{k}={v}" for k, v in timings.items()))
         return {"state": run.state, "records": run.records, "calls": run.calls, **timings}
+
+    def _leave_to_owner(self, fatal: BaseException | None) -> dict[str, Any]:
+        """Stopped because another execution owns the run: no verdict on it (the owner gives it),
+        no pause, no retry; checkpoints and progress stay as committed, for the owner to go on from."""
+        db.session.rollback()
+        run = db.session.get(SyncRun, self.run_id)
+        log.warning("sync.left_to_owner run=%s state=%s records=%s error=%s", run.id, run.state, run.records,
+                    type(fatal).__name__ if fatal is not None else "-")
+        return {"stopped": "owned_elsewhere", "state": run.state, "records": run.records, "calls": run.calls,
+                **self.timings.as_dict()}
 
     def _handle_fatal(self, exc: BaseException) -> dict[str, Any]:
         db.session.rollback()

@@ -4,6 +4,11 @@ On PostgreSQL and SQLite alike a page is one `INSERT .. ON CONFLICT DO UPDATE` s
 once and executed for all of the page's rows (executemany). A row only moves forward: an older copy
 of a record (a repeated page) never overwrites a newer one. Pages arrive as raw JSON and are decoded
 here with orjson; each record's payload is re-serialised compactly on its own.
+
+Every upsert also stamps the row with the run that saw it (`seen_run_id`, even when the copy is
+older and the data is kept). When a full pass over a stream completes, the rows of that stream not
+stamped by this run are the ones Xero no longer returns: `tombstone_unseen` marks them in one
+statement, without holding any id in memory (reliability.md §4.2 step 6, T-26).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Insert, or_, select
+from sqlalchemy import Insert, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from wizard.clock import utcnow
@@ -61,12 +66,15 @@ def _upsert() -> Insert:
     else:
         raise RuntimeError(f"upserts are written for PostgreSQL and SQLite, not {dialect}")
     new = statement.excluded
+    newer = or_(table.c.xero_updated_at.is_(None), new.xero_updated_at.is_(None),
+                new.xero_updated_at >= table.c.xero_updated_at)
+    # The data moves forward only; the pass marker always does (an older copy still proves the
+    # record exists in Xero, so a full pass must not tombstone it).
+    set_ = {name: case((newer, new[name]), else_=table.c[name])
+            for name in ("status", "tombstoned", "xero_updated_at", "payload", "synced_at")}
+    set_["seen_run_id"] = new.seen_run_id
     statement = statement.on_conflict_do_update(
-        index_elements=[table.c.connection_id, table.c.stream, table.c.xero_id],
-        set_={"status": new.status, "tombstoned": new.tombstoned, "xero_updated_at": new.xero_updated_at,
-              "payload": new.payload, "synced_at": new.synced_at},
-        where=or_(table.c.xero_updated_at.is_(None), new.xero_updated_at.is_(None),
-                  new.xero_updated_at >= table.c.xero_updated_at),
+        index_elements=[table.c.connection_id, table.c.stream, table.c.xero_id], set_=set_,
     ).returning(table.c.id)
     # RETURNING lets SQLAlchemy batch the executemany into multi-row VALUES statements; without it,
     # an upsert is sent one row per round trip (SQLAlchemy 2.1 only batches plain inserts then).
@@ -75,8 +83,9 @@ def _upsert() -> Insert:
     return statement
 
 
-def record_rows(connection_id: int, stream: Stream, items: list[dict[str, Any]], now: datetime) -> list[dict]:
-    """Table rows for one page; the last copy of a duplicated id in a page wins."""
+def record_rows(connection_id: int, stream: Stream, items: list[dict[str, Any]], now: datetime,
+                run_id: int | None = None) -> list[dict]:
+    """Table rows for one page, stamped as seen by `run_id`; the last copy of a duplicated id in a page wins."""
     rows: dict[str, dict] = {}
     key, status_field, updated_field, name = stream.key, stream.status_field, stream.updated_field, stream.name
     for item in items:
@@ -89,7 +98,7 @@ def record_rows(connection_id: int, stream: Stream, items: list[dict[str, Any]],
             "connection_id": connection_id, "stream": name, "xero_id": xero_id,
             "status": status, "tombstoned": status in TOMBSTONE_STATUSES,
             "xero_updated_at": xero_timestamp(item.get(updated_field)),
-            "payload": orjson.dumps(item).decode(), "synced_at": now,
+            "payload": orjson.dumps(item).decode(), "synced_at": now, "seen_run_id": run_id,
         }
     return list(rows.values())
 
@@ -99,6 +108,20 @@ def upsert_rows(rows: list[dict[str, Any]]) -> int:
     if rows:
         db.session.execute(_upsert(), rows).close()
     return len(rows)
+
+
+def tombstone_unseen(connection_id: int, stream_name: str, run_id: int) -> int:
+    """At the end of a complete full pass of a stream: its live rows this run did not see become
+    tombstones (kept, marked). Call it only once every page of the pass is written, in the
+    transaction of the final checkpoint; an interrupted pass must tombstone nothing."""
+    table = XeroRecord.__table__
+    result = db.session.execute(
+        update(table)
+        .where(table.c.connection_id == connection_id, table.c.stream == stream_name,
+               table.c.tombstoned.is_(False), table.c.seen_run_id.is_distinct_from(run_id))
+        .values(tombstoned=True)
+    )
+    return result.rowcount or 0
 
 
 def save_report(connection_id: int, report: str, period: str, body: dict[str, Any]) -> None:
