@@ -15,7 +15,7 @@ from flask import current_app
 from redis.exceptions import LockError, LockNotOwnedError, RedisError
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
-from rq.registry import DeferredJobRegistry, ScheduledJobRegistry
+from rq.registry import DeferredJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from sqlalchemy import select
 
 from wizard import jobs, syncing
@@ -186,7 +186,10 @@ def _job_alive(run: SyncRun) -> bool:
         return run.rq_job_id in ScheduledJobRegistry(queue=queue)
     if status == JobStatus.DEFERRED:
         return run.rq_job_id in DeferredJobRegistry(queue=queue)
-    # started without the run lock, failed, finished, stopped or cancelled: nothing will run it
+    if status == JobStatus.STARTED:
+        # A worker that died leaves it here; RQ's own cleanup retries it (AbandonedJobError).
+        return run.rq_job_id in StartedJobRegistry(queue=queue)
+    # failed, finished, stopped or cancelled while the run is still active: nothing will run it
     return False
 
 

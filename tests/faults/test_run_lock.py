@@ -68,18 +68,25 @@ def test_lock_lost_to_redis_is_taken_back_and_the_run_completes(app, sandbox, fa
 
 
 @pytest.mark.slow
-def test_run_stopped_because_another_execution_owns_it_is_not_reported_succeeded(app, sandbox, fault_workers):
+def test_run_whose_lock_another_execution_owns_is_left_to_it_never_reported_succeeded(app, sandbox, fault_workers):
+    """The lock says another execution owns the run: this one stops writing and reports nothing;
+    once that owner is gone (its lease lapses), the sweep hands the run on and it completes."""
     redis = app.extensions["rq"].redis
     sandbox.state.limits.configure(minute=100_000)
-    fault_workers(SYNC_RUN_LOCK_SECONDS=3, SYNC_PAGE_SIZE=40, SYNC_THREADS=1, XERO_CALLS_PER_MINUTE=100_000)
+    worker = fault_workers("--maintenance-interval", "2", SYNC_RUN_LOCK_SECONDS=3, SYNC_PAGE_SIZE=40, SYNC_THREADS=1,
+                           XERO_CALLS_PER_MINUTE=100_000, SYNC_SWEEP_SECONDS=2, SYNC_REVIVE_AFTER_SECONDS=2)
     org = connect_org(app, sandbox, records=1200)
     sandbox.state.faults.set_latency(0.1, org.tenant_id)
     run_id = start_sync(app, org.connection_id)
     wait_until(lambda: "done" in _streams(app, run_id).values(), timeout=30)
-    redis.set(_lock_key(run_id), "another-execution", px=60_000)  # someone else owns the run now
-    wait_until(lambda: run_state(app, run_id) != "running", timeout=30)
-    streams = _streams(app, run_id)
-    unfinished = sorted(name for name, state in streams.items() if state not in ("done", "skipped"))
-    assert not (run_state(app, run_id) == "succeeded" and unfinished), (
-        f"run marked succeeded with unfinished streams {unfinished}")
+    redis.set(_lock_key(run_id), "another-execution", px=6_000)  # someone else owns the run for 6 s
+    wait_until(lambda: "sync.lock_lost" in worker.output(), timeout=10)
+    assert run_state(app, run_id) != "succeeded", "the stopped execution reported the run succeeded"
+    sandbox.state.faults.set_latency(0, org.tenant_id)
+    deadline = time.monotonic() + 60
+    while (state := run_state(app, run_id)) not in ("succeeded", "failed") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    unfinished = sorted(name for name, s in _streams(app, run_id).items() if s not in ("done", "skipped"))
+    assert state == "succeeded" and not unfinished, f"run {state} with unfinished streams {unfinished}"
     assert_runs_finished(app, [run_id])
+    assert_rows_exact(app, sandbox, org)
