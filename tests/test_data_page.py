@@ -16,7 +16,9 @@ def _connection(app, email="admin@example.test", name="Harbour <b>Coffee</b>", s
         db.session.add(SyncRun(connection_id=connection.id, state="succeeded"))
         for i in range(3):
             db.session.add(XeroRecord(connection_id=connection.id, stream="Invoices", xero_id=f"i{i}", payload="{}"))
-        db.session.add(XeroRecord(connection_id=connection.id, stream="Invoices", xero_id="gone", payload="{}", tombstoned=True))
+        db.session.add(
+            XeroRecord(connection_id=connection.id, stream="Invoices", xero_id="gone", payload="{}", tombstoned=True)
+        )
         db.session.commit()
         return connection.id
 

@@ -110,13 +110,13 @@ def profit_and_loss(b: Books, args, today: date, now_ms: int) -> dict:
 
     income = section("Income", {"REVENUE", "SALES"}, -1, "Total Income")
     cost = section("Less Cost of Sales", {"DIRECTCOSTS"}, 1, "Total Cost of Sales")
-    gross = [i - c for i, c in zip(income, cost)]
+    gross = [i - c for i, c in zip(income, cost, strict=False)]
     rows.append({"RowType": "Section", "Title": "", "Rows": [
         {"RowType": "Row", "Cells": [cell("Gross Profit")] + [cell(fmt(g)) for g in gross]}]})
     other = section("Plus Other Income", {"OTHERINCOME"}, -1, "Total Other Income")
     expenses = section("Less Operating Expenses", {"EXPENSE", "OVERHEADS", "DEPRECIATN"}, 1,
                        "Total Operating Expenses")
-    net = [g + o - e for g, o, e in zip(gross, other, expenses)]
+    net = [g + o - e for g, o, e in zip(gross, other, expenses, strict=False)]
     rows.append({"RowType": "Section", "Title": "", "Rows": [
         {"RowType": "Row", "Cells": [cell("Net Profit")] + [cell(fmt(n)) for n in net]}]})
     titles = ["Profit & Loss", b.profile.name, f"{nice(start)} to {nice(end)}"]
@@ -170,14 +170,14 @@ def balance_sheet(b: Books, args, today: date, now_ms: int) -> dict:
     bank = section("Bank", {"BANK"}, 1, "Total Bank")
     current = section("Current Assets", {"CURRENT", "INVENTORY", "PREPAYMENT"}, 1, "Total Current Assets")
     fixed = section("Fixed Assets", {"FIXED", "NONCURRENT"}, 1, "Total Fixed Assets")
-    assets = [x + y + z for x, y, z in zip(bank, current, fixed)]
+    assets = [x + y + z for x, y, z in zip(bank, current, fixed, strict=False)]
     line("Total Assets", assets)
     rows.append({"RowType": "Section", "Title": "Liabilities", "Rows": []})
     cur_liab = section("Current Liabilities", {"CURRLIAB", "LIABILITY"}, -1, "Total Current Liabilities")
     term = section("Non-current Liabilities", {"TERMLIAB"}, -1, "Total Non-current Liabilities")
-    liabilities = [x + y for x, y in zip(cur_liab, term)]
+    liabilities = [x + y for x, y in zip(cur_liab, term, strict=False)]
     line("Total Liabilities", liabilities)
-    line("Net Assets", [a - li for a, li in zip(assets, liabilities)])
+    line("Net Assets", [a - li for a, li in zip(assets, liabilities, strict=False)])
     equity_accounts = [i for i, a in enumerate(CHART) if a.type == "EQUITY"]
     earnings = [-sum(v for i, v in c.items() if CHART[i].type in PL_TYPES) for c in closings]
     body = [{"RowType": "Row", "Cells": [cell("Current Year Earnings")] + [cell(fmt(e)) for e in earnings]}]
@@ -185,7 +185,7 @@ def balance_sheet(b: Books, args, today: date, now_ms: int) -> dict:
         if any(c.get(i) for c in closings):
             body.append({"RowType": "Row", "Cells": [cell(account_label(b, i), b.account_id(i))]
                          + [cell(fmt(-c.get(i, 0)), b.account_id(i)) for c in closings]})
-    equity = [e - sum(c.get(i, 0) for i in equity_accounts) for e, c in zip(earnings, closings)]
+    equity = [e - sum(c.get(i, 0) for i in equity_accounts) for e, c in zip(earnings, closings, strict=False)]
     body.append({"RowType": "SummaryRow", "Cells": [cell("Total Equity")] + [cell(fmt(t)) for t in equity]})
     rows.append({"RowType": "Section", "Title": "Equity", "Rows": body})
     titles = ["Balance Sheet", b.profile.name, f"As at {nice(day)}"]
@@ -208,7 +208,7 @@ def trial_balance(b: Books, args, today: date, now_ms: int) -> dict:
                 continue
             m, c = month.get(i, 0), closing.get(i, 0)
             values = [max(m, 0), max(-m, 0), max(c, 0), max(-c, 0)]
-            totals = [t + v for t, v in zip(totals, values)]
+            totals = [t + v for t, v in zip(totals, values, strict=False)]
             aid = b.account_id(i)
             body.append({"RowType": "Row", "Cells": [cell(f"{b.account_name(i)} ({a.code})", aid)]
                          + [cell(fmt(v), aid) for v in values]})
@@ -237,7 +237,7 @@ def bank_summary(b: Books, args, today: date, now_ms: int) -> dict:
                 spent += money_out
         first = opening.get(acct, 0)
         values = [first, received, spent, first + received - spent]
-        totals = [t + v for t, v in zip(totals, values)]
+        totals = [t + v for t, v in zip(totals, values, strict=False)]
         aid = b.account_id(acct)
         body.append({"RowType": "Row", "Cells": [cell(b.account_name(acct), aid)]
                      + [cell(fmt(v), aid) for v in values]})

@@ -21,7 +21,10 @@ def _tab_to(page, name: str, limit: int = 40) -> None:
     """Press Tab until the focused element's accessible text contains `name`."""
     for _ in range(limit):
         page.keyboard.press("Tab")
-        text = page.evaluate("() => (document.activeElement.getAttribute('aria-label') || document.activeElement.innerText || document.activeElement.value || '').trim()")
+        text = page.evaluate(
+            "() => { const el = document.activeElement;"
+            " return (el.getAttribute('aria-label') || el.innerText || el.value || '').trim(); }"
+        )
         if name.lower() in text.lower():
             return
     raise AssertionError(f"could not reach {name!r} with Tab")
@@ -96,7 +99,9 @@ def test_keyboard_only_completion_with_focus_on_each_new_step(auth, live_server,
     assert focus_style is not None
 
 
-@pytest.mark.parametrize("path", ["/data", "/data/new", "/connect/xero", "/connect/xero/login?problem=access_denied", "/help/xero"])
+@pytest.mark.parametrize(
+    "path", ["/data", "/data/new", "/connect/xero", "/connect/xero/login?problem=access_denied", "/help/xero"]
+)
 def test_pages_fit_a_320px_screen(auth, live_server, browser, shots, path):
     auth.make_user()
     page = browser.new_page(viewport={"width": 320, "height": 640})

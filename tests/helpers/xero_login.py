@@ -39,7 +39,14 @@ class _FormParser(HTMLParser):
             if kind == "submit":
                 self.forms[-1].buttons.append((a.get("name", ""), a.get("value", ""), a.get("value", "")))
             else:
-                self.forms[-1].fields.append((a.get("name", ""), a.get("value", "on" if kind in ("checkbox", "radio") else ""), kind, "checked" in a))
+                self.forms[-1].fields.append(
+                    (
+                        a.get("name", ""),
+                        a.get("value", "on" if kind in ("checkbox", "radio") else ""),
+                        kind,
+                        "checked" in a,
+                    )
+                )
                 if a.get("id"):
                     self.forms[-1].ids[a["id"]] = a.get("value", "")
         elif tag == "button" and self.forms:
@@ -82,7 +89,9 @@ class XeroBrowser:
         self.http = requests.Session()
         self.last_text = ""
 
-    def _submit(self, url: str, html: str, button_text: str, values: dict[str, str], ticks: list[str] | None = None) -> requests.Response:
+    def _submit(
+        self, url: str, html: str, button_text: str, values: dict[str, str], ticks: list[str] | None = None
+    ) -> requests.Response:
         forms, _ = parse_forms(html)
         for form in forms:
             for name, value, text in form.buttons:
@@ -92,8 +101,10 @@ class XeroBrowser:
                         if not fname:
                             continue
                         if kind in ("checkbox", "radio"):
-                            label_match = ticks == ["*"] or ticks is not None and any(
-                                form.labels.get(i) in ticks for i, v in form.ids.items() if v == fvalue
+                            label_match = (
+                                ticks == ["*"]
+                                or ticks is not None
+                                and any(form.labels.get(i) in ticks for i, v in form.ids.items() if v == fvalue)
                             )
                             if label_match or (ticks is None and checked):
                                 data.append((fname, fvalue))
@@ -117,9 +128,18 @@ class XeroBrowser:
         self.last_text = parse_forms(response.text)[1]
         return response, None
 
-    def authorize(self, authorize_url: str, email: str, password: str = "xero", *, redirect_prefix: str,
-                  organisations: list[str] | None = None, totp_secret: str | None = None,
-                  consent: str = "Allow access", mfa_code: str | None = None) -> str | None:
+    def authorize(
+        self,
+        authorize_url: str,
+        email: str,
+        password: str = "xero",
+        *,
+        redirect_prefix: str,
+        organisations: list[str] | None = None,
+        totp_secret: str | None = None,
+        consent: str = "Allow access",
+        mfa_code: str | None = None,
+    ) -> str | None:
         """Log in, pass MFA, answer consent. Returns the callback URL, or None if it stopped on a page."""
         response, done = self._follow(self.http.get(authorize_url, allow_redirects=False), redirect_prefix)
         if done:
@@ -135,7 +155,9 @@ class XeroBrowser:
             code = mfa_code or (pyotp.TOTP(totp_secret).now() if totp_secret else _code_on_page(self.last_text))
             if code is None:
                 return None
-            response, done = self._follow(self._submit(response.url, response.text, "Confirm", {"code": code}), redirect_prefix)
+            response, done = self._follow(
+                self._submit(response.url, response.text, "Confirm", {"code": code}), redirect_prefix
+            )
             if done:
                 return done
         try:

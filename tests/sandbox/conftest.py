@@ -18,30 +18,62 @@ CLOCK_START = "2026-05-15T09:00:00Z"
 REDIRECT = "http://127.0.0.1:5000/connect/xero/callback"
 CLIENT = ("sandbox-client-id", "sandbox-client-secret")
 ADMIN, ADVISER, READONLY = "xero.admin@demo.test", "xero.adviser@demo.test", "xero.readonly@demo.test"
-HARBOUR, KOWHAI, DEMO_AU, THAMES = ("Harbour Coffee Roasters Ltd", "Kowhai Outdoor Supplies",
-                                    "Demo Company (AU)", "Thames Bicycle Works Ltd")
-READ_SCOPES = ("openid profile email offline_access accounting.settings.read accounting.contacts.read "
-               "accounting.invoices.read accounting.payments.read accounting.banktransactions.read "
-               "accounting.manualjournals.read accounting.reports.profitandloss.read "
-               "accounting.reports.balancesheet.read accounting.reports.trialbalance.read "
-               "accounting.reports.banksummary.read accounting.journals.read")
+HARBOUR, KOWHAI, DEMO_AU, THAMES = (
+    "Harbour Coffee Roasters Ltd",
+    "Kowhai Outdoor Supplies",
+    "Demo Company (AU)",
+    "Thames Bicycle Works Ltd",
+)
+READ_SCOPES = (
+    "openid profile email offline_access accounting.settings.read accounting.contacts.read "
+    "accounting.invoices.read accounting.payments.read accounting.banktransactions.read "
+    "accounting.manualjournals.read accounting.reports.profitandloss.read "
+    "accounting.reports.balancesheet.read accounting.reports.trialbalance.read "
+    "accounting.reports.banksummary.read accounting.journals.read"
+)
 
 EXTRA_CLIENTS = {
-    "legacy-client": {"client_secret": "legacy-secret", "redirect_uris": [REDIRECT], "created": "2025-06-01",
-                      "tier": "core", "name": "Legacy App"},
-    "starter-client": {"client_secret": "starter-secret", "redirect_uris": [REDIRECT], "created": "2026-04-01",
-                       "tier": "starter", "name": "Starter App"},
-    "pkce-client": {"client_secret": None, "redirect_uris": [REDIRECT], "created": "2026-04-01",
-                    "tier": "core", "name": "Desktop App"},
+    "legacy-client": {
+        "client_secret": "legacy-secret",
+        "redirect_uris": [REDIRECT],
+        "created": "2025-06-01",
+        "tier": "core",
+        "name": "Legacy App",
+    },
+    "starter-client": {
+        "client_secret": "starter-secret",
+        "redirect_uris": [REDIRECT],
+        "created": "2026-04-01",
+        "tier": "starter",
+        "name": "Starter App",
+    },
+    "pkce-client": {
+        "client_secret": None,
+        "redirect_uris": [REDIRECT],
+        "created": "2026-04-01",
+        "tier": "core",
+        "name": "Desktop App",
+    },
 }
-SECRETS = {"sandbox-client-id": "sandbox-client-secret", "legacy-client": "legacy-secret",
-           "starter-client": "starter-secret", "pkce-client": None}
+SECRETS = {
+    "sandbox-client-id": "sandbox-client-secret",
+    "legacy-client": "legacy-secret",
+    "starter-client": "starter-secret",
+    "pkce-client": None,
+}
 
 
 def sandbox_config(**overrides) -> dict:
-    config = {"CLOCK_START": CLOCK_START, "CLOCK_FROZEN": True, "CLIENTS": EXTRA_CLIENTS,
-              "REDIRECT_URIS": [REDIRECT, "http://localhost:5000/connect/xero/callback"],
-              "CLIENT_ID": CLIENT[0], "CLIENT_SECRET": CLIENT[1], "ISSUER": None, "SEED": "demo"}
+    config = {
+        "CLOCK_START": CLOCK_START,
+        "CLOCK_FROZEN": True,
+        "CLIENTS": EXTRA_CLIENTS,
+        "REDIRECT_URIS": [REDIRECT, "http://localhost:5000/connect/xero/callback"],
+        "CLIENT_ID": CLIENT[0],
+        "CLIENT_SECRET": CLIENT[1],
+        "ISSUER": None,
+        "SEED": "demo",
+    }
     config.update(overrides)
     return config
 
@@ -67,10 +99,22 @@ class Xero:
     def tenant(self, name: str) -> str:
         return self.state.tenant_id(name)
 
-    def authorize(self, client_id: str = CLIENT[0], redirect_uri: str = REDIRECT, scope: str = READ_SCOPES,
-                  state: str = "st-123", **extra):
-        params = {"client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code",
-                  "scope": scope, "state": state, **extra}
+    def authorize(
+        self,
+        client_id: str = CLIENT[0],
+        redirect_uri: str = REDIRECT,
+        scope: str = READ_SCOPES,
+        state: str = "st-123",
+        **extra,
+    ):
+        params = {
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "scope": scope,
+            "state": state,
+            **extra,
+        }
         return self.http.get("/identity/connect/authorize", query_string=params)
 
     def login_page(self, email: str, password: str = "xero", **authorize):
@@ -109,15 +153,24 @@ class Xero:
         return query(response.headers["Location"])
 
     def token(self, auth=CLIENT, **form):
-        return self.http.post("/connect/token", data=form,
-                              headers={"Authorization": "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()}
-                              if auth else {})
+        return self.http.post(
+            "/connect/token",
+            data=form,
+            headers={"Authorization": "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()}
+            if auth
+            else {},
+        )
 
     def exchange(self, code: str, redirect_uri: str = REDIRECT, auth=CLIENT, **form):
         return self.token(auth, grant_type="authorization_code", code=code, redirect_uri=redirect_uri, **form)
 
-    def connect(self, email: str = ADVISER, tenants: list[str] | None = None, scope: str = READ_SCOPES,
-                client_id: str = CLIENT[0]) -> dict:
+    def connect(
+        self,
+        email: str = ADVISER,
+        tenants: list[str] | None = None,
+        scope: str = READ_SCOPES,
+        client_id: str = CLIENT[0],
+    ) -> dict:
         """Full flow; returns the token response JSON."""
         callback = self.code_for(email, tenants, scope=scope, client_id=client_id)
         response = self.exchange(callback["code"], auth=(client_id, SECRETS[client_id]))

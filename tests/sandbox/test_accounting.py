@@ -16,6 +16,7 @@ def call(xero, adviser_token):
 
     def get(path, headers=None, **params):
         return xero.api(path, adviser_token["access_token"], tenant, headers, **params)
+
     get.tenant = tenant
     get.books = xero.state.books(tenant)
     return get
@@ -42,8 +43,12 @@ def test_missing_scope_gives_401_insufficient_scope(xero):
 
 
 def test_broad_scope_of_a_legacy_client_covers_transactions_but_not_journals(xero):
-    token = xero.connect(ADVISER, [KOWHAI], client_id="legacy-client",
-                         scope="openid offline_access accounting.transactions.read accounting.reports.read")
+    token = xero.connect(
+        ADVISER,
+        [KOWHAI],
+        client_id="legacy-client",
+        scope="openid offline_access accounting.transactions.read accounting.reports.read",
+    )
     tenant = xero.tenant(KOWHAI)
     assert xero.api("Invoices", token["access_token"], tenant).status_code == 200
     assert xero.api("Reports/TrialBalance", token["access_token"], tenant).status_code == 200
@@ -78,8 +83,16 @@ def test_paging_defaults_to_100_and_caps_page_size_at_1000(xero, call):
 
 
 def test_every_paged_endpoint_pages_and_unpaged_ones_do_not(call):
-    for path in ("Contacts", "Invoices", "CreditNotes", "Payments", "Overpayments", "Prepayments",
-                 "BankTransactions", "ManualJournals"):
+    for path in (
+        "Contacts",
+        "Invoices",
+        "CreditNotes",
+        "Payments",
+        "Overpayments",
+        "Prepayments",
+        "BankTransactions",
+        "ManualJournals",
+    ):
         body = call(path, page=1, pageSize=2).get_json()
         assert body["pagination"]["pageSize"] == 2 and body["Warnings"] == [], path
     for path in ("Accounts", "Items", "BankTransfers", "TaxRates", "Currencies", "TrackingCategories", "Users"):
@@ -96,10 +109,12 @@ def test_if_modified_since_iso_and_http_date(xero, call):
     stamps = sorted(r.updated_ms for r in books.invoices)
     cutoff = datetime.fromtimestamp(stamps[len(stamps) // 2] // 1000, tz=UTC)
     expected = sum(1 for r in books.invoices if r.updated_ms >= cutoff.timestamp() * 1000)
-    iso = call("Invoices", headers={"If-Modified-Since": cutoff.strftime("%Y-%m-%dT%H:%M:%S")}, page=1,
-               pageSize=1000).get_json()
-    http = call("Invoices", headers={"If-Modified-Since": format_datetime(cutoff, usegmt=True)}, page=1,
-                pageSize=1000).get_json()
+    iso = call(
+        "Invoices", headers={"If-Modified-Since": cutoff.strftime("%Y-%m-%dT%H:%M:%S")}, page=1, pageSize=1000
+    ).get_json()
+    http = call(
+        "Invoices", headers={"If-Modified-Since": format_datetime(cutoff, usegmt=True)}, page=1, pageSize=1000
+    ).get_json()
     assert iso["pagination"]["itemCount"] == expected == http["pagination"]["itemCount"]
     assert 0 < expected < len(books.invoices)
 
@@ -111,7 +126,9 @@ def test_modified_records_show_up_for_incremental_sync(xero, call):
     xero.state.advance(5)
     changed = xero.state.modify_records(call.tenant, "contacts", 3)
     voided = xero.state.void_records(call.tenant, "invoices", 2)
-    got = {c["ContactID"] for c in call("Contacts", headers=header, page=1, includeArchived="true").get_json()["Contacts"]}
+    got = {
+        c["ContactID"] for c in call("Contacts", headers=header, page=1, includeArchived="true").get_json()["Contacts"]
+    }
     assert got == set(changed)
     invoices = call("Invoices", headers=header, page=1).get_json()["Invoices"]
     assert {i["InvoiceID"] for i in invoices} >= set(voided)
@@ -137,17 +154,24 @@ def test_statuses_deleted_voided_archived_exist_in_data(call):
     assert "ARCHIVED" in accounts
 
 
-@pytest.mark.parametrize(("order", "key", "reverse"), [
-    ("UpdatedDateUTC", "UpdatedDateUTC", False), ("UpdatedDateUTC DESC", "UpdatedDateUTC", True),
-    ("Date ASC", "Date", False), ("Date DESC", "Date", True), ("InvoiceID", "InvoiceID", False),
-    ("InvoiceID DESC", "InvoiceID", True),
-])
+@pytest.mark.parametrize(
+    ("order", "key", "reverse"),
+    [
+        ("UpdatedDateUTC", "UpdatedDateUTC", False),
+        ("UpdatedDateUTC DESC", "UpdatedDateUTC", True),
+        ("Date ASC", "Date", False),
+        ("Date DESC", "Date", True),
+        ("InvoiceID", "InvoiceID", False),
+        ("InvoiceID DESC", "InvoiceID", True),
+    ],
+)
 def test_order(call, order, key, reverse):
     rows = call("Invoices", page=1, pageSize=1000, order=order).get_json()["Invoices"]
 
     def value(row):
         text = row[key]
         return int(text[6:-7]) if text.startswith("/Date(") else text
+
     values = [value(r) for r in rows]
     assert values == sorted(values, reverse=reverse)
 
@@ -203,6 +227,8 @@ def test_org_of_other_user_cannot_be_read(xero, adviser_token):
 
 
 def test_write_methods_are_refused(xero, adviser_token):
-    response = xero.http.post("/api.xro/2.0/Invoices", headers={"Authorization": f"Bearer {adviser_token['access_token']}",
-                                                                "xero-tenant-id": xero.tenant(KOWHAI)})
+    response = xero.http.post(
+        "/api.xro/2.0/Invoices",
+        headers={"Authorization": f"Bearer {adviser_token['access_token']}", "xero-tenant-id": xero.tenant(KOWHAI)},
+    )
     assert response.status_code == 405

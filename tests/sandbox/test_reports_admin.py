@@ -64,8 +64,9 @@ def test_trial_balance_from_synced_journals_equals_the_report(xero, adviser_toke
         code = row["Cells"][0]["Value"].rsplit("(", 1)[1].rstrip(")")
         debit, credit, ytd_debit, ytd_credit = (Decimal(c["Value"]) for c in row["Cells"][1:])
         seen[code] = (debit - credit, ytd_debit - ytd_credit)
-    expected = {code: (month.get(code, Decimal(0)), amount) for code, amount in ytd.items()
-                if amount or month.get(code)}
+    expected = {
+        code: (month.get(code, Decimal(0)), amount) for code, amount in ytd.items() if amount or month.get(code)
+    }
     assert seen == expected
     total = next(r for r in report_rows(report) if r["RowType"] == "SummaryRow")
     assert total["Cells"][3]["Value"] == total["Cells"][4]["Value"]
@@ -78,8 +79,9 @@ def test_balance_sheet_balances_and_bank_matches_bank_summary(xero, adviser_toke
     bs = report_rows(xero.api("Reports/BalanceSheet", token, tenant, date=day.isoformat()).get_json())
     value = {r["Cells"][0]["Value"]: Decimal(r["Cells"][1]["Value"]) for r in bs}
     assert value["Net Assets"] == value["Total Equity"]
-    summary = report_rows(xero.api("Reports/BankSummary", token, tenant, fromDate="2020-01-01",
-                                   toDate=day.isoformat()).get_json())
+    summary = report_rows(
+        xero.api("Reports/BankSummary", token, tenant, fromDate="2020-01-01", toDate=day.isoformat()).get_json()
+    )
     closing = next(r for r in summary if r["Cells"][0]["Value"] == "Total")["Cells"][4]["Value"]
     assert Decimal(closing) == value["Total Bank"]
 
@@ -90,15 +92,21 @@ def test_profit_and_loss_net_profit_matches_journals_and_periods_add_columns(xer
     start, end = date(2025, 6, 1), date(2026, 4, 30)
     journals = sync_journals(xero, token, tenant)
     types = {a.code: a.type for a in CHART}
-    expected = -sum(Decimal(str(line["NetAmount"])) for j in journals
-                    if start <= ms_to_date(j["JournalDate"]) <= end
-                    for line in j["JournalLines"] if types[line["AccountCode"]] in PL_TYPES)
-    report = xero.api("Reports/ProfitAndLoss", token, tenant, fromDate=start.isoformat(),
-                      toDate=end.isoformat()).get_json()
+    expected = -sum(
+        Decimal(str(line["NetAmount"]))
+        for j in journals
+        if start <= ms_to_date(j["JournalDate"]) <= end
+        for line in j["JournalLines"]
+        if types[line["AccountCode"]] in PL_TYPES
+    )
+    report = xero.api(
+        "Reports/ProfitAndLoss", token, tenant, fromDate=start.isoformat(), toDate=end.isoformat()
+    ).get_json()
     net = next(r for r in report_rows(report) if r["Cells"][0]["Value"] == "Net Profit")
     assert Decimal(net["Cells"][1]["Value"]) == expected
-    monthly = xero.api("Reports/ProfitAndLoss", token, tenant, fromDate="2026-04-01", toDate="2026-04-30",
-                       periods=3, timeframe="MONTH").get_json()
+    monthly = xero.api(
+        "Reports/ProfitAndLoss", token, tenant, fromDate="2026-04-01", toDate="2026-04-30", periods=3, timeframe="MONTH"
+    ).get_json()
     assert len(monthly["Reports"][0]["Rows"][0]["Cells"]) == 5
     assert xero.api("Reports/ProfitAndLoss", token, tenant, timeframe="WEEK").status_code == 400
 
@@ -107,8 +115,7 @@ def test_admin_http_endpoints(xero, adviser_token):
     http = xero.http
     assert http.post("/sandbox/clock", json={"advance": 60}).get_json()["now"] == "2026-05-15T09:01:00.000Z"
     assert http.post("/sandbox/clock", json={"set": "2026-06-01T00:00:00Z"}).get_json()["now"].startswith("2026-06-01")
-    created = http.post("/sandbox/orgs", json={"name": "Big Books Ltd", "records": 2000,
-                                               "users": {ADVISER: "Adviser"}})
+    created = http.post("/sandbox/orgs", json={"name": "Big Books Ltd", "records": 2000, "users": {ADVISER: "Adviser"}})
     assert created.status_code == 201 and created.get_json()["records"] > 1500
     tenant = created.get_json()["tenantId"]
     assert tenant == sandbox_uuid("org", "Big Books Ltd")
@@ -121,9 +128,12 @@ def test_admin_http_endpoints(xero, adviser_token):
     conn = http.get("/sandbox/connections").get_json()[0]
     assert http.delete(f"/sandbox/connections/{conn['id']}").status_code == 204
     assert http.delete(f"/sandbox/connections/{conn['id']}").status_code == 404
-    assert http.post(f"/sandbox/users/{ADVISER}/role", json={"tenant_id": tenant, "role": "Read only"}).status_code == 200
-    assert http.post("/sandbox/faults", json={"latency": 0.01, "org_offline": {"tenant_id": tenant, "seconds": 5}}
-                     ).get_json()["offline"]
+    assert (
+        http.post(f"/sandbox/users/{ADVISER}/role", json={"tenant_id": tenant, "role": "Read only"}).status_code == 200
+    )
+    assert http.post(
+        "/sandbox/faults", json={"latency": 0.01, "org_offline": {"tenant_id": tenant, "seconds": 5}}
+    ).get_json()["offline"]
     assert http.delete("/sandbox/faults").get_json()["offline"] == {}
     assert http.post("/sandbox/limits", json={"minute": 5}).get_json()["minute"] == 5
     assert http.post(f"/sandbox/users/{ADVISER}/revoke", json={}).get_json()["revoked"] == 1
@@ -135,11 +145,23 @@ def test_admin_http_endpoints(xero, adviser_token):
 
 def test_cli_talks_to_a_running_sandbox(live):
     root = Path(__file__).resolve().parents[2]
-    result = subprocess.run([sys.executable, "-m", "xero_sandbox", "admin", "--url", live.url, "clock",
-                             "--advance", "10"], capture_output=True, text=True, cwd=root, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "xero_sandbox", "admin", "--url", live.url, "clock", "--advance", "10"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0 and '"now"' in result.stdout
-    result = subprocess.run([sys.executable, "-m", "xero_sandbox", "admin", "--url", live.url, "orgs"],
-                            capture_output=True, text=True, cwd=root, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "xero_sandbox", "admin", "--url", live.url, "orgs"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=60,
+        check=False,
+    )
     assert KOWHAI in result.stdout
 
 

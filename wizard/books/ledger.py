@@ -83,9 +83,18 @@ def _payloads(connection_id: int, stream: str, *, live_only: bool = False) -> It
 
 
 def chart_of_accounts(connection_id: int) -> list[Account]:
-    accounts = [Account(a.get("AccountID", ""), a.get("Code", ""), a.get("Name", ""), a.get("Type", ""),
-                        a.get("Class", ""), a.get("Status", ""), a.get("SystemAccount", ""))
-                for a in _payloads(connection_id, "Accounts")]
+    accounts = [
+        Account(
+            a.get("AccountID", ""),
+            a.get("Code", ""),
+            a.get("Name", ""),
+            a.get("Type", ""),
+            a.get("Class", ""),
+            a.get("Status", ""),
+            a.get("SystemAccount", ""),
+        )
+        for a in _payloads(connection_id, "Accounts")
+    ]
     return sorted(accounts, key=lambda a: (a.code or "~", a.name))
 
 
@@ -109,10 +118,14 @@ class _Chart:
     def find(self, ref: dict[str, Any] | None) -> Account | None:
         if not ref:
             return None
-        return self.by_id.get(ref.get("AccountID", "")) or self.by_code.get(ref.get("Code") or ref.get("AccountCode", ""))
+        return self.by_id.get(ref.get("AccountID", "")) or self.by_code.get(
+            ref.get("Code") or ref.get("AccountCode", "")
+        )
 
 
-def _document_postings(stream: str, doc: dict[str, Any], chart: _Chart, notes: set[str]) -> list[tuple[Account | None, int]]:
+def _document_postings(
+    stream: str, doc: dict[str, Any], chart: _Chart, notes: set[str]
+) -> list[tuple[Account | None, int]]:
     kind = doc.get("Type", "")
     sign = -1 if kind in CREDIT_SIDE else 1
     inclusive = doc.get("LineAmountTypes") == "Inclusive"
@@ -134,7 +147,9 @@ def _document_postings(stream: str, doc: dict[str, Any], chart: _Chart, notes: s
     return out
 
 
-def _transaction_postings(connection_id: int, chart: _Chart, notes: set[str]) -> Iterator[tuple[date, Account | None, int]]:
+def _transaction_postings(
+    connection_id: int, chart: _Chart, notes: set[str]
+) -> Iterator[tuple[date, Account | None, int]]:
     for stream in DOCUMENT_STREAMS:
         for doc in _payloads(connection_id, stream, live_only=True):
             if doc.get("Status") not in POSTED:
@@ -183,9 +198,17 @@ def computed_trial_balance(connection_id: int, as_at: date) -> tuple[dict[str, i
     """Closing balance per account id at `as_at`, from journals when synced, else from documents."""
     accounts = chart_of_accounts(connection_id)
     chart, notes = _Chart(accounts), set()
-    has_journals = db.session.scalar(select(XeroRecord.id).where(
-        XeroRecord.connection_id == connection_id, XeroRecord.stream == "Journals").limit(1)) is not None
-    postings = _journal_postings(connection_id, chart) if has_journals else _transaction_postings(connection_id, chart, notes)
+    has_journals = (
+        db.session.scalar(
+            select(XeroRecord.id)
+            .where(XeroRecord.connection_id == connection_id, XeroRecord.stream == "Journals")
+            .limit(1)
+        )
+        is not None
+    )
+    postings = (
+        _journal_postings(connection_id, chart) if has_journals else _transaction_postings(connection_id, chart, notes)
+    )
     fy_start = _financial_year_start(organisation(connection_id), as_at)
     retained = chart.system.get("RETAINEDEARNINGS")
     balances: dict[str, int] = defaultdict(int)
@@ -199,8 +222,13 @@ def computed_trial_balance(connection_id: int, as_at: date) -> tuple[dict[str, i
 
 
 def _report(connection_id: int, name: str) -> list[XeroReport]:
-    return list(db.session.scalars(select(XeroReport).where(
-        XeroReport.connection_id == connection_id, XeroReport.report == name).order_by(XeroReport.period)))
+    return list(
+        db.session.scalars(
+            select(XeroReport)
+            .where(XeroReport.connection_id == connection_id, XeroReport.report == name)
+            .order_by(XeroReport.period)
+        )
+    )
 
 
 def _rows(rows: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -272,21 +300,36 @@ def monthly_pnl(connection_id: int) -> MonthlyPnl:
             continue
         labels = [c.get("Value", "") for c in header.get("Cells", [])[1:]]
         months = _month_keys(report.period, len(labels))
-        totals = {"income": [0] * len(labels), "cost": [0] * len(labels), "expenses": [0] * len(labels),
-                  "other": [0] * len(labels)}
+        totals = {
+            "income": [0] * len(labels),
+            "cost": [0] * len(labels),
+            "expenses": [0] * len(labels),
+            "other": [0] * len(labels),
+        }
         for section in rows:
             title = (section.get("Title") or "").lower()
-            key = ("income" if title == "income" else "cost" if "cost of sales" in title
-                   else "other" if "other income" in title else "expenses" if "expenses" in title else None)
+            key = (
+                "income"
+                if title == "income"
+                else "cost"
+                if "cost of sales" in title
+                else "other"
+                if "other income" in title
+                else "expenses"
+                if "expenses" in title
+                else None
+            )
             if key is None:
                 continue
             for row in section.get("Rows") or []:
                 if row.get("RowType") == "SummaryRow":
                     values = [cents(c.get("Value")) for c in row.get("Cells", [])[1:]]
-                    totals[key] = values[:len(labels)] + [0] * (len(labels) - len(values))
+                    totals[key] = values[: len(labels)] + [0] * (len(labels) - len(values))
         for i, month in enumerate(months):
-            by_month[month] = {"income": totals["income"][i] + totals["other"][i],
-                               "expenses": totals["cost"][i] + totals["expenses"][i]}
+            by_month[month] = {
+                "income": totals["income"][i] + totals["other"][i],
+                "expenses": totals["cost"][i] + totals["expenses"][i],
+            }
     months = sorted(by_month)
     income = [by_month[m]["income"] for m in months]
     expenses = [by_month[m]["expenses"] for m in months]

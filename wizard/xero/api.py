@@ -92,7 +92,10 @@ def raise_for_xero(response: requests.Response) -> None:
     if status == 401:
         if "TokenExpired" in detail:
             raise TokenExpired(detail, **common)
-        if "insufficient_scope" in response.headers.get("WWW-Authenticate", "") or "AuthorizationUnsuccessful" in detail:
+        if (
+            "insufficient_scope" in response.headers.get("WWW-Authenticate", "")
+            or "AuthorizationUnsuccessful" in detail
+        ):
             raise InsufficientScope(detail, **common)
         raise TokenExpired(detail, **common)
     if status == 403:
@@ -126,9 +129,17 @@ class XeroApi:
         self.timeout = timeout
         self.http = session or requests.Session()
 
-    def _request(self, method: str, path: str, access_token: str, *, tenant_id: str | None = None,
-                 params: dict[str, Any] | None = None, if_modified_since: datetime | None = None,
-                 raw: bool = False) -> XeroResponse:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        access_token: str,
+        *,
+        tenant_id: str | None = None,
+        params: dict[str, Any] | None = None,
+        if_modified_since: datetime | None = None,
+        raw: bool = False,
+    ) -> XeroResponse:
         headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
         if tenant_id:
             headers["xero-tenant-id"] = tenant_id
@@ -161,13 +172,26 @@ class XeroApi:
         """Disconnect one organisation (by Xero's connection id, not the tenant id)."""
         self._request("DELETE", f"/connections/{connection_id}", access_token)
 
-    def get(self, resource: str, access_token: str, tenant_id: str, *, params: dict[str, Any] | None = None,
-            if_modified_since: datetime | None = None, raw: bool = False) -> XeroResponse:
+    def get(
+        self,
+        resource: str,
+        access_token: str,
+        tenant_id: str,
+        *,
+        params: dict[str, Any] | None = None,
+        if_modified_since: datetime | None = None,
+        raw: bool = False,
+    ) -> XeroResponse:
         """One Accounting API GET, e.g. resource="Invoices" or "Reports/TrialBalance".
 
         With `raw`, the body is left as the bytes received (the sync decodes big pages itself).
         """
         return self._request(
-            "GET", ACCOUNTING_PREFIX + resource, access_token, tenant_id=tenant_id, params=params,
-            if_modified_since=if_modified_since, raw=raw,
+            "GET",
+            ACCOUNTING_PREFIX + resource,
+            access_token,
+            tenant_id=tenant_id,
+            params=params,
+            if_modified_since=if_modified_since,
+            raw=raw,
         )
