@@ -19,6 +19,9 @@ from wizard.xero.tokens import access_token, store_tokens
 
 PENDING_KEY = "xero_pending_auth"  # state, verifier, nonce of the login in progress
 AUTHORISED_KEY = "xero_authorised"  # token set id + auth event of the finished login
+TENANTS_KEY = "xero_tenants"  # what Xero listed for that login at step 3
+MAX_TENANTS = 100
+MAX_CACHED_TENANTS = 8
 
 
 class ConnectError(Exception):
@@ -66,6 +69,7 @@ def begin_authorization(mode: str = "redirect", reconnect_id: int | None = None)
         "reconnect_id": reconnect_id,
     }
     session.pop(AUTHORISED_KEY, None)
+    session.pop(TENANTS_KEY, None)
     return request.url
 
 
@@ -103,6 +107,7 @@ def finish_authorization(user: User, args: dict[str, Any]) -> dict[str, Any]:
     if not tokens.xero_userid:
         raise ConnectError("token_exchange_failed", "token carried no Xero user id")
     token_set = save_token_set(user, tokens)
+    session.pop(TENANTS_KEY, None)
     session[AUTHORISED_KEY] = {
         "token_set_id": token_set.id,
         "auth_event_id": tokens.authentication_event_id,
@@ -140,9 +145,8 @@ def authorised_login() -> dict[str, Any]:
     return authorised
 
 
-def authorised_organisations(user: User) -> list[Organisation]:
-    """Step 3: organisations of this consent (all of the user's when Xero's filter is empty)."""
-    authorised = authorised_login()
+def _xero_tenants(authorised: dict[str, Any]) -> list[dict[str, str]]:
+    """Ask Xero: this consent's connections, or all of the user's when the filter comes back empty."""
     token = access_token(authorised["token_set_id"])
     api = xero_api()
     try:
@@ -151,6 +155,23 @@ def authorised_organisations(user: User) -> list[Organisation]:
             tenants = api.get_connections(token)
     except XeroError as exc:
         raise ConnectError(exc.kind, str(exc)) from None
+    keep = ("id", "tenantId", "tenantName", "tenantType", "authEventId")
+    return [{k: str(t.get(k) or "")[:300] for k in keep} for t in tenants if t.get("tenantId")][:MAX_TENANTS]
+
+
+def authorised_organisations(user: User, fresh: bool = True) -> list[Organisation]:
+    """Step 3: organisations of this consent, marked when already in this workspace.
+
+    The list Xero gave when step 3 was shown is kept in the session, so the steps after it
+    (choose, confirm, connect) answer without another call to Xero on the request path.
+    """
+    authorised = authorised_login()
+    tenants = None if fresh else session.get(TENANTS_KEY)
+    if tenants is None:
+        tenants = _xero_tenants(authorised)
+        # The session is a cookie (4 KB): a bulk consent's long list is fetched again instead.
+        if len(tenants) <= MAX_CACHED_TENANTS:
+            session[TENANTS_KEY] = tenants
     existing = dict(
         db.session.execute(
             select(Connection.tenant_id, Connection.id).where(Connection.workspace_id == user.workspace_id)
@@ -165,7 +186,7 @@ def authorised_organisations(user: User) -> list[Organisation]:
             existing_connection_id=existing.get(t["tenantId"]),
         )
         for t in tenants
-        if t.get("tenantType", "ORGANISATION") == "ORGANISATION"
+        if (t.get("tenantType") or "ORGANISATION") == "ORGANISATION"
     ]
     if not organisations:
         raise ConnectError("no_organisations")
@@ -175,13 +196,13 @@ def authorised_organisations(user: User) -> list[Organisation]:
 def other_authorised(user: User) -> list[Organisation]:
     """Organisations of this same consent not connected yet ("Connect another organisation")."""
     try:
-        return [o for o in authorised_organisations(user) if not o.existing_connection_id]
+        return [o for o in authorised_organisations(user, fresh=False) if not o.existing_connection_id]
     except ConnectError:
         return []
 
 
 def find_organisation(user: User, tenant_id: str) -> Organisation:
-    for organisation in authorised_organisations(user):
+    for organisation in authorised_organisations(user, fresh=False):
         if organisation.tenant_id == tenant_id:
             return organisation
     raise ConnectError("no_organisations", "that organisation was not authorised in this login")

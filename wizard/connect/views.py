@@ -92,7 +92,7 @@ def choose_organisation():
     """Step 3: remember the chosen organisation, then confirm it."""
     tenant_id = request.form.get("tenant_id", "")[:64]
     try:
-        orgs = connecting.authorised_organisations(current_user)
+        orgs = connecting.authorised_organisations(current_user, fresh=False)
     except ConnectError as exc:
         return _step("organisations", 3, organisations=[], problem=hint_for(exc.cause))
     choice = next((o for o in orgs if o.tenant_id == tenant_id and not o.existing_connection_id), None)
