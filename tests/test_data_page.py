@@ -109,3 +109,24 @@ def test_data_page_queries_do_not_grow_with_connections(app, auth, client):
             db.session.add(SyncRun(connection_id=c.id, state="succeeded"))
         db.session.commit()
     assert _count_queries(app, client, "/data") == one
+
+
+def test_a_connection_that_breaks_notifies_each_admin_once(app, auth):
+    from wizard.connection_health import mark_broken
+    from wizard.models import Notification
+
+    auth.make_user("admin@example.test", "admin")
+    auth.make_user("second-admin@example.test", "admin")
+    auth.make_user("viewer@example.test", "viewer")
+    connection_id = _connection(app)
+    with app.app_context():
+        connection = db.session.get(Connection, connection_id)
+        mark_broken(connection, "needs_reauth", "token_dead")
+        mark_broken(connection, "needs_reauth", "token_dead")  # a sibling reports it again
+        db.session.commit()
+        notes = db.session.query(Notification).all()
+        assert sorted(n.user_id for n in notes) == sorted(
+            u.id for u in db.session.query(User).filter_by(role="admin")
+        )
+        assert all("Xero needs you to log in again" in n.title for n in notes)
+        assert connection.state == "needs_reauth"

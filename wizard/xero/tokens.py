@@ -85,9 +85,11 @@ def mark_dead(token_set: TokenSet, error: str) -> None:
     token_set.dead = True
     token_set.refresh_failures += 1
     token_set.last_refresh_error = error[:200]
+    from wizard.connection_health import mark_broken
+
     for connection in token_set.connections:
         if connection.state != "disconnected":
-            connection.move_to("needs_reauth", "token_dead", "Xero no longer accepts this login's refresh token.")
+            mark_broken(connection, "needs_reauth", "token_dead", "Xero no longer accepts this login's refresh token.")
 
 
 def _usable(token_set: TokenSet, refused: str | None) -> str | None:

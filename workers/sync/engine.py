@@ -33,6 +33,7 @@ from flask import Flask, current_app
 
 from wizard import jobs
 from wizard.clock import utcnow
+from wizard.connection_health import mark_broken
 from wizard.extensions import db
 from wizard.models import Connection, StreamProgress, SyncRun
 from wizard.xero.api import XeroApi
@@ -465,7 +466,7 @@ class SyncEngine:
         if not isinstance(exc, (TenantForbidden, InvalidGrant)):
             raise exc  # 5xx after backoff, bugs: RQ retries the job (it resumes at the checkpoint)
         state = "disconnected" if isinstance(exc, TenantForbidden) else "needs_reauth"
-        connection.move_to(state, exc.kind, str(exc))
+        mark_broken(connection, state, exc.kind, str(exc))
         run.fail(exc.kind, str(exc), exc.correlation_id)
         db.session.commit()
         log.warning("sync.failed run=%s kind=%s correlation_id=%s", run.id, exc.kind, exc.correlation_id or "-")
