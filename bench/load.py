@@ -22,7 +22,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from urllib.parse import urljoin
 
 import psutil
 import requests
+from loopback import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -42,23 +42,6 @@ XERO_USER = "xero.adviser@demo.test"
 PASSWORD = "load-test-pw"
 ENQUEUE_ROUTES = {"POST /data/connections/{id}/sync", "POST /connect/xero/connections"}
 OK_STATUSES = {200, 204, 303}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not come up")
 
 
 class RedisServer:
