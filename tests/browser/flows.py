@@ -69,3 +69,17 @@ def axe_violations(page) -> list[dict]:
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+def collect_page_errors(*pages) -> list[str]:
+    """Script and CSP errors the pages report (expected 404s such as the favicon are not counted)."""
+    errors: list[str] = []
+    for page in pages:
+        page.on(
+            "console",
+            lambda m: errors.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None,
+        )
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.flows import collect_page_errors
 from tests.support_access.world import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -30,18 +31,7 @@ def test_admin_grants_support_diagnoses_admin_audits_and_revokes(
     admin = browser.new_context().new_page()
     support = browser.new_context().new_page()
     # Script and CSP errors (the expected 404s, favicon included, are not what this watches).
-    errors: list[str] = []
-    for page in (admin, support):
-        page.on(
-            "console",
-            lambda m: (
-                errors.append(m.text)
-                if m.type == "error"
-                and not m.text.startswith("Failed to load resource")
-                else None
-            ),
-        )
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    errors = collect_page_errors(admin, support)
 
     # The admin grants access to one connection for the default 24 hours.
     _sign_in(admin, base, world.emails["admin"])

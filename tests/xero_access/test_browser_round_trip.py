@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.flows import collect_page_errors
 from tests.support_access.world import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -32,18 +33,7 @@ def test_request_accept_invite_done_remove_round_trip(live_app, browser, world):
     base = live_app.url
     admin = browser.new_context().new_page()
     support = browser.new_context().new_page()
-    errors: list[str] = []
-    for page in (admin, support):
-        page.on(
-            "console",
-            lambda m: (
-                errors.append(m.text)
-                if m.type == "error"
-                and not m.text.startswith("Failed to load resource")
-                else None
-            ),
-        )
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    errors = collect_page_errors(admin, support)
 
     # Support, from the connection doctor, asks for Adviser without saying why: refused.
     _sign_in(support, base, world.emails["support"])
