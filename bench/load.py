@@ -62,9 +62,24 @@ class RedisServer:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [self.binary, "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
-             "--save", "", "--appendonly", "no", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+            [
+                self.binary,
+                "--port",
+                "0",
+                "--unixsocket",
+                str(self.socket),
+                "--unixsocketperm",
+                "700",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
         from redis import Redis
 
         deadline = time.monotonic() + 15
@@ -149,8 +164,9 @@ def xero_consent(authorize_url: str, tenant_id: str, redirect_uri: str) -> str:
         if 'name="password"' in page.text:
             page = http.post(page.url, data=[*hidden, ("email", XERO_USER), ("password", "xero")], timeout=30)
             continue
-        response = http.post(page.url, data=[*hidden, ("tenant", tenant_id), ("action", "allow")],
-                             allow_redirects=False, timeout=30)
+        response = http.post(
+            page.url, data=[*hidden, ("tenant", tenant_id), ("action", "allow")], allow_redirects=False, timeout=30
+        )
         while response.is_redirect:
             location = urljoin(response.url, response.headers["Location"])
             if location.startswith(redirect_uri):
@@ -160,8 +176,9 @@ def xero_consent(authorize_url: str, tenant_id: str, redirect_uri: str) -> str:
     raise RuntimeError("the sandbox consent did not come back to our callback")
 
 
-def admin_journey(number: int, base: str, tenant_id: str, redirect_uri: str, stats: Stats,
-                  stop: threading.Event, rng: random.Random) -> None:
+def admin_journey(
+    number: int, base: str, tenant_id: str, redirect_uri: str, stats: Stats, stop: threading.Event, rng: random.Random
+) -> None:
     """Sign in, connect one organisation through every wizard step, then watch and re-sync it."""
     browser = Browser(base, stats)
     browser.request("GET", "/login")
@@ -221,8 +238,11 @@ def ledger(app) -> dict[str, int]:
         db.session.expire_all()
         states = dict(db.session.execute(select(SyncRun.state, func.count()).group_by(SyncRun.state)).all())
         total = db.session.scalar(select(func.count()).select_from(XeroRecord))
-        distinct = db.session.scalar(select(func.count()).select_from(
-            select(XeroRecord.connection_id, XeroRecord.stream, XeroRecord.xero_id).distinct().subquery()))
+        distinct = db.session.scalar(
+            select(func.count()).select_from(
+                select(XeroRecord.connection_id, XeroRecord.stream, XeroRecord.xero_id).distinct().subquery()
+            )
+        )
         db.session.remove()
     return {**states, "duplicate_rows": total - distinct, "records": total}
 
@@ -253,14 +273,28 @@ def main() -> int:
     app_port = free_port()
     base = f"http://127.0.0.1:{app_port}"
     redirect_uri = f"{base}/connect/xero/callback"
-    sandbox = start_background({"CLIENTS": {"load-client": {"client_secret": "load-secret",
-                                                            "redirect_uris": [redirect_uri]}}})
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'load.db'}?timeout=30", "REDIS_URL": redis_server.url,
-           "XERO_CLIENT_ID": "load-client", "XERO_CLIENT_SECRET": "load-secret", "XERO_LOGIN_URL": sandbox.url,
-           "XERO_IDENTITY_URL": sandbox.url, "XERO_API_URL": sandbox.url, "XERO_REDIRECT_URI": redirect_uri,
-           "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(), "WIZARD_INSTANCE_PATH": str(tmp / "instance"),
-           "SECRET_KEY": "load-secret-key", "FLASK_RATELIMIT_ENABLED": "false", "RQ_QUEUE": "load",
-           "FLASK_SYNC_SWEEP_SECONDS": "2", "FLASK_SYNC_REVIVE_AFTER_SECONDS": "5", "FLASK_SYNC_RUN_LOCK_SECONDS": "10"}
+    sandbox = start_background(
+        {"CLIENTS": {"load-client": {"client_secret": "load-secret", "redirect_uris": [redirect_uri]}}}
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp / 'load.db'}?timeout=30",
+        "REDIS_URL": redis_server.url,
+        "XERO_CLIENT_ID": "load-client",
+        "XERO_CLIENT_SECRET": "load-secret",
+        "XERO_LOGIN_URL": sandbox.url,
+        "XERO_IDENTITY_URL": sandbox.url,
+        "XERO_API_URL": sandbox.url,
+        "XERO_REDIRECT_URI": redirect_uri,
+        "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "WIZARD_INSTANCE_PATH": str(tmp / "instance"),
+        "SECRET_KEY": "load-secret-key",
+        "FLASK_RATELIMIT_ENABLED": "false",
+        "RQ_QUEUE": "load",
+        "FLASK_SYNC_SWEEP_SECONDS": "2",
+        "FLASK_SYNC_REVIVE_AFTER_SECONDS": "5",
+        "FLASK_SYNC_RUN_LOCK_SECONDS": "10",
+    }
     os.environ.update(env)
 
     from werkzeug.security import generate_password_hash
@@ -278,31 +312,71 @@ def main() -> int:
             workspace = Workspace(name=f"Load Workspace {n}")
             db.session.add(workspace)
             db.session.flush()
-            db.session.add(User(email=f"admin{n}@load.test", name=f"Admin {n}", role="admin",
-                                workspace_id=workspace.id, password_hash=password_hash))
-            tenants.append(sandbox.state.create_org(f"Load Org {n}", records=args.records, seed=f"load{n}",
-                                                    users={XERO_USER: "adviser"}))
+            db.session.add(
+                User(
+                    email=f"admin{n}@load.test",
+                    name=f"Admin {n}",
+                    role="admin",
+                    workspace_id=workspace.id,
+                    password_hash=password_hash,
+                )
+            )
+            tenants.append(
+                sandbox.state.create_org(
+                    f"Load Org {n}", records=args.records, seed=f"load{n}", users={XERO_USER: "adviser"}
+                )
+            )
         db.session.commit()
         db.engine.dispose()
 
     logs = [open(tmp / f"worker-{n}.log", "ab") for n in range(args.workers + 1)]
 
     def start_worker(n: int) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "workers", "--maintenance-interval", "5"], cwd=ROOT, env=env,
-                                stdout=logs[n], stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            [sys.executable, "-m", "workers", "--maintenance-interval", "5"],
+            cwd=ROOT,
+            env=env,
+            stdout=logs[n],
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
-    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(args.web_workers), "-k", "gthread",
-                            "--threads", "8", "-b", f"127.0.0.1:{app_port}", "--log-level", "warning", "wsgi:app"],
-                           cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    web = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(args.web_workers),
+            "-k",
+            "gthread",
+            "--threads",
+            "8",
+            "-b",
+            f"127.0.0.1:{app_port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     workers = [start_worker(n) for n in range(args.workers)]
     stats, stop = Stats(), threading.Event()
     events: list[str] = []
     try:
         wait_for(f"{base}/healthz")
         rng = random.Random(args.seed)
-        threads = [threading.Thread(target=admin_journey, daemon=True,
-                                    args=(n, base, tenants[n], redirect_uri, stats, stop, random.Random(rng.random())))
-                   for n in range(args.admins)]
+        threads = [
+            threading.Thread(
+                target=admin_journey,
+                daemon=True,
+                args=(n, base, tenants[n], redirect_uri, stats, stop, random.Random(rng.random())),
+            )
+            for n in range(args.admins)
+        ]
         started = time.monotonic()
         for thread in threads:
             thread.start()
@@ -346,33 +420,47 @@ def main() -> int:
 
     requests_made = sum(len(v) for v in stats.samples.values())
     errors = sum(stats.errors.values())
-    print(f"bench/load.py: {args.admins} admins, {load_seconds:.0f} s of load, gunicorn -w {args.web_workers} "
-          f"-k gthread --threads 8, {args.workers} RQ workers, {args.records} records per organisation; loopback")
+    print(
+        f"bench/load.py: {args.admins} admins, {load_seconds:.0f} s of load, gunicorn -w {args.web_workers} "
+        f"-k gthread --threads 8, {args.workers} RQ workers, {args.records} records per organisation; loopback"
+    )
     for event in events:
         print(f"  chaos {event}")
-    print(f"requests {requests_made}, throughput {requests_made / load_seconds:.1f} req/s, "
-          f"errors {errors} ({(errors / max(requests_made, 1)):.2%})")
+    print(
+        f"requests {requests_made}, throughput {requests_made / load_seconds:.1f} req/s, "
+        f"errors {errors} ({(errors / max(requests_made, 1)):.2%})"
+    )
     print(f"{'route':48} {'count':>6} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for route in sorted(stats.samples):
         values = stats.samples[route]
-        print(f"{route:48} {len(values):6d} {percentile(values, 0.5):8.1f} {percentile(values, 0.99):8.1f} "
-              f"{stats.errors.get(route, 0):7d}")
+        print(
+            f"{route:48} {len(values):6d} {percentile(values, 0.5):8.1f} {percentile(values, 0.99):8.1f} "
+            f"{stats.errors.get(route, 0):7d}"
+        )
     pages = [v for r, vs in stats.samples.items() if r.startswith("GET") and "/callback" not in r for v in vs]
     enqueue = [v for r, vs in stats.samples.items() if r in ENQUEUE_ROUTES for v in vs]
     if pages:
-        print(f"all pages: p50 {percentile(pages, 0.5):.1f} ms, p99 {percentile(pages, 0.99):.1f} ms "
-              f"(target p99 < 50 ms)")
+        print(
+            f"all pages: p50 {percentile(pages, 0.5):.1f} ms, p99 {percentile(pages, 0.99):.1f} ms (target p99 < 50 ms)"
+        )
     if enqueue:
-        print(f"enqueue during syncs: p50 {percentile(enqueue, 0.5):.1f} ms, p99 {percentile(enqueue, 0.99):.1f} ms "
-              f"(target p99 < 100 ms)")
+        print(
+            f"enqueue during syncs: p50 {percentile(enqueue, 0.5):.1f} ms, p99 {percentile(enqueue, 0.99):.1f} ms "
+            f"(target p99 < 100 ms)"
+        )
     unfinished = sum(runs.get(state, 0) for state in ("queued", "running", "paused"))
-    print(f"sync runs: {runs.get('succeeded', 0)} succeeded, {runs.get('failed', 0)} failed, {unfinished} not ended "
-          f"after {settled:.0f} s; {runs['records']} records, {runs['duplicate_rows']} duplicate rows")
+    print(
+        f"sync runs: {runs.get('succeeded', 0)} succeeded, {runs.get('failed', 0)} failed, {unfinished} not ended "
+        f"after {settled:.0f} s; {runs['records']} records, {runs['duplicate_rows']} duplicate rows"
+    )
     for example in stats.examples:
         print(f"  error: {example}")
     lost = unfinished > 0 or runs["duplicate_rows"] > 0 or not runs.get("succeeded")
-    print("RESULT " + ("FAIL" if errors or lost else "OK")
-          + f" errors={errors} lost_runs={unfinished} duplicate_rows={runs['duplicate_rows']}")
+    print(
+        "RESULT "
+        + ("FAIL" if errors or lost else "OK")
+        + f" errors={errors} lost_runs={unfinished} duplicate_rows={runs['duplicate_rows']}"
+    )
     shutil.rmtree(tmp, ignore_errors=True)
     return 1 if errors or lost else 0
 

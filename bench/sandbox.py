@@ -53,13 +53,14 @@ def bench_generation(records: int) -> None:
     gc.collect()
     before = rss_mb()
     started = time.perf_counter()
-    books = generate(sandbox_uuid("org", "Bench"), make_profile("Bench Books Ltd"), records, "bench",
-                     datetime.now(UTC))
+    books = generate(sandbox_uuid("org", "Bench"), make_profile("Bench Books Ltd"), records, "bench", datetime.now(UTC))
     took = time.perf_counter() - started
     gc.collect()
-    print(f"generate {records:,}-record org: {took:.2f} s "
-          f"({books.total_records():,} records, {len(books.invoices):,} invoices, {len(books.journals):,} journals;"
-          f" +{rss_mb() - before:.0f} MB RSS)")
+    print(
+        f"generate {records:,}-record org: {took:.2f} s "
+        f"({books.total_records():,} records, {len(books.invoices):,} invoices, {len(books.journals):,} journals;"
+        f" +{rss_mb() - before:.0f} MB RSS)"
+    )
     del books
     gc.collect()
 
@@ -72,14 +73,24 @@ def connect(server, records: int) -> tuple[str, str]:
     tenant = state.create_org("Bench Books Ltd", records=records, users={"xero.adviser@demo.test": "Adviser"})
     redirect = "http://127.0.0.1:5000/connect/xero/callback"
     http = requests.Session()
-    page = http.get(f"{server.url}/identity/connect/authorize", params={
-        "client_id": "sandbox-client-id", "redirect_uri": redirect, "response_type": "code", "state": "b",
-        "scope": "openid offline_access accounting.invoices.read"})
+    page = http.get(
+        f"{server.url}/identity/connect/authorize",
+        params={
+            "client_id": "sandbox-client-id",
+            "redirect_uri": redirect,
+            "response_type": "code",
+            "state": "b",
+            "scope": "openid offline_access accounting.invoices.read",
+        },
+    )
     page = http.post(page.url, data={"email": "xero.adviser@demo.test", "password": "xero"})
     answer = http.post(page.url, data={"action": "allow", "tenant": tenant}, allow_redirects=False)
     code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
-    token = http.post(f"{server.url}/connect/token", auth=("sandbox-client-id", "sandbox-client-secret"),
-                      data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect}).json()
+    token = http.post(
+        f"{server.url}/connect/token",
+        auth=("sandbox-client-id", "sandbox-client-secret"),
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect},
+    ).json()
     return token["access_token"], tenant
 
 
@@ -87,8 +98,7 @@ class Client:
     """GET /Invoices pages on one keep-alive connection: http.client, or requests.Session."""
 
     def __init__(self, server, token: str, tenant: str, use_requests: bool = False) -> None:
-        self.headers = {"Authorization": f"Bearer {token}", "xero-tenant-id": tenant,
-                        "Accept": "application/json"}
+        self.headers = {"Authorization": f"Bearer {token}", "xero-tenant-id": tenant, "Accept": "application/json"}
         self.url = f"{server.url}/api.xro/2.0/Invoices"
         self.session = requests.Session() if use_requests else None
         self.conn = http.client.HTTPConnection(server.host, server.port)
@@ -121,9 +131,11 @@ def run_pass(label: str, client: Client, server, pages: range, keep: int = 0) ->
             kept.append(body)
     took, cpu = time.perf_counter() - started, time.process_time() - cpu
     handler = [e["duration_ms"] for e in server.state.requests(path="/api.xro/2.0/Invoices")]
-    print(f"  {label}: {len(times) / took:.1f} pages/s, median {statistics.median(times) * 1000:.1f} ms/page "
-          f"(server handler {statistics.median(handler):.1f} ms), CPU {cpu / len(times) * 1000:.1f} ms/page, "
-          f"{size / len(times) / 1e6:.2f} MB/page")
+    print(
+        f"  {label}: {len(times) / took:.1f} pages/s, median {statistics.median(times) * 1000:.1f} ms/page "
+        f"(server handler {statistics.median(handler):.1f} ms), CPU {cpu / len(times) * 1000:.1f} ms/page, "
+        f"{size / len(times) / 1e6:.2f} MB/page"
+    )
     return kept
 
 
@@ -151,13 +163,16 @@ def bench_pages(records: int, pages: int, use_requests: bool) -> None:
                 t = time.perf_counter()
                 loads(body)
                 times.append(time.perf_counter() - t)
-            print(f"  client parse with {name}: median {statistics.median(times) * 1000:.1f} ms/page "
-                  "(not included above)")
+            print(
+                f"  client parse with {name}: median {statistics.median(times) * 1000:.1f} ms/page (not included above)"
+            )
         cache = getattr(server.state.books(tenant), "fragments", None)
         stats = cache.stats() if cache is not None else {"entries": 0, "bytes": 0, "budget": 0}
-        print(f"  memory: org +{books_mb:.0f} MB RSS; JSON cache {stats['entries']:,} records, "
-              f"{stats['bytes'] / 1e6:.0f} MB of {stats['budget'] / 1e6:.0f} MB budget "
-              f"(RSS +{after_passes - before_passes:.0f} MB over both passes); process RSS {after_passes:.0f} MB")
+        print(
+            f"  memory: org +{books_mb:.0f} MB RSS; JSON cache {stats['entries']:,} records, "
+            f"{stats['bytes'] / 1e6:.0f} MB of {stats['budget'] / 1e6:.0f} MB budget "
+            f"(RSS +{after_passes - before_passes:.0f} MB over both passes); process RSS {after_passes:.0f} MB"
+        )
     finally:
         server.stop()
 

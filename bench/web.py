@@ -214,12 +214,16 @@ def main() -> None:
             if response.status_code != 200:
                 raise SystemExit(f"{path} answered {response.status_code}; the benchmark would measure an error page")
         hello = wrk(f"http://127.0.0.1:{hello_port}/", args.duration, args.connections, None)
-        print(f"gunicorn -w {args.workers} -k gthread --threads 8; "
-              f"wrk -c {args.connections} -t 2 -d {args.duration}s; loopback")
+        print(
+            f"gunicorn -w {args.workers} -k gthread --threads 8; "
+            f"wrk -c {args.connections} -t 2 -d {args.duration}s; loopback"
+        )
         print(f"{'route':24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs hello':>9} {'errors':>7}")
         hello_errors = hello["non2xx"] + hello["socket_errors"]
-        print(f"{'hello-world (ceiling)':24} {hello['rps']:8.0f} {hello['p50']:8.2f} {hello['p99']:8.2f} "
-              f"{'100%':>9} {hello_errors:7d}")
+        print(
+            f"{'hello-world (ceiling)':24} {hello['rps']:8.0f} {hello['p50']:8.2f} {hello['p99']:8.2f} "
+            f"{'100%':>9} {hello_errors:7d}"
+        )
         for label, path in routes:
             figures = wrk(base + path, args.duration, args.connections, cookie)
             print(

@@ -53,8 +53,17 @@ def sandbox():
     from xero_sandbox.server import start_background
 
     server = start_background(
-        {"CLIENTS": {CLIENT_ID: {"client_secret": CLIENT_SECRET, "redirect_uris": [REDIRECT_URI],
-                                 "created": "2026-04-01", "tier": "core", "name": "Planwise (tests)"}}}
+        {
+            "CLIENTS": {
+                CLIENT_ID: {
+                    "client_secret": CLIENT_SECRET,
+                    "redirect_uris": [REDIRECT_URI],
+                    "created": "2026-04-01",
+                    "tier": "core",
+                    "name": "Planwise (tests)",
+                }
+            }
+        }
     )
     yield server
     server.stop()
@@ -148,8 +157,13 @@ class Auth:
     def __init__(self, app, client) -> None:
         self.app, self.client = app, client
 
-    def make_user(self, email: str = "admin@example.test", role: str = "admin", workspace: str = "Acme Planning",
-                  password: str = "pw"):
+    def make_user(
+        self,
+        email: str = "admin@example.test",
+        role: str = "admin",
+        workspace: str = "Acme Planning",
+        password: str = "pw",
+    ):
         from sqlalchemy import select
 
         from wizard.extensions import db
@@ -195,8 +209,12 @@ class WorkerProcess:
     def start(self, *extra: str) -> WorkerProcess:
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "workers", *extra], cwd=ROOT, env={**os.environ, **self.env},
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "-m", "workers", *extra],
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         return self
 
@@ -263,8 +281,13 @@ def live_server(app):
 
 
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 
 

@@ -125,8 +125,6 @@ def test_a_connection_that_breaks_notifies_each_admin_once(app, auth):
         mark_broken(connection, "needs_reauth", "token_dead")  # a sibling reports it again
         db.session.commit()
         notes = db.session.query(Notification).all()
-        assert sorted(n.user_id for n in notes) == sorted(
-            u.id for u in db.session.query(User).filter_by(role="admin")
-        )
+        assert sorted(n.user_id for n in notes) == sorted(u.id for u in db.session.query(User).filter_by(role="admin"))
         assert all("Xero needs you to log in again" in n.title for n in notes)
         assert connection.state == "needs_reauth"

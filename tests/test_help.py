@@ -5,8 +5,16 @@ from __future__ import annotations
 from wizard.hints import HINTS, hint_for
 
 REQUIRED_CAUSES = {
-    "access_denied", "role_cannot_connect", "mfa_not_completed", "popup_blocked", "state_invalid",
-    "connection_limit", "already_connected", "no_organisations", "xero_unavailable", "organisation_offline",
+    "access_denied",
+    "role_cannot_connect",
+    "mfa_not_completed",
+    "popup_blocked",
+    "state_invalid",
+    "connection_limit",
+    "already_connected",
+    "no_organisations",
+    "xero_unavailable",
+    "organisation_offline",
     "token_exchange_failed",
 }
 

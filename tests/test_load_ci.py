@@ -15,8 +15,9 @@ from tests.conftest import ROOT
 
 @pytest.mark.slow
 def test_load_ci_mode_has_no_errors_and_loses_no_sync_run():
-    done = subprocess.run([sys.executable, "bench/load.py", "--ci"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=240)
+    done = subprocess.run(
+        [sys.executable, "bench/load.py", "--ci"], cwd=ROOT, capture_output=True, text=True, timeout=240
+    )
     report = done.stdout + done.stderr[-3000:]
     result = re.search(r"^RESULT (\w+) errors=(\d+) lost_runs=(\d+) duplicate_rows=(\d+)$", done.stdout, re.M)
     assert result, report

@@ -60,11 +60,7 @@ ROUTES = _routes()
 def _persona_role(persona: str) -> str | None:
     if persona == "anonymous":
         return None
-    return (
-        "support"
-        if persona.startswith("support")
-        else {"other_admin": "admin"}.get(persona, persona)
-    )
+    return "support" if persona.startswith("support") else {"other_admin": "admin"}.get(persona, persona)
 
 
 def _url_values(world: World, persona: str, arguments: set[str]) -> dict[str, object]:
@@ -79,17 +75,13 @@ def _url_values(world: World, persona: str, arguments: set[str]) -> dict[str, ob
         "filename": "css/app.css",
     }
     missing = arguments - known.keys()
-    assert not missing, (
-        f"the matrix cannot fill URL parameter(s) {sorted(missing)}: add a real fixture id"
-    )
+    assert not missing, f"the matrix cannot fill URL parameter(s) {sorted(missing)}: add a real fixture id"
     return {name: known[name] for name in arguments}
 
 
 def expected(rule: str | None, persona: str, owned_object: bool) -> set[str]:
     """Acceptable outcomes: ok, login (sent to sign in), forbidden (403), hidden (404)."""
-    assert rule is not None, (
-        "endpoint is missing from wizard.policy.POLICY (deny by default)"
-    )
+    assert rule is not None, "endpoint is missing from wizard.policy.POLICY (deny by default)"
     if rule == policy.PUBLIC:
         return {"ok"}
     role = _persona_role(persona)
@@ -113,24 +105,16 @@ def expected(rule: str | None, persona: str, owned_object: bool) -> set[str]:
 
 def outcome(response) -> str:
     """The policy's bounce to sign-in carries `next`; a view's own redirect to /login does not."""
-    location = response.headers.get("Location", "") or response.headers.get(
-        "HX-Redirect", ""
-    )
+    location = response.headers.get("Location", "") or response.headers.get("HX-Redirect", "")
     path, _, query = location.partition("?")
-    if (
-        response.status_code in (302, 303, 204)
-        and path.endswith("/login")
-        and "next=" in query
-    ):
+    if response.status_code in (302, 303, 204) and path.endswith("/login") and "next=" in query:
         return "login"
     return {403: "forbidden", 404: "hidden"}.get(response.status_code, "ok")
 
 
 def test_every_route_is_in_the_policy_table():
     missing = sorted({endpoint for endpoint, _, _ in ROUTES} - policy.POLICY.keys())
-    assert not missing, (
-        f"routes without a policy rule (deny by default, but declare them): {missing}"
-    )
+    assert not missing, f"routes without a policy rule (deny by default, but declare them): {missing}"
 
 
 def test_policy_table_has_no_stale_entries():
@@ -139,16 +123,10 @@ def test_policy_table_has_no_stale_entries():
     assert not stale, f"POLICY names endpoints that do not exist: {stale}"
 
 
-@pytest.mark.parametrize(
-    ("endpoint", "rule_path", "method"), ROUTES, ids=[f"{m} {e}" for e, _, m in ROUTES]
-)
+@pytest.mark.parametrize(("endpoint", "rule_path", "method"), ROUTES, ids=[f"{m} {e}" for e, _, m in ROUTES])
 def test_route_answers_each_persona_as_policy_says(app, endpoint, rule_path, method):
     rule = policy.POLICY.get(endpoint)
-    url_rule = next(
-        r
-        for r in app.url_map.iter_rules()
-        if r.endpoint == endpoint and r.rule == rule_path
-    )
+    url_rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint and r.rule == rule_path)
     owned = bool(url_rule.arguments - NOT_OWNED)
     wrong = []
     for persona in PERSONAS:

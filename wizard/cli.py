@@ -27,8 +27,7 @@ def seed_demo_accounts() -> None:
         db.session.flush()
     for email, name, role in DEMO_USERS:
         if db.session.scalar(select(User).where(User.email == email)) is None:
-            user = User(email=email, name=name, role=role,
-                        workspace_id=None if role == "support" else workspace.id)
+            user = User(email=email, name=name, role=role, workspace_id=None if role == "support" else workspace.id)
             user.set_password(DEMO_PASSWORD)
             db.session.add(user)
     db.session.commit()
@@ -83,9 +82,21 @@ def register_commands(app: Flask) -> None:
         from wizard.support.audit import since
 
         for row in since(after_id):
-            click.echo(json.dumps({
-                "id": row.id, "at": row.at.isoformat() + "Z", "actor_id": row.actor_id,
-                "actor_email": row.actor_email, "actor_role": row.actor_role, "grant_id": row.grant_id,
-                "workspace_id": row.workspace_id, "connection_id": row.connection_id, "action": row.action,
-                "allowed": row.allowed, "remote_addr": row.remote_addr, "detail": row.detail,
-            }))
+            click.echo(
+                json.dumps(
+                    {
+                        "id": row.id,
+                        "at": row.at.isoformat() + "Z",
+                        "actor_id": row.actor_id,
+                        "actor_email": row.actor_email,
+                        "actor_role": row.actor_role,
+                        "grant_id": row.grant_id,
+                        "workspace_id": row.workspace_id,
+                        "connection_id": row.connection_id,
+                        "action": row.action,
+                        "allowed": row.allowed,
+                        "remote_addr": row.remote_addr,
+                        "detail": row.detail,
+                    }
+                )
+            )

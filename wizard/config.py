@@ -54,21 +54,15 @@ class Config:
         self.XERO_CLIENT_SECRET = _env("XERO_CLIENT_SECRET", SANDBOX_CLIENT_SECRET)
         self.XERO_USES_SANDBOX = _env("XERO_CLIENT_ID") is None
         sandbox = _env("XERO_SANDBOX_URL", "http://127.0.0.1:5055")
-        self.XERO_LOGIN_URL = _env(
-            "XERO_LOGIN_URL", sandbox if self.XERO_USES_SANDBOX else "https://login.xero.com"
-        )
+        self.XERO_LOGIN_URL = _env("XERO_LOGIN_URL", sandbox if self.XERO_USES_SANDBOX else "https://login.xero.com")
         self.XERO_IDENTITY_URL = _env(
             "XERO_IDENTITY_URL",
             sandbox if self.XERO_USES_SANDBOX else "https://identity.xero.com",
         )
-        self.XERO_API_URL = _env(
-            "XERO_API_URL", sandbox if self.XERO_USES_SANDBOX else "https://api.xero.com"
-        )
+        self.XERO_API_URL = _env("XERO_API_URL", sandbox if self.XERO_USES_SANDBOX else "https://api.xero.com")
         # None -> the identity URL itself (Xero's issuer is https://identity.xero.com).
         self.XERO_ISSUER = _env("XERO_ISSUER")
-        self.XERO_REDIRECT_URI = _env(
-            "XERO_REDIRECT_URI", "http://127.0.0.1:5000/connect/xero/callback"
-        )
+        self.XERO_REDIRECT_URI = _env("XERO_REDIRECT_URI", "http://127.0.0.1:5000/connect/xero/callback")
         self.XERO_SCOPES = _env("XERO_SCOPES", DEFAULT_SCOPES)
         self.XERO_HTTP_TIMEOUT = float(_env("XERO_HTTP_TIMEOUT", "20"))
         self.TOKEN_ENCRYPTION_KEY = _env("TOKEN_ENCRYPTION_KEY")

@@ -37,7 +37,7 @@ class TokenCipher:
         if not raw.startswith(_BOUND):
             # Written before ciphertexts were bound to their row (or by a tool that does not bind).
             return raw.decode()
-        bound_to, _, plaintext = raw[len(_BOUND):].partition(b"\x00")
+        bound_to, _, plaintext = raw[len(_BOUND) :].partition(b"\x00")
         if context is None or bound_to != context.encode():
             raise ValueError("token ciphertext belongs to another row or column")
         return plaintext.decode()

@@ -124,8 +124,7 @@ HINTS: dict[str, Hint] = {
         Hint(
             "rate_limited",
             "Xero's daily limit for this organisation is used up",
-            "Xero allows a fixed number of calls per organisation per day; the sync pauses until "
-            "the limit resets.",
+            "Xero allows a fixed number of calls per organisation per day; the sync pauses until the limit resets.",
             "Nothing to do: the sync continues by itself when Xero allows it.",
         ),
         Hint(

@@ -79,9 +79,7 @@ def init_security(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         if app.config.get("PRODUCTION"):
-            response.headers.setdefault(
-                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
-            )
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if request.blueprint == "connect" or request.endpoint == "auth.login":
             # OAuth responses and login pages must never be cached or leak a referrer.
             response.headers["Cache-Control"] = "no-store"

@@ -33,8 +33,10 @@ SCHEDULABLE_STATES = ("synced", "failed", "paused", "connecting")
 
 def active_run(connection_id: int) -> SyncRun | None:
     return db.session.scalar(
-        select(SyncRun).where(SyncRun.connection_id == connection_id, SyncRun.state.in_(ACTIVE_STATES))
-        .order_by(SyncRun.id.desc()).limit(1)
+        select(SyncRun)
+        .where(SyncRun.connection_id == connection_id, SyncRun.state.in_(ACTIVE_STATES))
+        .order_by(SyncRun.id.desc())
+        .limit(1)
     )
 
 
@@ -45,9 +47,11 @@ def latest_run(connection_id: int) -> SyncRun | None:
 
 
 def run_history(connection_id: int, limit: int = 20) -> list[SyncRun]:
-    return list(db.session.scalars(
-        select(SyncRun).where(SyncRun.connection_id == connection_id).order_by(SyncRun.id.desc()).limit(limit)
-    ))
+    return list(
+        db.session.scalars(
+            select(SyncRun).where(SyncRun.connection_id == connection_id).order_by(SyncRun.id.desc()).limit(limit)
+        )
+    )
 
 
 def start_sync(connection: Connection, kind: str = "manual", requested_by_id: int | None = None) -> SyncRun:
@@ -55,8 +59,9 @@ def start_sync(connection: Connection, kind: str = "manual", requested_by_id: in
     existing = active_run(connection.id)
     if existing is not None:
         return existing
-    run = SyncRun(connection_id=connection.id, kind=kind, requested_by_id=requested_by_id,
-                  deadline_at=utcnow() + RUN_DEADLINE)
+    run = SyncRun(
+        connection_id=connection.id, kind=kind, requested_by_id=requested_by_id, deadline_at=utcnow() + RUN_DEADLINE
+    )
     db.session.add(run)
     try:
         db.session.flush()
@@ -75,8 +80,15 @@ def start_sync(connection: Connection, kind: str = "manual", requested_by_id: in
 
 
 def _enqueue_options(run: SyncRun, job_id: str) -> dict:
-    return {"job_id": job_id, "job_timeout": JOB_TIMEOUT, "result_ttl": 3600, "failure_ttl": 7 * 86400,
-            "retry": RETRY, "on_failure": Callback(ON_FAILURE), "unique": True}
+    return {
+        "job_id": job_id,
+        "job_timeout": JOB_TIMEOUT,
+        "result_ttl": 3600,
+        "failure_ttl": 7 * 86400,
+        "retry": RETRY,
+        "on_failure": Callback(ON_FAILURE),
+        "unique": True,
+    }
 
 
 def enqueue_run(run: SyncRun) -> None:
@@ -101,8 +113,9 @@ def schedule_resume(run: SyncRun, when: datetime) -> None:
     run.rq_job_id = job_id
     db.session.commit()
     try:
-        jobs.queue().enqueue_at(when.replace(tzinfo=UTC), "workers.tasks.run_sync", run.id,
-                                **_enqueue_options(run, job_id))
+        jobs.queue().enqueue_at(
+            when.replace(tzinfo=UTC), "workers.tasks.run_sync", run.id, **_enqueue_options(run, job_id)
+        )
     except DuplicateJobError:
         log.info("sync.resume_duplicate run=%s job=%s", run.id, job_id)
     except RedisError as exc:
@@ -112,7 +125,12 @@ def schedule_resume(run: SyncRun, when: datetime) -> None:
 
 def due_connections(now: datetime) -> list[Connection]:
     """Connections whose scheduled re-sync is due (per-connection `sync_interval_minutes`)."""
-    return list(db.session.scalars(
-        select(Connection).where(Connection.state.in_(("synced", "failed")), Connection.next_sync_at.is_not(None),
-                                 Connection.next_sync_at <= now)
-    ))
+    return list(
+        db.session.scalars(
+            select(Connection).where(
+                Connection.state.in_(("synced", "failed")),
+                Connection.next_sync_at.is_not(None),
+                Connection.next_sync_at <= now,
+            )
+        )
+    )

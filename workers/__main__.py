@@ -77,12 +77,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="RQ worker for Xero syncs")
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     parser.add_argument("--name", default=None)
-    parser.add_argument("--maintenance-interval", type=int, default=None,
-                        help="seconds between RQ maintenance runs (abandoned-job cleanup)")
-    parser.add_argument("--job-monitoring-interval", type=int, default=None,
-                        help="seconds between heartbeats of a running job")
-    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"),
-                        help="root log level (default: $LOG_LEVEL or INFO); tokens are never logged")
+    parser.add_argument(
+        "--maintenance-interval",
+        type=int,
+        default=None,
+        help="seconds between RQ maintenance runs (abandoned-job cleanup)",
+    )
+    parser.add_argument(
+        "--job-monitoring-interval", type=int, default=None, help="seconds between heartbeats of a running job"
+    )
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("LOG_LEVEL", "INFO"),
+        help="root log level (default: $LOG_LEVEL or INFO); tokens are never logged",
+    )
     args = parser.parse_args()
 
     app = create_app()

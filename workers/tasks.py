@@ -33,8 +33,9 @@ def run_sync(sync_run_id: int) -> dict[str, Any]:
     db.engine.dispose(close=False)  # never share the parent's pooled connections after the fork
     # thread_local=False: the keeper thread renews the lock the job's main thread took.
     seconds = int(current_app.config.get("SYNC_RUN_LOCK_SECONDS", RUN_LOCK_SECONDS))
-    lock = jobs.redis().lock(run_lock_name(sync_run_id), timeout=seconds, blocking_timeout=seconds + 5,
-                             thread_local=False)
+    lock = jobs.redis().lock(
+        run_lock_name(sync_run_id), timeout=seconds, blocking_timeout=seconds + 5, thread_local=False
+    )
     if not lock.acquire():
         raise LockError(f"sync run {sync_run_id} is being run by another worker")
     engine = SyncEngine(sync_run_id)
@@ -108,8 +109,9 @@ def on_sync_failure(job: Job, connection, exc_type, exc_value, traceback) -> Non
     run = db.session.get(SyncRun, sync_run_id)
     if run is None or run.finished:
         return
-    kind = getattr(exc_value, "kind", None) or ("worker_lost" if exc_type.__name__ == "AbandonedJobError"
-                                                 else "sync_failed")
+    kind = getattr(exc_value, "kind", None) or (
+        "worker_lost" if exc_type.__name__ == "AbandonedJobError" else "sync_failed"
+    )
     message = f"{exc_type.__name__}: {exc_value}"[:500]
     run.record_error(kind, message, correlation_id=getattr(exc_value, "correlation_id", ""))
     retrying = bool(job.retries_left and job.retries_left > 0)
@@ -136,8 +138,9 @@ def sweep() -> dict[str, int]:
         syncing.start_sync(connection, kind="scheduled")
         started += 1
     expired = 0
-    for run in db.session.scalars(select(SyncRun).where(SyncRun.state.in_(syncing.ACTIVE_STATES),
-                                                        SyncRun.deadline_at < now)):
+    for run in db.session.scalars(
+        select(SyncRun).where(SyncRun.state.in_(syncing.ACTIVE_STATES), SyncRun.deadline_at < now)
+    ):
         run.fail("sync_deadline", "The sync did not finish before its deadline.")
         connection = db.session.get(Connection, run.connection_id)
         if connection.state in ("syncing", "paused"):
@@ -199,7 +202,14 @@ def schedule_sweep() -> None:
     when = utcnow() + timedelta(seconds=interval)
     bucket = int(when.timestamp()) // interval
     try:
-        jobs.queue().enqueue_at(when.replace(tzinfo=UTC), "workers.tasks.sweep", job_id=f"sync-sweep-{bucket}",
-                                unique=True, result_ttl=interval * 2, failure_ttl=86400, job_timeout=300)
+        jobs.queue().enqueue_at(
+            when.replace(tzinfo=UTC),
+            "workers.tasks.sweep",
+            job_id=f"sync-sweep-{bucket}",
+            unique=True,
+            result_ttl=interval * 2,
+            failure_ttl=86400,
+            job_timeout=300,
+        )
     except DuplicateJobError:
         return

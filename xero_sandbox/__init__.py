@@ -10,8 +10,7 @@ from collections.abc import Mapping
 
 from flask import Flask
 
-DEFAULT_REDIRECT_URIS = ("http://127.0.0.1:5000/connect/xero/callback "
-                         "http://localhost:5000/connect/xero/callback")
+DEFAULT_REDIRECT_URIS = "http://127.0.0.1:5000/connect/xero/callback http://localhost:5000/connect/xero/callback"
 
 
 def default_config() -> dict:
@@ -55,9 +54,14 @@ def create_app(config: Mapping | None = None) -> Flask:
     if settings["DEFAULT_CLIENT"]:
         store.add_client(settings["CLIENT_ID"], settings["CLIENT_SECRET"], settings["REDIRECT_URIS"])
     for client_id, spec in settings["CLIENTS"].items():
-        store.add_client(client_id, spec.get("client_secret"), spec.get("redirect_uris", []),
-                         spec.get("created", "2026-04-01"), spec.get("tier", "core"),
-                         spec.get("name", "Sandbox demo app"))
+        store.add_client(
+            client_id,
+            spec.get("client_secret"),
+            spec.get("redirect_uris", []),
+            spec.get("created", "2026-04-01"),
+            spec.get("tier", "core"),
+            spec.get("name", "Sandbox demo app"),
+        )
     if settings["DEMO_DATA"]:
         seed_demo(store, int(settings["ORG_SIZE"]), settings["SEED"])
     limits = Limits(clock, LimitSettings(time_scale=float(settings["TIME_SCALE"])))

@@ -15,8 +15,12 @@ def serve(argv: list[str]) -> int:
     parser.add_argument("--org-size", type=int, default=300, help="records per demo organisation")
     parser.add_argument("--time-scale", type=float, default=None, help="rate-limit time scale")
     parser.add_argument("--no-limits", action="store_true", help="switch rate limits off")
-    parser.add_argument("--server", choices=("lean", "werkzeug"), default=None,
-                        help="HTTP server (default XERO_SANDBOX_SERVER or lean: threaded, keep-alive)")
+    parser.add_argument(
+        "--server",
+        choices=("lean", "werkzeug"),
+        default=None,
+        help="HTTP server (default XERO_SANDBOX_SERVER or lean: threaded, keep-alive)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no access log lines")
     args = parser.parse_args(argv)
     import logging

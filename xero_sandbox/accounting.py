@@ -27,8 +27,17 @@ JOURNALS_PER_CALL = 100
 class Stream:
     """How one record collection is served."""
 
-    def __init__(self, attr: str, key: str, id_field: str, shape, paged: bool = True,
-                 stamp: str = "updated_ms", number: str | None = None, archivable: bool = False) -> None:
+    def __init__(
+        self,
+        attr: str,
+        key: str,
+        id_field: str,
+        shape,
+        paged: bool = True,
+        stamp: str = "updated_ms",
+        number: str | None = None,
+        archivable: bool = False,
+    ) -> None:
         self.attr, self.key, self.id_field, self.shape = attr, key, id_field, shape
         self.paged, self.stamp, self.number, self.archivable = paged, stamp, number, archivable
 
@@ -36,45 +45,51 @@ class Stream:
 STREAMS = {
     "contacts": Stream("contacts", "Contacts", "ContactID", shapes.contact, archivable=True),
     "invoices": Stream("invoices", "Invoices", "InvoiceID", shapes.invoice, number="InvoiceNumber"),
-    "creditnotes": Stream("credit_notes", "CreditNotes", "CreditNoteID",
-                          lambda b, r: shapes.credit_note(b, r), number="CreditNoteNumber"),
+    "creditnotes": Stream(
+        "credit_notes", "CreditNotes", "CreditNoteID", lambda b, r: shapes.credit_note(b, r), number="CreditNoteNumber"
+    ),
     "payments": Stream("payments", "Payments", "PaymentID", shapes.payment),
-    "overpayments": Stream("overpayments", "Overpayments", "OverpaymentID",
-                           lambda b, r: shapes.over_or_prepayment(b, r, "overpayments")),
-    "prepayments": Stream("prepayments", "Prepayments", "PrepaymentID",
-                          lambda b, r: shapes.over_or_prepayment(b, r, "prepayments")),
-    "banktransactions": Stream("bank_transactions", "BankTransactions", "BankTransactionID",
-                               shapes.bank_transaction),
+    "overpayments": Stream(
+        "overpayments", "Overpayments", "OverpaymentID", lambda b, r: shapes.over_or_prepayment(b, r, "overpayments")
+    ),
+    "prepayments": Stream(
+        "prepayments", "Prepayments", "PrepaymentID", lambda b, r: shapes.over_or_prepayment(b, r, "prepayments")
+    ),
+    "banktransactions": Stream("bank_transactions", "BankTransactions", "BankTransactionID", shapes.bank_transaction),
     "manualjournals": Stream("manual_journals", "ManualJournals", "ManualJournalID", shapes.manual_journal),
     "items": Stream("items", "Items", "ItemID", shapes.item, paged=False),
-    "banktransfers": Stream("bank_transfers", "BankTransfers", "BankTransferID", shapes.bank_transfer,
-                            paged=False, stamp="created_ms"),
+    "banktransfers": Stream(
+        "bank_transfers", "BankTransfers", "BankTransferID", shapes.bank_transfer, paged=False, stamp="created_ms"
+    ),
 }
 
 SORT_FIELDS = {
-    "updateddateutc": lambda s: (lambda r: getattr(r, s.stamp)),
-    "createddateutc": lambda s: (lambda r: getattr(r, s.stamp)),
-    "date": lambda s: (lambda r: r.date),
-    "duedate": lambda s: (lambda r: r.due),
-    "status": lambda s: (lambda r: r.status),
-    "type": lambda s: (lambda r: r.type),
-    "total": lambda s: (lambda r: r.total),
-    "amount": lambda s: (lambda r: r.amount),
-    "reference": lambda s: (lambda r: r.reference),
-    "name": lambda s: (lambda r: r.name),
-    "contactnumber": lambda s: (lambda r: r.number),
-    "invoicenumber": lambda s: (lambda r: r.number),
-    "creditnotenumber": lambda s: (lambda r: r.number),
-    "code": lambda s: (lambda r: r.code),
+    "updateddateutc": lambda s: lambda r: getattr(r, s.stamp),
+    "createddateutc": lambda s: lambda r: getattr(r, s.stamp),
+    "date": lambda s: lambda r: r.date,
+    "duedate": lambda s: lambda r: r.due,
+    "status": lambda s: lambda r: r.status,
+    "type": lambda s: lambda r: r.type,
+    "total": lambda s: lambda r: r.total,
+    "amount": lambda s: lambda r: r.amount,
+    "reference": lambda s: lambda r: r.reference,
+    "name": lambda s: lambda r: r.name,
+    "contactnumber": lambda s: lambda r: r.number,
+    "invoicenumber": lambda s: lambda r: r.number,
+    "creditnotenumber": lambda s: lambda r: r.number,
+    "code": lambda s: lambda r: r.code,
 }
 
 
 def envelope(key: str, rows: list, pagination: dict | None = None) -> dict:
     sandbox = current_sandbox()
     client = sandbox.store.clients.get(g.get("client_id", ""))
-    body = {"Id": str(uuid.uuid4()), "Status": "OK",
-            "ProviderName": client.name if client else "Sandbox demo app",
-            "DateTimeUTC": shapes.ms_date(int(sandbox.clock.time() * 1000))}
+    body = {
+        "Id": str(uuid.uuid4()),
+        "Status": "OK",
+        "ProviderName": client.name if client else "Sandbox demo app",
+        "DateTimeUTC": shapes.ms_date(int(sandbox.clock.time() * 1000)),
+    }
     if pagination is not None:
         body["pagination"] = pagination
         body["Warnings"] = []
@@ -93,15 +108,17 @@ def envelope_json(key: str, rows: list[bytes], pagination: dict | None = None) -
     return b",".join(parts)
 
 
-def record_rows(books, name: str, stream: Stream, indexes, summary: bool = False,
-                with_lines: bool = True) -> list[bytes]:
+def record_rows(
+    books, name: str, stream: Stream, indexes, summary: bool = False, with_lines: bool = True
+) -> list[bytes]:
     """Serialised records (cached per record version in books.fragments; hold books.lock)."""
     records = getattr(books, stream.attr)
     summary = summary and name in ("contacts", "invoices")
     variant = "summary" if summary else "full" if with_lines or name != "invoices" else "nolines"
     dumps = orjson.dumps
-    return books.fragments.rows(stream.attr, variant, indexes,
-                                lambda i: dumps(shape(books, records[i], name, summary, with_lines)))
+    return books.fragments.rows(
+        stream.attr, variant, indexes, lambda i: dumps(shape(books, records[i], name, summary, with_lines))
+    )
 
 
 def if_modified_since() -> int | None:
@@ -194,8 +211,14 @@ def list_filter(stream: Stream, books):
         checks.append(lambda r: r.contact in contact_idx)
     if numbers:
         checks.append(lambda r: r.number in numbers)
-    key = (since, include_archived, tuple(sorted(statuses)), tuple(sorted(ids)), tuple(sorted(contact_ids)),
-           tuple(sorted(numbers)))
+    key = (
+        since,
+        include_archived,
+        tuple(sorted(statuses)),
+        tuple(sorted(ids)),
+        tuple(sorted(contact_ids)),
+        tuple(sorted(numbers)),
+    )
     if not checks:
         return None, key
     if len(checks) == 1:
@@ -221,8 +244,9 @@ def serve_stream(name: str, stream: Stream, books, record_id: str | None):
     except ValueError as bad:
         return validation_error(str(bad))
     if request.args.get("where"):
-        return validation_error("The sandbox does not evaluate 'where' filters; use Statuses, IDs, "
-                                "ContactIDs, If-Modified-Since and order")
+        return validation_error(
+            "The sandbox does not evaluate 'where' filters; use Statuses, IDs, ContactIDs, If-Modified-Since and order"
+        )
     matches, key = list_filter(stream, books)
     with books.lock:
         chosen = selection(books, stream, (key, request.args.get("order", "")), matches, order)
@@ -235,11 +259,10 @@ def serve_stream(name: str, stream: Stream, books, record_id: str | None):
         size = int_arg("pageSize", DEFAULT_PAGE_SIZE)
         size = DEFAULT_PAGE_SIZE if size < 1 else min(size, MAX_PAGE_SIZE)
         page = max(1, int_arg("page", 1))
-        window = chosen[(page - 1) * size: page * size]
+        window = chosen[(page - 1) * size : page * size]
         rows = record_rows(books, name, stream, window, summary, with_lines=True)
     g.rows, g.page, g.page_size = len(rows), page, size
-    pagination = {"page": page, "pageSize": size, "pageCount": math.ceil(len(chosen) / size),
-                  "itemCount": len(chosen)}
+    pagination = {"page": page, "pageSize": size, "pageCount": math.ceil(len(chosen) / size), "itemCount": len(chosen)}
     return json_response(envelope_json(stream.key, rows, pagination))
 
 
@@ -291,10 +314,19 @@ def users(books, since: int | None) -> list[dict]:
     store = current_sandbox().store
     with store.lock:
         members = [u for u in store.users.values() if books.tenant_id in u.roles]
-    return [{"UserID": u.user_id, "EmailAddress": u.email, "FirstName": u.first_name,
-             "LastName": u.last_name, "UpdatedDateUTC": shapes.ms_date(u.updated_ms),
-             "IsSubscriber": n == 0, "OrganisationRole": u.roles[books.tenant_id]}
-            for n, u in enumerate(members) if since is None or u.updated_ms >= since]
+    return [
+        {
+            "UserID": u.user_id,
+            "EmailAddress": u.email,
+            "FirstName": u.first_name,
+            "LastName": u.last_name,
+            "UpdatedDateUTC": shapes.ms_date(u.updated_ms),
+            "IsSubscriber": n == 0,
+            "OrganisationRole": u.roles[books.tenant_id],
+        }
+        for n, u in enumerate(members)
+        if since is None or u.updated_ms >= since
+    ]
 
 
 def serve_report(report: str, books):
@@ -330,6 +362,9 @@ def resource(resource: str):
 
 def guarded(endpoint: str, handler):
     if request.method != "GET":
-        return json_response({"Title": "Method Not Allowed", "Status": 405,
-                              "Detail": "The Xero sandbox is read-only"}, 405, {"Allow": "GET"})
+        return json_response(
+            {"Title": "Method Not Allowed", "Status": 405, "Detail": "The Xero sandbox is read-only"},
+            405,
+            {"Allow": "GET"},
+        )
     return tenant_call(endpoint, handler)

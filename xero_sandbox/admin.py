@@ -32,16 +32,29 @@ def invalid(error: ValueError):
 @bp.get("/")
 def index():
     """What the admin API offers."""
-    return jsonify({"endpoints": [
-        "GET/POST /sandbox/clock {advance|set|freeze}", "GET/DELETE /sandbox/requests",
-        "GET/POST/DELETE /sandbox/faults", "GET/POST/DELETE /sandbox/limits",
-        "GET/POST /sandbox/orgs", "DELETE /sandbox/orgs/<tenant>", "POST /sandbox/orgs/<tenant>/reset",
-        "POST /sandbox/orgs/<tenant>/resize {records}", "POST /sandbox/orgs/<tenant>/streams/<stream>/modify {count}",
-        "POST /sandbox/orgs/<tenant>/streams/<stream>/void {count}", "GET /sandbox/users",
-        "POST /sandbox/users/<email>/role {tenant_id, role}", "POST /sandbox/users/<email>/revoke {client_id?}",
-        "GET /sandbox/users/<email>/totp", "GET /sandbox/connections", "DELETE /sandbox/connections/<id>",
-        "POST /sandbox/clients",
-    ]})
+    return jsonify(
+        {
+            "endpoints": [
+                "GET/POST /sandbox/clock {advance|set|freeze}",
+                "GET/DELETE /sandbox/requests",
+                "GET/POST/DELETE /sandbox/faults",
+                "GET/POST/DELETE /sandbox/limits",
+                "GET/POST /sandbox/orgs",
+                "DELETE /sandbox/orgs/<tenant>",
+                "POST /sandbox/orgs/<tenant>/reset",
+                "POST /sandbox/orgs/<tenant>/resize {records}",
+                "POST /sandbox/orgs/<tenant>/streams/<stream>/modify {count}",
+                "POST /sandbox/orgs/<tenant>/streams/<stream>/void {count}",
+                "GET /sandbox/users",
+                "POST /sandbox/users/<email>/role {tenant_id, role}",
+                "POST /sandbox/users/<email>/revoke {client_id?}",
+                "GET /sandbox/users/<email>/totp",
+                "GET /sandbox/connections",
+                "DELETE /sandbox/connections/<id>",
+                "POST /sandbox/clients",
+            ]
+        }
+    )
 
 
 @bp.route("/clock", methods=["GET", "POST"])
@@ -123,8 +136,9 @@ def orgs():
         p = body()
         if not p.get("name"):
             return bad("name is required")
-        tenant_id = sandbox.create_org(p["name"], int(p.get("records", 300)), p.get("country", "NZ"),
-                                       str(p.get("seed", "demo")), p.get("users"))
+        tenant_id = sandbox.create_org(
+            p["name"], int(p.get("records", 300)), p.get("country", "NZ"), str(p.get("seed", "demo")), p.get("users")
+        )
         return jsonify(next(o for o in sandbox.orgs() if o["tenantId"] == tenant_id)), 201
     return jsonify(sandbox.orgs())
 
@@ -207,7 +221,12 @@ def remove_connection(connection_id: str):
 def add_client():
     """Register another app: client_id, client_secret (null = PKCE-only), redirect_uris, created, tier."""
     p = body()
-    client = current_sandbox().add_client(p["client_id"], p.get("client_secret"), p.get("redirect_uris", []),
-                                          p.get("created", "2026-04-01"), p.get("tier", "core"),
-                                          p.get("name", "Sandbox demo app"))
+    client = current_sandbox().add_client(
+        p["client_id"],
+        p.get("client_secret"),
+        p.get("redirect_uris", []),
+        p.get("created", "2026-04-01"),
+        p.get("tier", "core"),
+        p.get("name", "Sandbox demo app"),
+    )
     return jsonify({"client_id": client.client_id, "tier": client.tier}), 201

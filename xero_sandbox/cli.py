@@ -12,8 +12,9 @@ import urllib.request
 
 def call(base: str, method: str, path: str, payload: dict | None = None):
     data = json.dumps(payload).encode() if payload is not None else None
-    req = urllib.request.Request(base.rstrip("/") + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        base.rstrip("/") + path, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(req, timeout=60) as response:
             text = response.read().decode()
@@ -108,13 +109,19 @@ def route(args) -> tuple[str, str, dict | None]:
         if args.time_scale:
             payload["time_scale"] = args.time_scale
         return ("POST" if payload else "GET"), "/sandbox/limits", payload or None
-    simple = {"orgs": ("GET", "/sandbox/orgs"), "connections": ("GET", "/sandbox/connections"),
-              "users": ("GET", "/sandbox/users")}
+    simple = {
+        "orgs": ("GET", "/sandbox/orgs"),
+        "connections": ("GET", "/sandbox/connections"),
+        "users": ("GET", "/sandbox/users"),
+    }
     if c in simple:
         return (*simple[c], None)
     if c == "create-org":
-        return "POST", "/sandbox/orgs", {"name": args.name, "records": args.records,
-                                         "country": args.country, "seed": args.seed}
+        return (
+            "POST",
+            "/sandbox/orgs",
+            {"name": args.name, "records": args.records, "country": args.country, "seed": args.seed},
+        )
     if c == "delete-org":
         return "DELETE", f"/sandbox/orgs/{args.tenant_id}", None
     if c == "reset-org":

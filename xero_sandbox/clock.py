@@ -82,5 +82,8 @@ class Clock:
 
     def describe(self) -> dict:
         """JSON-friendly view for the admin API."""
-        return {"now": self.now().isoformat(timespec="milliseconds").replace("+00:00", "Z"), "frozen": self.frozen,
-                "offset_seconds": round(self._offset, 3)}
+        return {
+            "now": self.now().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "frozen": self.frozen,
+            "offset_seconds": round(self._offset, 3),
+        }

@@ -14,15 +14,20 @@ bp = Blueprint("connections", __name__)
 @bp.get("/Connections")
 def list_connections():
     """The token user's connections to this app, oldest first."""
+
     def handler(bearer):
         store = current_sandbox().store
         auth_event_id = request.args.get("authEventId")
         user = store.users[bearer.user_id]
         with store.lock:
-            rows = [connection_view(c, store) for c in store.user_connections(bearer.user_id, bearer.client_id)
-                    if store.can_connect(user, c.tenant_id)
-                    and (auth_event_id is None or c.auth_event_id == auth_event_id.lower())]
+            rows = [
+                connection_view(c, store)
+                for c in store.user_connections(bearer.user_id, bearer.client_id)
+                if store.can_connect(user, c.tenant_id)
+                and (auth_event_id is None or c.auth_event_id == auth_event_id.lower())
+            ]
         return json_response(rows)
+
     return app_call(handler)
 
 
@@ -30,6 +35,7 @@ def list_connections():
 @bp.delete("/Connections/<connection_id>")
 def delete_connection(connection_id: str):
     """Disconnect one organisation by connection id (not tenant id): 204, or 404."""
+
     def handler(bearer):
         store = current_sandbox().store
         with store.lock:
@@ -38,4 +44,5 @@ def delete_connection(connection_id: str):
                 return not_found()
             store.remove_connection(conn.connection_id)
         return Response(status=204)
+
     return app_call(handler)

@@ -23,12 +23,26 @@ DAY_MS = 86_400_000
 
 # Streams served with page/pageSize, in generation order.
 PAGED_STREAMS = (
-    "contacts", "invoices", "credit_notes", "payments", "overpayments", "prepayments",
-    "bank_transactions", "manual_journals",
+    "contacts",
+    "invoices",
+    "credit_notes",
+    "payments",
+    "overpayments",
+    "prepayments",
+    "bank_transactions",
+    "manual_journals",
 )
 RECORD_STREAMS = (
-    "contacts", "items", "invoices", "credit_notes", "payments", "overpayments",
-    "prepayments", "bank_transactions", "bank_transfers", "manual_journals",
+    "contacts",
+    "items",
+    "invoices",
+    "credit_notes",
+    "payments",
+    "overpayments",
+    "prepayments",
+    "bank_transactions",
+    "bank_transfers",
+    "manual_journals",
 )
 # Whose JSON embeds fields of another stream's records (contact names, item codes and names):
 # a change there drops the cached JSON of these whole streams. Payments <-> invoices (a payment
@@ -81,15 +95,27 @@ COUNTRY_TAX = {
 }
 
 
-def make_profile(name: str, country: str = "NZ", is_demo: bool = False,
-                 line_of_business: str = "") -> OrgProfile:
+def make_profile(name: str, country: str = "NZ", is_demo: bool = False, line_of_business: str = "") -> OrgProfile:
     """Profile with the country's currency, timezone and tax defaults."""
     cur, tz, label, rate, sales, purchases, none, fy_m, fy_d = COUNTRY_TAX[country]
     short = "!" + uuid.uuid5(NAMESPACE, name).hex[:5]
-    return OrgProfile(name=name, country=country, currency=cur, timezone=tz, tax_label=label,
-                      rate_bp=rate, sales_tax_type=sales, purchase_tax_type=purchases,
-                      no_tax_type=none, fy_end_month=fy_m, fy_end_day=fy_d, legal_name=name,
-                      is_demo=is_demo, line_of_business=line_of_business, short_code=short)
+    return OrgProfile(
+        name=name,
+        country=country,
+        currency=cur,
+        timezone=tz,
+        tax_label=label,
+        rate_bp=rate,
+        sales_tax_type=sales,
+        purchase_tax_type=purchases,
+        no_tax_type=none,
+        fy_end_month=fy_m,
+        fy_end_day=fy_d,
+        legal_name=name,
+        is_demo=is_demo,
+        line_of_business=line_of_business,
+        short_code=short,
+    )
 
 
 @dataclass(frozen=True)
@@ -139,8 +165,10 @@ CHART = (
 ACC = {a.code: i for i, a in enumerate(CHART)}
 BANKS = (ACC["090"], ACC["091"])
 REVENUE_ACCOUNTS = (ACC["200"], ACC["200"], ACC["200"], ACC["260"])
-EXPENSE_ACCOUNTS = tuple(ACC[c] for c in ("310", "310", "400", "408", "412", "420", "429", "433",
-                                          "445", "453", "469", "473", "485", "489", "493"))
+EXPENSE_ACCOUNTS = tuple(
+    ACC[c]
+    for c in ("310", "310", "400", "408", "412", "420", "429", "433", "445", "453", "469", "473", "485", "489", "493")
+)
 AR, AP, TAX = ACC["610"], ACC["800"], ACC["820"]
 MANUAL_ACCOUNTS = tuple(ACC[c] for c in ("970", "900", "710", "720", "404", "429", "260", "620"))
 
@@ -149,26 +177,149 @@ TRACKING = (
     ("Department", ("Retail", "Wholesale", "Online")),
 )
 
-ADJECTIVES = ("Bright", "Coastal", "Golden", "Silver", "Northern", "Southern", "Rapid", "Quiet",
-              "Blue", "Green", "Red", "Summit", "Harbour", "Valley", "River", "Urban", "Rural",
-              "Pacific", "Alpine", "Island", "Cedar", "Kauri", "Totara", "Matai", "Rimu",
-              "Pohutukawa", "Tui", "Kea", "Kiwi", "Fern")
-NOUNS = ("Bakery", "Builders", "Consulting", "Design", "Electrical", "Farms", "Freight",
-         "Gardens", "Hardware", "Imports", "Joinery", "Kitchens", "Logistics", "Media",
-         "Motors", "Nursery", "Optics", "Plumbing", "Print", "Roofing", "Software", "Studio",
-         "Supplies", "Textiles", "Tools", "Traders", "Travel", "Vineyards", "Wholesale", "Works")
+ADJECTIVES = (
+    "Bright",
+    "Coastal",
+    "Golden",
+    "Silver",
+    "Northern",
+    "Southern",
+    "Rapid",
+    "Quiet",
+    "Blue",
+    "Green",
+    "Red",
+    "Summit",
+    "Harbour",
+    "Valley",
+    "River",
+    "Urban",
+    "Rural",
+    "Pacific",
+    "Alpine",
+    "Island",
+    "Cedar",
+    "Kauri",
+    "Totara",
+    "Matai",
+    "Rimu",
+    "Pohutukawa",
+    "Tui",
+    "Kea",
+    "Kiwi",
+    "Fern",
+)
+NOUNS = (
+    "Bakery",
+    "Builders",
+    "Consulting",
+    "Design",
+    "Electrical",
+    "Farms",
+    "Freight",
+    "Gardens",
+    "Hardware",
+    "Imports",
+    "Joinery",
+    "Kitchens",
+    "Logistics",
+    "Media",
+    "Motors",
+    "Nursery",
+    "Optics",
+    "Plumbing",
+    "Print",
+    "Roofing",
+    "Software",
+    "Studio",
+    "Supplies",
+    "Textiles",
+    "Tools",
+    "Traders",
+    "Travel",
+    "Vineyards",
+    "Wholesale",
+    "Works",
+)
 SUFFIXES = ("Ltd", "Limited", "& Co", "Group", "Partners", "Co-op", "Holdings", "Trust")
-FIRST_NAMES = ("Aroha", "Ben", "Chloe", "Daniel", "Ella", "Finn", "Grace", "Hemi", "Isla", "Jack",
-               "Kate", "Liam", "Mere", "Noah", "Olivia", "Priya", "Quinn", "Rawiri", "Sofia", "Tama")
-LAST_NAMES = ("Anderson", "Brown", "Chen", "Davis", "Evans", "Fletcher", "Green", "Harris",
-              "Ihaka", "Jones", "King", "Lee", "Martin", "Ngata", "O'Brien", "Patel", "Rewi",
-              "Smith", "Taylor", "Walker")
-ITEM_NAMES = ("Espresso Blend 1kg", "Decaf Beans 500g", "Filter Roast 1kg", "Cold Brew Pack",
-              "Ceramic Cup", "Travel Mug", "Grinder Burr Set", "Barista Training", "Milk Jug",
-              "Tamper", "Hiking Pack 40L", "Rain Jacket", "Tent 2-person", "Sleeping Bag",
-              "Trail Shoes", "Headlamp", "Water Filter", "Camp Stove", "Merino Top", "Gaiters")
-LINE_WORDS = ("Monthly service", "Consulting hours", "Delivery", "Installation", "Maintenance",
-              "Supplies", "Repairs", "Subscription", "Rental", "Training session")
+FIRST_NAMES = (
+    "Aroha",
+    "Ben",
+    "Chloe",
+    "Daniel",
+    "Ella",
+    "Finn",
+    "Grace",
+    "Hemi",
+    "Isla",
+    "Jack",
+    "Kate",
+    "Liam",
+    "Mere",
+    "Noah",
+    "Olivia",
+    "Priya",
+    "Quinn",
+    "Rawiri",
+    "Sofia",
+    "Tama",
+)
+LAST_NAMES = (
+    "Anderson",
+    "Brown",
+    "Chen",
+    "Davis",
+    "Evans",
+    "Fletcher",
+    "Green",
+    "Harris",
+    "Ihaka",
+    "Jones",
+    "King",
+    "Lee",
+    "Martin",
+    "Ngata",
+    "O'Brien",
+    "Patel",
+    "Rewi",
+    "Smith",
+    "Taylor",
+    "Walker",
+)
+ITEM_NAMES = (
+    "Espresso Blend 1kg",
+    "Decaf Beans 500g",
+    "Filter Roast 1kg",
+    "Cold Brew Pack",
+    "Ceramic Cup",
+    "Travel Mug",
+    "Grinder Burr Set",
+    "Barista Training",
+    "Milk Jug",
+    "Tamper",
+    "Hiking Pack 40L",
+    "Rain Jacket",
+    "Tent 2-person",
+    "Sleeping Bag",
+    "Trail Shoes",
+    "Headlamp",
+    "Water Filter",
+    "Camp Stove",
+    "Merino Top",
+    "Gaiters",
+)
+LINE_WORDS = (
+    "Monthly service",
+    "Consulting hours",
+    "Delivery",
+    "Installation",
+    "Maintenance",
+    "Supplies",
+    "Repairs",
+    "Subscription",
+    "Rental",
+    "Training session",
+)
 
 
 class Contact:
@@ -260,9 +411,10 @@ class Books:
     fragments: FragmentCache = field(default_factory=FragmentCache, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self._prefixes = {s: uuid.uuid5(uuid.UUID(self.tenant_id), s).hex[:20]
-                          for s in (*RECORD_STREAMS, "journals", "accounts", "tracking",
-                                    *(f"lines:{r}" for r in RECORD_STREAMS))}
+        self._prefixes = {
+            s: uuid.uuid5(uuid.UUID(self.tenant_id), s).hex[:20]
+            for s in (*RECORD_STREAMS, "journals", "accounts", "tracking", *(f"lines:{r}" for r in RECORD_STREAMS))
+        }
         self._heads = {s: f"{p[:8]}-{p[8:12]}-{p[12:16]}-{p[16:20]}-" for s, p in self._prefixes.items()}
         self._account_ids = [self.record_id("accounts", i) for i in range(len(CHART))]
         # per account: (tax type, code, id) as a line item shows them
@@ -339,8 +491,7 @@ class Books:
         if stream == "manual_journals":
             return [(acct, amount, 0, self.profile.no_tax_type) for acct, amount, _ in rec.lines]
         # documents: revenue side credits, expense side debits
-        credit_side = rec.type in ("ACCREC", "ACCPAYCREDIT", "RECEIVE", "RECEIVE-OVERPAYMENT",
-                                   "RECEIVE-PREPAYMENT")
+        credit_side = rec.type in ("ACCREC", "ACCPAYCREDIT", "RECEIVE", "RECEIVE-OVERPAYMENT", "RECEIVE-PREPAYMENT")
         sign = -1 if credit_side else 1
         lines = [(ln[0], sign * ln[4], sign * ln[5], self.tax_type_for(ln[0])) for ln in rec.lines]
         if rec.tax:
@@ -392,6 +543,7 @@ class Books:
 
 
 # generation -----------------------------------------------------------------
+
 
 def _split(size: int) -> dict[str, int]:
     """How a record count divides over the streams (payments follow invoices)."""
@@ -476,8 +628,9 @@ class _Generator:
             c.supplier = not c.customer or rng.random() < 0.2
             c.number = f"C{i + 1:05d}"
             c.phone = f"{rng.randrange(200, 999)} {rng.randrange(1000, 9999)}"
-            c.city = rng.choice(("Auckland", "Wellington", "Christchurch", "Sydney", "Melbourne",
-                                 "London", "Dunedin", "Brisbane"))
+            c.city = rng.choice(
+                ("Auckland", "Wellington", "Christchurch", "Sydney", "Melbourne", "London", "Dunedin", "Brisbane")
+            )
             c.updated_ms = self.stamp(self.start + rng.randrange(30))
             out.append(c)
 
@@ -595,8 +748,15 @@ class _Generator:
                 d.type = "ACCRECCREDIT" if income else "ACCPAYCREDIT"
                 d.number = f"CN-{i + 1:05d}"
                 d.lines, d.sub, d.tax = self.lines(REVENUE_ACCOUNTS if income else EXPENSE_ACCOUNTS, 2)
-                d.status = ("AUTHORISED" if status_roll < 0.88 else "VOIDED" if status_roll < 0.94
-                            else "DELETED" if status_roll < 0.97 else "DRAFT")
+                d.status = (
+                    "AUTHORISED"
+                    if status_roll < 0.88
+                    else "VOIDED"
+                    if status_roll < 0.94
+                    else "DELETED"
+                    if status_roll < 0.97
+                    else "DRAFT"
+                )
             elif stream in ("overpayments", "prepayments"):
                 kind = "OVERPAYMENT" if stream == "overpayments" else "PREPAYMENT"
                 d.type = ("RECEIVE-" if income else "SPEND-") + kind
@@ -613,8 +773,7 @@ class _Generator:
                 d.number = ""
                 accounts = REVENUE_ACCOUNTS if income else EXPENSE_ACCOUNTS
                 d.lines, d.sub, d.tax = self.lines(accounts, 2)
-                d.status = ("AUTHORISED" if status_roll < 0.95 else "VOIDED" if status_roll < 0.98
-                            else "DELETED")
+                d.status = "AUTHORISED" if status_roll < 0.95 else "VOIDED" if status_roll < 0.98 else "DELETED"
             d.total = d.sub + d.tax
             d.updated_ms = self.stamp(ordinal)
             getattr(b, stream).append(d)
@@ -644,8 +803,16 @@ class _Generator:
             m = Manual()
             m.idx = i
             m.date = ordinal
-            m.narration = rng.choice(("Depreciation", "Accrual", "Owner drawings",
-                                      "Loan interest", "Reclassification", "Year-end adjustment"))
+            m.narration = rng.choice(
+                (
+                    "Depreciation",
+                    "Accrual",
+                    "Owner drawings",
+                    "Loan interest",
+                    "Reclassification",
+                    "Year-end adjustment",
+                )
+            )
             lines, balance = [], 0
             for _ in range(rng.randint(1, 3)):
                 amount = rng.randrange(1000, 300_000, 5) * rng.choice((1, -1))
@@ -654,8 +821,7 @@ class _Generator:
             lines.append((rng.choice(MANUAL_ACCOUNTS), -balance, m.narration))
             m.lines = tuple(lines)
             roll = rng.random()
-            m.status = ("POSTED" if roll < 0.9 else "DRAFT" if roll < 0.94
-                        else "VOIDED" if roll < 0.97 else "ARCHIVED")
+            m.status = "POSTED" if roll < 0.9 else "DRAFT" if roll < 0.94 else "VOIDED" if roll < 0.97 else "ARCHIVED"
             m.updated_ms = self.stamp(ordinal)
             b.manual_journals.append(m)
             if m.status in ("POSTED", "VOIDED"):
@@ -683,8 +849,7 @@ def generate(tenant_id: str, profile: OrgProfile, size: int, seed: str, now: dat
     now_ms = int(now.timestamp() * 1000)
     anchor = now.astimezone(UTC).date().toordinal()
     created_ms = ordinal_ms(anchor - 760) + 9 * 3_600_000
-    books = Books(tenant_id=tenant_id, profile=profile, seed=seed, size=size,
-                  created_ms=created_ms, anchor=anchor)
+    books = Books(tenant_id=tenant_id, profile=profile, seed=seed, size=size, created_ms=created_ms, anchor=anchor)
     _Generator(books, now_ms).run()
     return books
 
@@ -716,8 +881,7 @@ def modify_records(books: Books, stream: str, count: int, now_ms: int) -> list[s
     if stream not in RECORD_STREAMS:
         raise ValueError(f"unknown stream {stream!r}")
     with books.lock:
-        chosen = _pick(books, stream, count, lambda r: getattr(r, "status", "ACTIVE")
-                       not in ("DELETED", "VOIDED"))
+        chosen = _pick(books, stream, count, lambda r: getattr(r, "status", "ACTIVE") not in ("DELETED", "VOIDED"))
         for rec in chosen:
             if stream == "contacts":
                 rec.phone = f"{rec.phone.split(' ')[0]} {(int(rec.phone.split(' ')[1]) + 1) % 10000:04d}"
@@ -746,8 +910,10 @@ def void_records(books: Books, stream: str, count: int, now_ms: int) -> list[str
         raise ValueError(f"stream {stream!r} cannot be voided")
     before, after = VOIDABLE[stream]
     with books.lock:
+
         def eligible(r) -> bool:
             return r.status == before and not (stream == "invoices" and r.paid)
+
         chosen = _pick(books, stream, count, eligible)
         for rec in chosen:
             rec.status = after

@@ -93,10 +93,14 @@ class Faults:
                     decision.status = 500
             if decision.status is not None and decision.status != 503:
                 decision.content_type = "application/json"
-                decision.body = json.dumps({
-                    "Title": "An error occurred", "Status": decision.status,
-                    "Detail": "An error occurred in Xero. Check the API Status page "
-                              "http://status.developer.xero.com for current service status."})
+                decision.body = json.dumps(
+                    {
+                        "Title": "An error occurred",
+                        "Status": decision.status,
+                        "Detail": "An error occurred in Xero. Check the API Status page "
+                        "http://status.developer.xero.com for current service status.",
+                    }
+                )
             elif decision.status == 503:
                 decision.body = "Service Unavailable"
             return decision
@@ -108,7 +112,10 @@ class Faults:
                 "latency": {k or "*": v for k, v in self.latency.items()},
                 "error_rate": {k or "*": v for k, v in self.error_rate.items()},
                 "offline": {t: round(u - now, 3) for t, u in self.offline_until.items() if u > now},
-                "maintenance_seconds_left": (round(self.maintenance_until - now, 3)
-                                             if self.maintenance_until and self.maintenance_until > now else 0),
+                "maintenance_seconds_left": (
+                    round(self.maintenance_until - now, 3)
+                    if self.maintenance_until and self.maintenance_until > now
+                    else 0
+                ),
                 "fail_next": len(self.fail_next),
             }

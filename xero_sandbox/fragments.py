@@ -47,8 +47,7 @@ class FragmentCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def rows(self, stream: str, variant: str, indexes: Iterable[int],
-             build: Callable[[int], bytes]) -> list[bytes]:
+    def rows(self, stream: str, variant: str, indexes: Iterable[int], build: Callable[[int], bytes]) -> list[bytes]:
         """JSON of each record in order, from the cache or `build(index)` (then cached)."""
         entries = self._entries
         keep = self.budget > 0
@@ -108,5 +107,10 @@ class FragmentCache:
         self.size = 0
 
     def stats(self) -> dict:
-        return {"entries": len(self._entries), "bytes": self.size, "budget": self.budget,
-                "hits": self.hits, "misses": self.misses}
+        return {
+            "entries": len(self._entries),
+            "bytes": self.size,
+            "budget": self.budget,
+            "hits": self.hits,
+            "misses": self.misses,
+        }

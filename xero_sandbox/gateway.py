@@ -28,20 +28,37 @@ def json_response(body, status: int = 200, headers: dict | None = None) -> Respo
 
 def problem(status: int, title: str, detail: str, headers: dict | None = None) -> Response:
     """Xero's problem-details body used for 401/403."""
-    return json_response({"Type": None, "Title": title, "Status": status, "Detail": detail,
-                          "Instance": str(uuid.uuid4()), "Extensions": {}}, status, headers)
+    return json_response(
+        {
+            "Type": None,
+            "Title": title,
+            "Status": status,
+            "Detail": detail,
+            "Instance": str(uuid.uuid4()),
+            "Extensions": {},
+        },
+        status,
+        headers,
+    )
 
 
 def validation_error(message: str) -> Response:
     """Xero's 400 body."""
-    return json_response({"ErrorNumber": 10, "Type": "ValidationException",
-                          "Message": "A validation exception occurred",
-                          "Elements": [{"ValidationErrors": [{"Message": message}]}]}, 400)
+    return json_response(
+        {
+            "ErrorNumber": 10,
+            "Type": "ValidationException",
+            "Message": "A validation exception occurred",
+            "Elements": [{"ValidationErrors": [{"Message": message}]}],
+        },
+        400,
+    )
 
 
 def not_found() -> Response:
-    return json_response({"Title": "Not Found", "Status": 404,
-                          "Detail": "The resource you're looking for cannot be found"}, 404)
+    return json_response(
+        {"Title": "Not Found", "Status": 404, "Detail": "The resource you're looking for cannot be found"}, 404
+    )
 
 
 def plain(status: int, text: str, headers: dict | None = None) -> Response:
@@ -56,8 +73,11 @@ def rate_limited(limit: RateLimited) -> Response:
     headers["X-Rate-Limit-Problem"] = limit.problem
     if limit.retry_after is not None:
         headers["Retry-After"] = str(limit.retry_after)
-    return json_response({"Title": "Too Many Requests", "Status": 429,
-                          "Detail": f"You have exceeded the rate limit ({limit.problem})"}, 429, headers)
+    return json_response(
+        {"Title": "Too Many Requests", "Status": 429, "Detail": f"You have exceeded the rate limit ({limit.problem})"},
+        429,
+        headers,
+    )
 
 
 def bearer_or_error(sandbox):
@@ -81,8 +101,9 @@ def tenant_call(endpoint: str, handler) -> Response:
     if not tenant_id or sandbox.store.live_connection(bearer.user_id, bearer.client_id, tenant_id) is None:
         return problem(403, "Forbidden", "AuthenticationUnsuccessful")
     if not has_read_access(endpoint, bearer.scopes):
-        return problem(401, "Unauthorized", "AuthorizationUnsuccessful",
-                       {"WWW-Authenticate": 'Bearer error="insufficient_scope"'})
+        return problem(
+            401, "Unauthorized", "AuthorizationUnsuccessful", {"WWW-Authenticate": 'Bearer error="insufficient_scope"'}
+        )
     client = sandbox.store.clients[bearer.client_id]
     try:
         limit_headers, in_flight = sandbox.limits.acquire(bearer.client_id, tenant_id, client.tier)
@@ -141,14 +162,23 @@ def finish_request(response: Response) -> Response:
     if not path.lower().startswith(LOGGED_PREFIXES):
         return response
     sandbox = current_sandbox()
-    sandbox.request_log.add({
-        "method": request.method, "path": path, "query": request.query_string.decode("latin-1"),
-        "tenant": g.get("tenant_id"), "client_id": g.get("client_id"), "status": response.status_code,
-        "rows": g.get("rows"), "page": g.get("page"), "page_size": g.get("page_size"),
-        "offset": g.get("offset"), "in_flight": g.get("in_flight"),
-        "rate_limit_problem": response.headers.get("X-Rate-Limit-Problem"),
-        "timestamp": sandbox.clock.now().isoformat().replace("+00:00", "Z"),
-        "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
-        "correlation_id": response.headers["Xero-Correlation-Id"],
-    })
+    sandbox.request_log.add(
+        {
+            "method": request.method,
+            "path": path,
+            "query": request.query_string.decode("latin-1"),
+            "tenant": g.get("tenant_id"),
+            "client_id": g.get("client_id"),
+            "status": response.status_code,
+            "rows": g.get("rows"),
+            "page": g.get("page"),
+            "page_size": g.get("page_size"),
+            "offset": g.get("offset"),
+            "in_flight": g.get("in_flight"),
+            "rate_limit_problem": response.headers.get("X-Rate-Limit-Problem"),
+            "timestamp": sandbox.clock.now().isoformat().replace("+00:00", "Z"),
+            "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
+            "correlation_id": response.headers["Xero-Correlation-Id"],
+        }
+    )
     return response

@@ -84,9 +84,16 @@ def authorize():
         return error_page("invalid_request : code_challenge_method must be S256")
     if client.client_secret is None and not challenge:
         return error_page("invalid_request : code challenge required")
-    auth = AuthRequest(secrets.token_urlsafe(18), client.client_id, args["redirect_uri"],
-                       list(dict.fromkeys(requested)), args.get("state"), challenge,
-                       args.get("nonce"), sandbox.clock.time())
+    auth = AuthRequest(
+        secrets.token_urlsafe(18),
+        client.client_id,
+        args["redirect_uri"],
+        list(dict.fromkeys(requested)),
+        args.get("state"),
+        challenge,
+        args.get("nonce"),
+        sandbox.clock.time(),
+    )
     with sandbox.store.lock:
         sandbox.store.auth_requests[auth.request_id] = auth
         user_id = sandbox.store.sessions.get(request.cookies.get(SESSION_COOKIE, ""))
@@ -113,8 +120,7 @@ def login():
             auth.mfa_passed = user.mfa_secret is None
             target = "identity.consent" if auth.mfa_passed else "identity.mfa"
             return redirect(url_for(target, rid=auth.request_id), code=303)
-    return render_template("login.html", rid=auth.request_id, error=error,
-                           email=request.form.get("email", ""))
+    return render_template("login.html", rid=auth.request_id, error=error, email=request.form.get("email", ""))
 
 
 @bp.route("/identity/mfa", methods=["GET", "POST"])
@@ -136,8 +142,9 @@ def mfa():
             auth.mfa_passed = True
             return redirect(url_for("identity.consent", rid=auth.request_id), code=303)
         error = "That code didn't work. Check the code and try again."
-    return render_template("mfa.html", rid=auth.request_id, error=error,
-                           sandbox_code=totp.at(int(sandbox.clock.time())), email=user.email)
+    return render_template(
+        "mfa.html", rid=auth.request_id, error=error, sandbox_code=totp.at(int(sandbox.clock.time())), email=user.email
+    )
 
 
 @bp.route("/identity/consent", methods=["GET", "POST"])
@@ -162,9 +169,15 @@ def consent():
         if error is None:
             return finish(sandbox, auth, issue_code(sandbox, auth, chosen))
     return render_template(
-        "consent.html", rid=auth.request_id, app_name=client.name, user=user,
-        scopes=scope_rules.describe(auth.scopes), orgs=orgs, connected=connected,
-        wants_orgs=wants_orgs, error=error,
+        "consent.html",
+        rid=auth.request_id,
+        app_name=client.name,
+        user=user,
+        scopes=scope_rules.describe(auth.scopes),
+        orgs=orgs,
+        connected=connected,
+        wants_orgs=wants_orgs,
+        error=error,
         selected=set(request.form.getlist("tenant")) if request.method == "POST" else default_pick(orgs, connected),
     )
 
@@ -188,9 +201,11 @@ def consent_problem(sandbox, client, wants_orgs, orgs, chosen) -> str | None:
         demo = {t for t in chosen if sandbox.store.orgs[t].profile.is_demo}
         after = sandbox.store.connected_tenants(client.client_id) | (set(chosen) - demo)
         if len(after) > cap:
-            return (f"{client.name} has reached its limit of {cap} connected organisations "
-                    f"({client.tier.capitalize()} tier). Ask the app's developer to upgrade, "
-                    "or disconnect an organisation first.")
+            return (
+                f"{client.name} has reached its limit of {cap} connected organisations "
+                f"({client.tier.capitalize()} tier). Ask the app's developer to upgrade, "
+                "or disconnect an organisation first."
+            )
     return None
 
 
@@ -202,12 +217,21 @@ def issue_code(sandbox, auth: AuthRequest, tenant_ids: list[str]):
         store.connect(auth.user_id, auth.client_id, tenant_ids, auth_event_id)
     with store.lock:
         key = (auth.user_id, auth.client_id)
-        store.consents.setdefault(key, set()).update(
-            s for s in auth.scopes if s not in scope_rules.OIDC_SCOPES)
+        store.consents.setdefault(key, set()).update(s for s in auth.scopes if s not in scope_rules.OIDC_SCOPES)
         session_id = uuid.uuid4().hex
-        code = AuthCode(secrets.token_urlsafe(32), auth.client_id, auth.user_id, auth.redirect_uri,
-                        list(auth.scopes), auth.code_challenge, auth.nonce, auth_event_id, session_id,
-                        sandbox.clock.time() + CODE_SECONDS, sandbox.clock.time())
+        code = AuthCode(
+            secrets.token_urlsafe(32),
+            auth.client_id,
+            auth.user_id,
+            auth.redirect_uri,
+            list(auth.scopes),
+            auth.code_challenge,
+            auth.nonce,
+            auth_event_id,
+            session_id,
+            sandbox.clock.time() + CODE_SECONDS,
+            sandbox.clock.time(),
+        )
         store.codes[code.code] = code
     return back_to_app(auth, code=code.code, scope=" ".join(auth.scopes))
 
@@ -234,6 +258,7 @@ def logout():
 
 
 # token endpoint ------------------------------------------------------------------
+
 
 def token_error(error: str, description: str | None = None, status: int = 400):
     body = {"error": error}
@@ -296,8 +321,16 @@ def exchange_code(sandbox, client):
         code.used = True
         consented = store.consents.get((code.user_id, client.client_id), set())
         granted = list(dict.fromkeys(code.scopes + sorted(consented - set(code.scopes))))
-        grant = Grant(uuid.uuid4().hex, client.client_id, code.user_id, granted, code.auth_event_id,
-                      code.session_id, code.auth_time, code.nonce)
+        grant = Grant(
+            uuid.uuid4().hex,
+            client.client_id,
+            code.user_id,
+            granted,
+            code.auth_event_id,
+            code.session_id,
+            code.auth_time,
+            code.nonce,
+        )
         store.grants[grant.grant_id] = grant
     refresh_token = store.new_refresh_token(grant.grant_id) if "offline_access" in granted else None
     return token_response(sandbox, grant, refresh_token.token if refresh_token else None)
@@ -328,9 +361,12 @@ def refresh(sandbox, client):
 
 def token_response(sandbox, grant: Grant, refresh_token: str | None):
     issuer = sandbox.issuer()
-    body = {"access_token": mint_access_token(sandbox.key, sandbox.store, grant, issuer),
-            "expires_in": ACCESS_TOKEN_SECONDS, "token_type": "Bearer",
-            "scope": " ".join(grant.scopes)}
+    body = {
+        "access_token": mint_access_token(sandbox.key, sandbox.store, grant, issuer),
+        "expires_in": ACCESS_TOKEN_SECONDS,
+        "token_type": "Bearer",
+        "scope": " ".join(grant.scopes),
+    }
     if refresh_token:
         body["refresh_token"] = refresh_token
     if "openid" in grant.scopes:
@@ -370,8 +406,7 @@ def userinfo():
     if "email" in bearer.scopes:
         body["email"] = user.email
     if "profile" in bearer.scopes:
-        body.update(given_name=user.first_name, family_name=user.last_name,
-                    name=f"{user.first_name} {user.last_name}")
+        body.update(given_name=user.first_name, family_name=user.last_name, name=f"{user.first_name} {user.last_name}")
     return jsonify(body)
 
 
@@ -380,25 +415,35 @@ def discovery():
     """OIDC discovery document (all endpoints on the sandbox origin)."""
     sandbox = current_sandbox()
     issuer = sandbox.issuer()
-    return jsonify({
-        "issuer": issuer,
-        "jwks_uri": f"{issuer}/.well-known/openid-configuration/jwks",
-        "authorization_endpoint": f"{issuer}/identity/connect/authorize",
-        "token_endpoint": f"{issuer}/connect/token",
-        "userinfo_endpoint": f"{issuer}/connect/userinfo",
-        "revocation_endpoint": f"{issuer}/connect/revocation",
-        "end_session_endpoint": f"{issuer}/identity/logout",
-        "scopes_supported": sorted(scope_rules.KNOWN_SCOPES),
-        "claims_supported": ["sub", "xero_userid", "email", "given_name", "family_name", "name",
-                             "global_session_id", "authentication_event_id"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "code_challenge_methods_supported": ["S256"],
-    })
+    return jsonify(
+        {
+            "issuer": issuer,
+            "jwks_uri": f"{issuer}/.well-known/openid-configuration/jwks",
+            "authorization_endpoint": f"{issuer}/identity/connect/authorize",
+            "token_endpoint": f"{issuer}/connect/token",
+            "userinfo_endpoint": f"{issuer}/connect/userinfo",
+            "revocation_endpoint": f"{issuer}/connect/revocation",
+            "end_session_endpoint": f"{issuer}/identity/logout",
+            "scopes_supported": sorted(scope_rules.KNOWN_SCOPES),
+            "claims_supported": [
+                "sub",
+                "xero_userid",
+                "email",
+                "given_name",
+                "family_name",
+                "name",
+                "global_session_id",
+                "authentication_event_id",
+            ],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "code_challenge_methods_supported": ["S256"],
+        }
+    )
 
 
 @bp.get("/.well-known/openid-configuration/jwks")

@@ -93,8 +93,7 @@ class Limits:
         with self._lock:
             app = self._roll(self._app.setdefault(client_id, _Window()), now, minute_span)
             if self.settings.enabled and app.count >= self.settings.app_minute:
-                raise RateLimited("appminute", self._retry(app, now, minute_span),
-                                  {"X-AppMinLimit-Remaining": "0"})
+                raise RateLimited("appminute", self._retry(app, now, minute_span), {"X-AppMinLimit-Remaining": "0"})
             app.count += 1
             return {"X-AppMinLimit-Remaining": str(max(0, self.settings.app_minute - app.count))}
 

@@ -64,13 +64,23 @@ def account_label(b: Books, idx: int) -> str:
     return b.account_name(idx)
 
 
-def envelope(b: Books, report_id: str, name: str, titles: list[str], report_date: date, rows: list,
-             now_ms: int) -> dict:
-    return {"Reports": [{
-        "ReportID": report_id, "ReportName": name, "ReportType": report_id,
-        "ReportTitles": titles, "ReportDate": nice(report_date), "UpdatedDateUTC": ms_date(now_ms),
-        "Fields": [], "Rows": rows,
-    }]}
+def envelope(
+    b: Books, report_id: str, name: str, titles: list[str], report_date: date, rows: list, now_ms: int
+) -> dict:
+    return {
+        "Reports": [
+            {
+                "ReportID": report_id,
+                "ReportName": name,
+                "ReportType": report_id,
+                "ReportTitles": titles,
+                "ReportDate": nice(report_date),
+                "UpdatedDateUTC": ms_date(now_ms),
+                "Fields": [],
+                "Rows": rows,
+            }
+        ]
+    }
 
 
 def periods_arg(periods: str | None, timeframe: str | None) -> tuple[int, int]:
@@ -92,17 +102,23 @@ def profit_and_loss(b: Books, args, today: date, now_ms: int) -> dict:
     if end < start:
         raise ReportError("toDate must not be before fromDate")
     count, months = periods_arg(args.get("periods"), args.get("timeframe"))
-    spans = [(shift_months(start, -k * months), shift_months(end, -k * months,
-                                                              end_of_month=_is_month_end(end)))
-             for k in range(count + 1)]
+    spans = [
+        (shift_months(start, -k * months), shift_months(end, -k * months, end_of_month=_is_month_end(end)))
+        for k in range(count + 1)
+    ]
     moves = [b.balances(s.toordinal(), e.toordinal()) for s, e in spans]
     rows = [{"RowType": "Header", "Cells": [cell("")] + [cell(short(e)) for _, e in spans]}]
 
     def section(title: str, types: set[str], sign: int, total_title: str) -> list[int]:
-        accounts = [i for i, a in enumerate(CHART) if a.type in types
-                    and any(m.get(i) for m in moves)]
-        body = [{"RowType": "Row", "Cells": [cell(account_label(b, i), b.account_id(i))]
-                 + [cell(fmt(sign * m.get(i, 0)), b.account_id(i)) for m in moves]} for i in accounts]
+        accounts = [i for i, a in enumerate(CHART) if a.type in types and any(m.get(i) for m in moves)]
+        body = [
+            {
+                "RowType": "Row",
+                "Cells": [cell(account_label(b, i), b.account_id(i))]
+                + [cell(fmt(sign * m.get(i, 0)), b.account_id(i)) for m in moves],
+            }
+            for i in accounts
+        ]
         totals = [sum(sign * m.get(i, 0) for i in accounts) for m in moves]
         body.append({"RowType": "SummaryRow", "Cells": [cell(total_title)] + [cell(fmt(t)) for t in totals]})
         rows.append({"RowType": "Section", "Title": title, "Rows": body})
@@ -111,14 +127,23 @@ def profit_and_loss(b: Books, args, today: date, now_ms: int) -> dict:
     income = section("Income", {"REVENUE", "SALES"}, -1, "Total Income")
     cost = section("Less Cost of Sales", {"DIRECTCOSTS"}, 1, "Total Cost of Sales")
     gross = [i - c for i, c in zip(income, cost, strict=False)]
-    rows.append({"RowType": "Section", "Title": "", "Rows": [
-        {"RowType": "Row", "Cells": [cell("Gross Profit")] + [cell(fmt(g)) for g in gross]}]})
+    rows.append(
+        {
+            "RowType": "Section",
+            "Title": "",
+            "Rows": [{"RowType": "Row", "Cells": [cell("Gross Profit")] + [cell(fmt(g)) for g in gross]}],
+        }
+    )
     other = section("Plus Other Income", {"OTHERINCOME"}, -1, "Total Other Income")
-    expenses = section("Less Operating Expenses", {"EXPENSE", "OVERHEADS", "DEPRECIATN"}, 1,
-                       "Total Operating Expenses")
+    expenses = section("Less Operating Expenses", {"EXPENSE", "OVERHEADS", "DEPRECIATN"}, 1, "Total Operating Expenses")
     net = [g + o - e for g, o, e in zip(gross, other, expenses, strict=False)]
-    rows.append({"RowType": "Section", "Title": "", "Rows": [
-        {"RowType": "Row", "Cells": [cell("Net Profit")] + [cell(fmt(n)) for n in net]}]})
+    rows.append(
+        {
+            "RowType": "Section",
+            "Title": "",
+            "Rows": [{"RowType": "Row", "Cells": [cell("Net Profit")] + [cell(fmt(n)) for n in net]}],
+        }
+    )
     titles = ["Profit & Loss", b.profile.name, f"{nice(start)} to {nice(end)}"]
     return envelope(b, "ProfitAndLoss", "Profit and Loss", titles, today, rows, now_ms)
 
@@ -155,16 +180,27 @@ def balance_sheet(b: Books, args, today: date, now_ms: int) -> dict:
 
     def section(title: str, types: set[str], sign: int, total_title: str) -> list[int]:
         accounts = [i for i, a in enumerate(CHART) if a.type in types and any(c.get(i) for c in closings)]
-        body = [{"RowType": "Row", "Cells": [cell(account_label(b, i), b.account_id(i))]
-                 + [cell(fmt(sign * c.get(i, 0)), b.account_id(i)) for c in closings]} for i in accounts]
+        body = [
+            {
+                "RowType": "Row",
+                "Cells": [cell(account_label(b, i), b.account_id(i))]
+                + [cell(fmt(sign * c.get(i, 0)), b.account_id(i)) for c in closings],
+            }
+            for i in accounts
+        ]
         totals = [sum(sign * c.get(i, 0) for i in accounts) for c in closings]
         body.append({"RowType": "SummaryRow", "Cells": [cell(total_title)] + [cell(fmt(t)) for t in totals]})
         rows.append({"RowType": "Section", "Title": title, "Rows": body})
         return totals
 
     def line(title: str, values: list[int]) -> None:
-        rows.append({"RowType": "Section", "Title": "", "Rows": [
-            {"RowType": "SummaryRow", "Cells": [cell(title)] + [cell(fmt(v)) for v in values]}]})
+        rows.append(
+            {
+                "RowType": "Section",
+                "Title": "",
+                "Rows": [{"RowType": "SummaryRow", "Cells": [cell(title)] + [cell(fmt(v)) for v in values]}],
+            }
+        )
 
     rows.append({"RowType": "Section", "Title": "Assets", "Rows": []})
     bank = section("Bank", {"BANK"}, 1, "Total Bank")
@@ -183,8 +219,13 @@ def balance_sheet(b: Books, args, today: date, now_ms: int) -> dict:
     body = [{"RowType": "Row", "Cells": [cell("Current Year Earnings")] + [cell(fmt(e)) for e in earnings]}]
     for i in equity_accounts:
         if any(c.get(i) for c in closings):
-            body.append({"RowType": "Row", "Cells": [cell(account_label(b, i), b.account_id(i))]
-                         + [cell(fmt(-c.get(i, 0)), b.account_id(i)) for c in closings]})
+            body.append(
+                {
+                    "RowType": "Row",
+                    "Cells": [cell(account_label(b, i), b.account_id(i))]
+                    + [cell(fmt(-c.get(i, 0)), b.account_id(i)) for c in closings],
+                }
+            )
     equity = [e - sum(c.get(i, 0) for i in equity_accounts) for e, c in zip(earnings, closings, strict=False)]
     body.append({"RowType": "SummaryRow", "Cells": [cell("Total Equity")] + [cell(fmt(t)) for t in equity]})
     rows.append({"RowType": "Section", "Title": "Equity", "Rows": body})
@@ -196,10 +237,16 @@ def trial_balance(b: Books, args, today: date, now_ms: int) -> dict:
     day = parse_day(args.get("date"), today)
     month = b.balances(day.replace(day=1).toordinal(), day.toordinal())
     closing = closing_balances(b, day)
-    rows = [{"RowType": "Header", "Cells": [cell(v) for v in ("Account", "Debit", "Credit", "YTD Debit",
-                                                             "YTD Credit")]}]
-    groups = (("Revenue", "REVENUE"), ("Expenses", "EXPENSE"), ("Assets", "ASSET"),
-              ("Liabilities", "LIABILITY"), ("Equity", "EQUITY"))
+    rows = [
+        {"RowType": "Header", "Cells": [cell(v) for v in ("Account", "Debit", "Credit", "YTD Debit", "YTD Credit")]}
+    ]
+    groups = (
+        ("Revenue", "REVENUE"),
+        ("Expenses", "EXPENSE"),
+        ("Assets", "ASSET"),
+        ("Liabilities", "LIABILITY"),
+        ("Equity", "EQUITY"),
+    )
     totals = [0, 0, 0, 0]
     for title, klass in groups:
         body = []
@@ -210,11 +257,20 @@ def trial_balance(b: Books, args, today: date, now_ms: int) -> dict:
             values = [max(m, 0), max(-m, 0), max(c, 0), max(-c, 0)]
             totals = [t + v for t, v in zip(totals, values, strict=False)]
             aid = b.account_id(i)
-            body.append({"RowType": "Row", "Cells": [cell(f"{b.account_name(i)} ({a.code})", aid)]
-                         + [cell(fmt(v), aid) for v in values]})
+            body.append(
+                {
+                    "RowType": "Row",
+                    "Cells": [cell(f"{b.account_name(i)} ({a.code})", aid)] + [cell(fmt(v), aid) for v in values],
+                }
+            )
         rows.append({"RowType": "Section", "Title": title, "Rows": body})
-    rows.append({"RowType": "Section", "Title": "", "Rows": [
-        {"RowType": "SummaryRow", "Cells": [cell("Total")] + [cell(fmt(t)) for t in totals]}]})
+    rows.append(
+        {
+            "RowType": "Section",
+            "Title": "",
+            "Rows": [{"RowType": "SummaryRow", "Cells": [cell("Total")] + [cell(fmt(t)) for t in totals]}],
+        }
+    )
     titles = ["Trial Balance", b.profile.name, f"As at {nice(day)}"]
     return envelope(b, "TrialBalance", "Trial Balance", titles, today, rows, now_ms)
 
@@ -225,9 +281,14 @@ def bank_summary(b: Books, args, today: date, now_ms: int) -> dict:
     if end < start:
         raise ReportError("toDate must not be before fromDate")
     opening = b.balances(None, start.toordinal() - 1)
-    rows = [{"RowType": "Header", "Cells": [cell(v) for v in ("Bank Accounts", "Opening Balance",
-                                                             "Cash Received", "Cash Spent",
-                                                             "Closing Balance")]}]
+    rows = [
+        {
+            "RowType": "Header",
+            "Cells": [
+                cell(v) for v in ("Bank Accounts", "Opening Balance", "Cash Received", "Cash Spent", "Closing Balance")
+            ],
+        }
+    ]
     body, totals = [], [0, 0, 0, 0]
     for acct in BANKS:
         received = spent = 0
@@ -239,8 +300,9 @@ def bank_summary(b: Books, args, today: date, now_ms: int) -> dict:
         values = [first, received, spent, first + received - spent]
         totals = [t + v for t, v in zip(totals, values, strict=False)]
         aid = b.account_id(acct)
-        body.append({"RowType": "Row", "Cells": [cell(b.account_name(acct), aid)]
-                     + [cell(fmt(v), aid) for v in values]})
+        body.append(
+            {"RowType": "Row", "Cells": [cell(b.account_name(acct), aid)] + [cell(fmt(v), aid) for v in values]}
+        )
     body.append({"RowType": "SummaryRow", "Cells": [cell("Total")] + [cell(fmt(t)) for t in totals]})
     rows.append({"RowType": "Section", "Title": "", "Rows": body})
     titles = ["Bank Summary", b.profile.name, f"From {nice(start)} to {nice(end)}"]

@@ -88,13 +88,24 @@ class _Handler(BaseHTTPRequestHandler):
         path = f"/{url.netloc}{url.path}" if not url.scheme and url.netloc else url.path
         host, port = self.server.server_address[:2]
         environ = {
-            "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": self.rfile,
-            "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": False,
-            "wsgi.run_once": False, "SERVER_SOFTWARE": self.server_version,
-            "REQUEST_METHOD": self.command, "SCRIPT_NAME": "", "PATH_INFO": _latin1(unquote(path)),
-            "QUERY_STRING": _latin1(url.query), "REQUEST_URI": _latin1(self.path),
-            "RAW_URI": _latin1(self.path), "REMOTE_ADDR": self.client_address[0],
-            "REMOTE_PORT": self.client_address[1], "SERVER_NAME": host, "SERVER_PORT": str(port),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.input": self.rfile,
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+            "SERVER_SOFTWARE": self.server_version,
+            "REQUEST_METHOD": self.command,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": _latin1(unquote(path)),
+            "QUERY_STRING": _latin1(url.query),
+            "REQUEST_URI": _latin1(self.path),
+            "RAW_URI": _latin1(self.path),
+            "REMOTE_ADDR": self.client_address[0],
+            "REMOTE_PORT": self.client_address[1],
+            "SERVER_NAME": host,
+            "SERVER_PORT": str(port),
             "SERVER_PROTOCOL": self.request_version,
         }
         for key, value in self.headers.items():
@@ -270,7 +281,8 @@ class SandboxServer:
         self.stop()
 
 
-def start_background(config: Mapping | None = None, host: str = "127.0.0.1", port: int = 0,
-                     engine: str | None = None) -> SandboxServer:
+def start_background(
+    config: Mapping | None = None, host: str = "127.0.0.1", port: int = 0, engine: str | None = None
+) -> SandboxServer:
     """Start a sandbox on a free loopback port in a daemon thread."""
     return SandboxServer(create_app(config), host, port, engine).start()

@@ -69,16 +69,24 @@ def account_ref(b: Books, idx: int) -> dict:
 def account(b: Books, idx: int) -> dict:
     a = CHART[idx]
     out = {
-        "AccountID": b.account_id(idx), "Code": a.code, "Name": b.account_name(idx),
-        "Status": a.status, "Type": a.type, "TaxType": b.tax_type_for(idx),
-        "Class": a.klass, "EnablePaymentsToAccount": False, "ShowInExpenseClaims": a.klass == "EXPENSE",
-        "ReportingCode": a.klass[:3], "ReportingCodeName": a.klass.title(),
-        "HasAttachments": False, "UpdatedDateUTC": ms_date(b.created_ms), "AddToWatchlist": False,
+        "AccountID": b.account_id(idx),
+        "Code": a.code,
+        "Name": b.account_name(idx),
+        "Status": a.status,
+        "Type": a.type,
+        "TaxType": b.tax_type_for(idx),
+        "Class": a.klass,
+        "EnablePaymentsToAccount": False,
+        "ShowInExpenseClaims": a.klass == "EXPENSE",
+        "ReportingCode": a.klass[:3],
+        "ReportingCodeName": a.klass.title(),
+        "HasAttachments": False,
+        "UpdatedDateUTC": ms_date(b.created_ms),
+        "AddToWatchlist": False,
         "Description": f"{b.account_name(idx)} ({a.klass.lower()})",
     }
     if a.type == "BANK":
-        out.update(BankAccountNumber=a.bank_number, BankAccountType="BANK",
-                   CurrencyCode=b.profile.currency)
+        out.update(BankAccountNumber=a.bank_number, BankAccountType="BANK", CurrencyCode=b.profile.currency)
     if a.system:
         out["SystemAccount"] = a.system
     return out
@@ -91,32 +99,67 @@ def contact_ref(b: Books, idx: int) -> orjson.Fragment:
     hit = refs.get(idx)
     if hit is not None and hit[0] == name:
         return hit[1]
-    fragment = _Fragment(compact(_dumps({"ContactID": b.record_id("contacts", idx), "Name": name,
-                                         "Addresses": [], "Phones": [], "ContactGroups": [],
-                                         "ContactPersons": [], "HasValidationErrors": False})))
+    fragment = _Fragment(
+        compact(
+            _dumps(
+                {
+                    "ContactID": b.record_id("contacts", idx),
+                    "Name": name,
+                    "Addresses": [],
+                    "Phones": [],
+                    "ContactGroups": [],
+                    "ContactPersons": [],
+                    "HasValidationErrors": False,
+                }
+            )
+        )
+    )
     refs[idx] = (name, fragment)
     return fragment
 
 
 def contact(b: Books, c, summary: bool = False) -> dict:
     out = {
-        "ContactID": b.record_id("contacts", c.idx), "ContactNumber": c.number,
-        "ContactStatus": c.status, "Name": c.name, "FirstName": c.first, "LastName": c.last,
-        "EmailAddress": c.email, "BankAccountDetails": "", "IsSupplier": c.supplier,
-        "IsCustomer": c.customer, "DefaultCurrency": b.profile.currency,
-        "UpdatedDateUTC": ms_date(c.updated_ms), "HasAttachments": False,
+        "ContactID": b.record_id("contacts", c.idx),
+        "ContactNumber": c.number,
+        "ContactStatus": c.status,
+        "Name": c.name,
+        "FirstName": c.first,
+        "LastName": c.last,
+        "EmailAddress": c.email,
+        "BankAccountDetails": "",
+        "IsSupplier": c.supplier,
+        "IsCustomer": c.customer,
+        "DefaultCurrency": b.profile.currency,
+        "UpdatedDateUTC": ms_date(c.updated_ms),
+        "HasAttachments": False,
         "HasValidationErrors": False,
     }
     if summary:
         return out
     out.update(
-        Addresses=[{"AddressType": "STREET", "City": "", "Region": "", "PostalCode": "", "Country": ""},
-                   {"AddressType": "POBOX", "AddressLine1": f"PO Box {c.idx + 100}", "City": c.city,
-                    "Region": "", "PostalCode": f"{1000 + c.idx % 8000}", "Country": ""}],
-        Phones=[{"PhoneType": "DEFAULT", "PhoneNumber": c.phone.split(" ")[1],
-                 "PhoneAreaCode": c.phone.split(" ")[0], "PhoneCountryCode": ""},
-                {"PhoneType": "MOBILE", "PhoneNumber": "", "PhoneAreaCode": "", "PhoneCountryCode": ""}],
-        ContactGroups=[], ContactPersons=[],
+        Addresses=[
+            {"AddressType": "STREET", "City": "", "Region": "", "PostalCode": "", "Country": ""},
+            {
+                "AddressType": "POBOX",
+                "AddressLine1": f"PO Box {c.idx + 100}",
+                "City": c.city,
+                "Region": "",
+                "PostalCode": f"{1000 + c.idx % 8000}",
+                "Country": "",
+            },
+        ],
+        Phones=[
+            {
+                "PhoneType": "DEFAULT",
+                "PhoneNumber": c.phone.split(" ")[1],
+                "PhoneAreaCode": c.phone.split(" ")[0],
+                "PhoneCountryCode": "",
+            },
+            {"PhoneType": "MOBILE", "PhoneNumber": "", "PhoneAreaCode": "", "PhoneCountryCode": ""},
+        ],
+        ContactGroups=[],
+        ContactPersons=[],
     )
     return out
 
@@ -129,8 +172,14 @@ def tracking(b: Books, option: int) -> orjson.Fragment:
         rows = []
         if option >= 0:
             name, options = TRACKING[0]
-            rows = [{"Name": name, "Option": options[option], "TrackingCategoryID": b.tracking_ids(0),
-                     "TrackingOptionID": b.tracking_ids(0, option)}]
+            rows = [
+                {
+                    "Name": name,
+                    "Option": options[option],
+                    "TrackingCategoryID": b.tracking_ids(0),
+                    "TrackingOptionID": b.tracking_ids(0, option),
+                }
+            ]
         hit = cached[option] = _Fragment(compact(_dumps(rows)))
     return hit
 
@@ -144,9 +193,14 @@ def line_items(b: Books, rec, stream: str) -> list[dict]:
         tax_type, code, account_id = parts[acct]
         line = {
             "Description": ITEM_NAMES[item % len(ITEM_NAMES)] if item >= 0 else LINE_WORDS[desc],
-            "UnitAmount": unit / 100, "TaxType": tax_type, "TaxAmount": tax / 100,
-            "LineAmount": net / 100, "AccountCode": code, "AccountID": account_id,
-            "Tracking": tracking(b, option), "Quantity": float(qty),
+            "UnitAmount": unit / 100,
+            "TaxType": tax_type,
+            "TaxAmount": tax / 100,
+            "LineAmount": net / 100,
+            "AccountCode": code,
+            "AccountID": account_id,
+            "Tracking": tracking(b, option),
+            "Quantity": float(qty),
             "LineItemID": f"{head}{base + n:012x}",
         }
         if item >= 0:
@@ -159,24 +213,45 @@ def line_items(b: Books, rec, stream: str) -> list[dict]:
 
 def payment_ref(b: Books, idx: int) -> dict:
     p = b.payments[idx]
-    return {"PaymentID": b.record_id("payments", idx), "Date": day_date(p.date),
-            "Amount": p.amount / 100, "Reference": p.reference, "CurrencyRate": 1.0,
-            "HasAccount": False, "HasValidationErrors": False}
+    return {
+        "PaymentID": b.record_id("payments", idx),
+        "Date": day_date(p.date),
+        "Amount": p.amount / 100,
+        "Reference": p.reference,
+        "CurrencyRate": 1.0,
+        "HasAccount": False,
+        "HasValidationErrors": False,
+    }
 
 
 def invoice(b: Books, d, summary: bool = False, with_lines: bool = True) -> dict:
     status, total, updated = d.status, d.total, d.updated_ms
     due = total - d.paid if status in ("AUTHORISED", "PAID") else total if status in ("DRAFT", "SUBMITTED") else 0
     out = {
-        "Type": d.type, "InvoiceID": f"{b.id_head('invoices')}{d.idx:012x}", "InvoiceNumber": d.number,
-        "Reference": d.reference, "AmountDue": due / 100,
-        "AmountPaid": d.paid / 100, "AmountCredited": 0.0, "CurrencyRate": 1.0,
-        "IsDiscounted": False, "HasAttachments": False, "HasErrors": False,
-        "Contact": contact_ref(b, d.contact), "DateString": day_string(d.date), "Date": day_date(d.date),
-        "DueDateString": day_string(d.due), "DueDate": day_date(d.due), "Status": status,
-        "LineAmountTypes": d.line_types, "SubTotal": d.sub / 100, "TotalTax": d.tax / 100,
-        "Total": total / 100, "UpdatedDateUTC": f"/Date({updated}+0000)/",
-        "UpdatedDateUTCString": utc_string(updated), "CurrencyCode": b.profile.currency,
+        "Type": d.type,
+        "InvoiceID": f"{b.id_head('invoices')}{d.idx:012x}",
+        "InvoiceNumber": d.number,
+        "Reference": d.reference,
+        "AmountDue": due / 100,
+        "AmountPaid": d.paid / 100,
+        "AmountCredited": 0.0,
+        "CurrencyRate": 1.0,
+        "IsDiscounted": False,
+        "HasAttachments": False,
+        "HasErrors": False,
+        "Contact": contact_ref(b, d.contact),
+        "DateString": day_string(d.date),
+        "Date": day_date(d.date),
+        "DueDateString": day_string(d.due),
+        "DueDate": day_date(d.due),
+        "Status": status,
+        "LineAmountTypes": d.line_types,
+        "SubTotal": d.sub / 100,
+        "TotalTax": d.tax / 100,
+        "Total": total / 100,
+        "UpdatedDateUTC": f"/Date({updated}+0000)/",
+        "UpdatedDateUTCString": utc_string(updated),
+        "CurrencyCode": b.profile.currency,
     }
     if d.fully_paid is not None:
         out["FullyPaidOnDate"] = day_date(d.fully_paid)
@@ -195,29 +270,59 @@ def invoice(b: Books, d, summary: bool = False, with_lines: bool = True) -> dict
 def credit_note(b: Books, d) -> dict:
     remaining = d.total if d.status == "AUTHORISED" else 0
     return {
-        "CreditNoteID": b.record_id("credit_notes", d.idx), "CreditNoteNumber": d.number,
-        "Type": d.type, "Reference": d.reference, "Contact": contact_ref(b, d.contact),
-        "DateString": day_string(d.date), "Date": day_date(d.date), "DueDateString": day_string(d.due),
-        "DueDate": day_date(d.due), "Status": d.status, "LineAmountTypes": d.line_types,
-        "LineItems": line_items(b, d, "credit_notes"), "SubTotal": money(d.sub),
-        "TotalTax": money(d.tax), "Total": money(d.total), "UpdatedDateUTC": ms_date(d.updated_ms),
-        "UpdatedDateUTCString": utc_string(d.updated_ms), "CurrencyCode": b.profile.currency,
-        "CurrencyRate": 1.0, "RemainingCredit": money(remaining), "Allocations": [], "Payments": [],
-        "AppliedAmount": 0.0, "SentToContact": False, "HasAttachments": False, "HasErrors": False,
+        "CreditNoteID": b.record_id("credit_notes", d.idx),
+        "CreditNoteNumber": d.number,
+        "Type": d.type,
+        "Reference": d.reference,
+        "Contact": contact_ref(b, d.contact),
+        "DateString": day_string(d.date),
+        "Date": day_date(d.date),
+        "DueDateString": day_string(d.due),
+        "DueDate": day_date(d.due),
+        "Status": d.status,
+        "LineAmountTypes": d.line_types,
+        "LineItems": line_items(b, d, "credit_notes"),
+        "SubTotal": money(d.sub),
+        "TotalTax": money(d.tax),
+        "Total": money(d.total),
+        "UpdatedDateUTC": ms_date(d.updated_ms),
+        "UpdatedDateUTCString": utc_string(d.updated_ms),
+        "CurrencyCode": b.profile.currency,
+        "CurrencyRate": 1.0,
+        "RemainingCredit": money(remaining),
+        "Allocations": [],
+        "Payments": [],
+        "AppliedAmount": 0.0,
+        "SentToContact": False,
+        "HasAttachments": False,
+        "HasErrors": False,
     }
 
 
 def over_or_prepayment(b: Books, d, stream: str) -> dict:
     key = "OverpaymentID" if stream == "overpayments" else "PrepaymentID"
     out = {
-        key: b.record_id(stream, d.idx), "Type": d.type, "Contact": contact_ref(b, d.contact),
-        "DateString": day_string(d.date), "Date": day_date(d.date), "Status": d.status,
-        "LineAmountTypes": d.line_types, "LineItems": line_items(b, d, stream),
-        "SubTotal": money(d.sub), "TotalTax": money(d.tax), "Total": money(d.total),
-        "UpdatedDateUTC": ms_date(d.updated_ms), "UpdatedDateUTCString": utc_string(d.updated_ms),
-        "CurrencyCode": b.profile.currency, "CurrencyRate": 1.0,
-        "RemainingCredit": money(d.total if d.status == "AUTHORISED" else 0), "Allocations": [],
-        "Payments": [], "AppliedAmount": 0.0, "HasAttachments": False, "Reference": d.reference,
+        key: b.record_id(stream, d.idx),
+        "Type": d.type,
+        "Contact": contact_ref(b, d.contact),
+        "DateString": day_string(d.date),
+        "Date": day_date(d.date),
+        "Status": d.status,
+        "LineAmountTypes": d.line_types,
+        "LineItems": line_items(b, d, stream),
+        "SubTotal": money(d.sub),
+        "TotalTax": money(d.tax),
+        "Total": money(d.total),
+        "UpdatedDateUTC": ms_date(d.updated_ms),
+        "UpdatedDateUTCString": utc_string(d.updated_ms),
+        "CurrencyCode": b.profile.currency,
+        "CurrencyRate": 1.0,
+        "RemainingCredit": money(d.total if d.status == "AUTHORISED" else 0),
+        "Allocations": [],
+        "Payments": [],
+        "AppliedAmount": 0.0,
+        "HasAttachments": False,
+        "Reference": d.reference,
     }
     return out
 
@@ -225,55 +330,105 @@ def over_or_prepayment(b: Books, d, stream: str) -> dict:
 def payment(b: Books, p) -> dict:
     inv = b.invoices[p.invoice]
     return {
-        "PaymentID": b.record_id("payments", p.idx), "Date": day_date(p.date), "BankAmount": money(p.amount),
-        "Amount": money(p.amount), "Reference": p.reference, "CurrencyRate": 1.0,
+        "PaymentID": b.record_id("payments", p.idx),
+        "Date": day_date(p.date),
+        "BankAmount": money(p.amount),
+        "Amount": money(p.amount),
+        "Reference": p.reference,
+        "CurrencyRate": 1.0,
         "PaymentType": "ACCRECPAYMENT" if inv.type == "ACCREC" else "ACCPAYPAYMENT",
-        "Status": p.status, "UpdatedDateUTC": ms_date(p.updated_ms),
-        "UpdatedDateUTCString": utc_string(p.updated_ms), "HasAccount": True, "IsReconciled": p.idx % 3 != 0,
+        "Status": p.status,
+        "UpdatedDateUTC": ms_date(p.updated_ms),
+        "UpdatedDateUTCString": utc_string(p.updated_ms),
+        "HasAccount": True,
+        "IsReconciled": p.idx % 3 != 0,
         "Account": account_ref(b, p.bank),
-        "Invoice": {"Type": inv.type, "InvoiceID": b.record_id("invoices", inv.idx),
-                    "InvoiceNumber": inv.number, "Contact": contact_ref(b, inv.contact),
-                    "CurrencyCode": b.profile.currency, "Payments": [], "CreditNotes": [],
-                    "Prepayments": [], "Overpayments": [], "HasErrors": False, "IsDiscounted": False,
-                    "LineItems": []},
+        "Invoice": {
+            "Type": inv.type,
+            "InvoiceID": b.record_id("invoices", inv.idx),
+            "InvoiceNumber": inv.number,
+            "Contact": contact_ref(b, inv.contact),
+            "CurrencyCode": b.profile.currency,
+            "Payments": [],
+            "CreditNotes": [],
+            "Prepayments": [],
+            "Overpayments": [],
+            "HasErrors": False,
+            "IsDiscounted": False,
+            "LineItems": [],
+        },
         "HasValidationErrors": False,
     }
 
 
 def bank_transaction(b: Books, d) -> dict:
     return {
-        "BankTransactionID": b.record_id("bank_transactions", d.idx), "Type": d.type,
-        "Contact": contact_ref(b, d.contact), "LineItems": line_items(b, d, "bank_transactions"),
-        "BankAccount": account_ref(b, d.bank), "IsReconciled": d.idx % 4 != 0,
-        "DateString": day_string(d.date), "Date": day_date(d.date), "Reference": d.reference,
-        "CurrencyCode": b.profile.currency, "CurrencyRate": 1.0, "Status": d.status,
-        "LineAmountTypes": d.line_types, "SubTotal": money(d.sub), "TotalTax": money(d.tax),
-        "Total": money(d.total), "UpdatedDateUTC": ms_date(d.updated_ms), "HasAttachments": False,
+        "BankTransactionID": b.record_id("bank_transactions", d.idx),
+        "Type": d.type,
+        "Contact": contact_ref(b, d.contact),
+        "LineItems": line_items(b, d, "bank_transactions"),
+        "BankAccount": account_ref(b, d.bank),
+        "IsReconciled": d.idx % 4 != 0,
+        "DateString": day_string(d.date),
+        "Date": day_date(d.date),
+        "Reference": d.reference,
+        "CurrencyCode": b.profile.currency,
+        "CurrencyRate": 1.0,
+        "Status": d.status,
+        "LineAmountTypes": d.line_types,
+        "SubTotal": money(d.sub),
+        "TotalTax": money(d.tax),
+        "Total": money(d.total),
+        "UpdatedDateUTC": ms_date(d.updated_ms),
+        "HasAttachments": False,
     }
 
 
 def bank_transfer(b: Books, t) -> dict:
     return {
-        "BankTransferID": b.record_id("bank_transfers", t.idx), "CreatedDateUTCString": utc_string(t.created_ms),
-        "CreatedDateUTC": ms_date(t.created_ms), "DateString": day_string(t.date), "Date": day_date(t.date),
-        "FromBankAccount": account_ref(b, t.source), "ToBankAccount": account_ref(b, t.target),
-        "Amount": money(t.amount), "FromBankTransactionID": b.record_id("bank_transfers", t.idx + (1 << 40)),
-        "ToBankTransactionID": b.record_id("bank_transfers", t.idx + (2 << 40)), "FromIsReconciled": True,
-        "ToIsReconciled": True, "Reference": t.reference, "CurrencyRate": 1.0, "HasAttachments": False,
+        "BankTransferID": b.record_id("bank_transfers", t.idx),
+        "CreatedDateUTCString": utc_string(t.created_ms),
+        "CreatedDateUTC": ms_date(t.created_ms),
+        "DateString": day_string(t.date),
+        "Date": day_date(t.date),
+        "FromBankAccount": account_ref(b, t.source),
+        "ToBankAccount": account_ref(b, t.target),
+        "Amount": money(t.amount),
+        "FromBankTransactionID": b.record_id("bank_transfers", t.idx + (1 << 40)),
+        "ToBankTransactionID": b.record_id("bank_transfers", t.idx + (2 << 40)),
+        "FromIsReconciled": True,
+        "ToIsReconciled": True,
+        "Reference": t.reference,
+        "CurrencyRate": 1.0,
+        "HasAttachments": False,
         "Status": t.status,
     }
 
 
 def manual_journal(b: Books, m) -> dict:
     return {
-        "ManualJournalID": b.record_id("manual_journals", m.idx), "Date": day_date(m.date),
-        "DateString": day_string(m.date), "Status": m.status, "LineAmountTypes": "NoTax",
-        "UpdatedDateUTC": ms_date(m.updated_ms), "Narration": m.narration,
-        "JournalLines": [{"Description": desc, "TaxType": b.profile.no_tax_type, "LineAmount": money(amount),
-                          "AccountCode": CHART[acct].code, "AccountID": b.account_id(acct),
-                          "Tracking": [], "TaxAmount": 0.0, "IsBlank": False}
-                         for acct, amount, desc in m.lines],
-        "ShowOnCashBasisReports": True, "HasAttachments": False,
+        "ManualJournalID": b.record_id("manual_journals", m.idx),
+        "Date": day_date(m.date),
+        "DateString": day_string(m.date),
+        "Status": m.status,
+        "LineAmountTypes": "NoTax",
+        "UpdatedDateUTC": ms_date(m.updated_ms),
+        "Narration": m.narration,
+        "JournalLines": [
+            {
+                "Description": desc,
+                "TaxType": b.profile.no_tax_type,
+                "LineAmount": money(amount),
+                "AccountCode": CHART[acct].code,
+                "AccountID": b.account_id(acct),
+                "Tracking": [],
+                "TaxAmount": 0.0,
+                "IsBlank": False,
+            }
+            for acct, amount, desc in m.lines
+        ],
+        "ShowOnCashBasisReports": True,
+        "HasAttachments": False,
     }
 
 
@@ -301,19 +456,33 @@ def journal(b: Books, number: int) -> dict:
     lines = []
     for n, (acct, net, tax, tax_type) in enumerate(b.postings(stream, rec)):
         a = CHART[acct]
-        line = {"JournalLineID": b.record_id("journals", (number << 6) + n + (1 << 44)),
-                "AccountID": b.account_id(acct), "AccountCode": a.code, "AccountType": a.type,
-                "AccountName": b.account_name(acct), "Description": "", "NetAmount": money(sign * net),
-                "GrossAmount": money(sign * (net + tax)), "TaxAmount": money(sign * tax),
-                "TrackingCategories": []}
+        line = {
+            "JournalLineID": b.record_id("journals", (number << 6) + n + (1 << 44)),
+            "AccountID": b.account_id(acct),
+            "AccountCode": a.code,
+            "AccountType": a.type,
+            "AccountName": b.account_name(acct),
+            "Description": "",
+            "NetAmount": money(sign * net),
+            "GrossAmount": money(sign * (net + tax)),
+            "TaxAmount": money(sign * tax),
+            "TrackingCategories": [],
+        }
         if tax_type:
             line["TaxType"] = tax_type
             line["TaxName"] = tax_name(b, tax_type)
         lines.append(line)
     reference = getattr(rec, "number", "") or getattr(rec, "reference", "") or getattr(rec, "narration", "")
-    return {"JournalID": b.record_id("journals", number), "JournalDate": day_date(ordinal),
-            "JournalNumber": number, "CreatedDateUTC": ms_date(created_ms), "Reference": reference,
-            "SourceID": b.record_id(stream, idx), "SourceType": source_type, "JournalLines": lines}
+    return {
+        "JournalID": b.record_id("journals", number),
+        "JournalDate": day_date(ordinal),
+        "JournalNumber": number,
+        "CreatedDateUTC": ms_date(created_ms),
+        "Reference": reference,
+        "SourceID": b.record_id(stream, idx),
+        "SourceType": source_type,
+        "JournalLines": lines,
+    }
 
 
 def tax_name(b: Books, tax_type: str) -> str:
@@ -331,29 +500,45 @@ def tax_rate_rows(b: Books) -> list[tuple]:
         (f"{label} on Income", p.sales_tax_type, pct, "OUTPUT", True),
         (f"{label} on Expenses", p.purchase_tax_type, pct, "INPUT", True),
         (f"No {label}", p.no_tax_type, 0.0, "NONE", True),
-        (f"Zero Rated {label}", "ZERORATEDOUTPUT" if p.country != "AU" else "EXEMPTOUTPUT", 0.0,
-         "OUTPUT", True),
+        (f"Zero Rated {label}", "ZERORATEDOUTPUT" if p.country != "AU" else "EXEMPTOUTPUT", 0.0, "OUTPUT", True),
     ]
 
 
 def tax_rate(b: Books, row: tuple) -> dict:
     name, code, pct, report, _active = row
-    return {"Name": name, "TaxType": code, "ReportTaxType": report, "CanApplyToAssets": True,
-            "CanApplyToEquity": True, "CanApplyToExpenses": True, "CanApplyToLiabilities": True,
-            "CanApplyToRevenue": True, "DisplayTaxRate": pct, "EffectiveRate": pct, "Status": "ACTIVE",
-            "TaxComponents": [{"Name": name.split(" on ")[0], "Rate": pct, "IsCompound": False,
-                               "IsNonRecoverable": False}]}
+    return {
+        "Name": name,
+        "TaxType": code,
+        "ReportTaxType": report,
+        "CanApplyToAssets": True,
+        "CanApplyToEquity": True,
+        "CanApplyToExpenses": True,
+        "CanApplyToLiabilities": True,
+        "CanApplyToRevenue": True,
+        "DisplayTaxRate": pct,
+        "EffectiveRate": pct,
+        "Status": "ACTIVE",
+        "TaxComponents": [{"Name": name.split(" on ")[0], "Rate": pct, "IsCompound": False, "IsNonRecoverable": False}],
+    }
 
 
 def item(b: Books, it) -> dict:
     return {
-        "ItemID": b.record_id("items", it.idx), "Code": it.code, "Name": it.name,
-        "Description": it.name, "PurchaseDescription": it.name, "IsSold": True, "IsPurchased": True,
-        "IsTrackedAsInventory": False, "UpdatedDateUTC": ms_date(it.updated_ms),
-        "SalesDetails": {"UnitPrice": money(it.sale_cents), "AccountCode": "200",
-                         "TaxType": b.profile.sales_tax_type},
-        "PurchaseDetails": {"UnitPrice": money(it.buy_cents), "AccountCode": "310",
-                            "TaxType": b.profile.purchase_tax_type},
+        "ItemID": b.record_id("items", it.idx),
+        "Code": it.code,
+        "Name": it.name,
+        "Description": it.name,
+        "PurchaseDescription": it.name,
+        "IsSold": True,
+        "IsPurchased": True,
+        "IsTrackedAsInventory": False,
+        "UpdatedDateUTC": ms_date(it.updated_ms),
+        "SalesDetails": {"UnitPrice": money(it.sale_cents), "AccountCode": "200", "TaxType": b.profile.sales_tax_type},
+        "PurchaseDetails": {
+            "UnitPrice": money(it.buy_cents),
+            "AccountCode": "310",
+            "TaxType": b.profile.purchase_tax_type,
+        },
     }
 
 
@@ -365,36 +550,64 @@ def tracking_categories(b: Books, include_archived: bool) -> list[dict]:
             status = "ARCHIVED" if option.endswith("(old)") else "ACTIVE"
             if status == "ARCHIVED" and not include_archived:
                 continue
-            opts.append({"TrackingOptionID": b.tracking_ids(ci, oi), "Name": option, "Status": status,
-                         "HasValidationErrors": False, "IsDeleted": False, "IsArchived": status == "ARCHIVED",
-                         "IsActive": status == "ACTIVE"})
-        out.append({"TrackingCategoryID": b.tracking_ids(ci), "Name": name, "Status": "ACTIVE",
-                    "Options": opts})
+            opts.append(
+                {
+                    "TrackingOptionID": b.tracking_ids(ci, oi),
+                    "Name": option,
+                    "Status": status,
+                    "HasValidationErrors": False,
+                    "IsDeleted": False,
+                    "IsArchived": status == "ARCHIVED",
+                    "IsActive": status == "ACTIVE",
+                }
+            )
+        out.append({"TrackingCategoryID": b.tracking_ids(ci), "Name": name, "Status": "ACTIVE", "Options": opts})
     return out
 
 
 def organisation(b: Books) -> dict:
     p = b.profile
     return {
-        "OrganisationID": b.tenant_id, "APIKey": b.tenant_id.replace("-", "")[:30].upper(),
-        "Name": p.name, "LegalName": p.legal_name, "PaysTax": True, "Version": p.country if p.country != "GB" else "UK",
-        "OrganisationType": "COMPANY", "BaseCurrency": p.currency, "CountryCode": p.country,
-        "IsDemoCompany": p.is_demo, "OrganisationStatus": "ACTIVE", "RegistrationNumber": "",
+        "OrganisationID": b.tenant_id,
+        "APIKey": b.tenant_id.replace("-", "")[:30].upper(),
+        "Name": p.name,
+        "LegalName": p.legal_name,
+        "PaysTax": True,
+        "Version": p.country if p.country != "GB" else "UK",
+        "OrganisationType": "COMPANY",
+        "BaseCurrency": p.currency,
+        "CountryCode": p.country,
+        "IsDemoCompany": p.is_demo,
+        "OrganisationStatus": "ACTIVE",
+        "RegistrationNumber": "",
         "TaxNumber": str(int(b.tenant_id.replace("-", ""), 16))[:9],
-        "FinancialYearEndDay": p.fy_end_day, "FinancialYearEndMonth": p.fy_end_month,
-        "SalesTaxBasis": "INVOICE" if p.country != "GB" else "ACCRUALS", "SalesTaxPeriod": "TWOMONTHS"
-        if p.country == "NZ" else "QUARTERLY", "DefaultSalesTax": "Tax Exclusive",
-        "DefaultPurchasesTax": "Tax Exclusive", "CreatedDateUTC": ms_date(b.created_ms),
-        "OrganisationEntityType": "COMPANY", "Timezone": p.timezone, "ShortCode": p.short_code,
-        "Edition": "BUSINESS", "Class": "DEMO" if p.is_demo else "STANDARD",
-        "LineOfBusiness": p.line_of_business, "Addresses": [], "Phones": [], "ExternalLinks": [],
+        "FinancialYearEndDay": p.fy_end_day,
+        "FinancialYearEndMonth": p.fy_end_month,
+        "SalesTaxBasis": "INVOICE" if p.country != "GB" else "ACCRUALS",
+        "SalesTaxPeriod": "TWOMONTHS" if p.country == "NZ" else "QUARTERLY",
+        "DefaultSalesTax": "Tax Exclusive",
+        "DefaultPurchasesTax": "Tax Exclusive",
+        "CreatedDateUTC": ms_date(b.created_ms),
+        "OrganisationEntityType": "COMPANY",
+        "Timezone": p.timezone,
+        "ShortCode": p.short_code,
+        "Edition": "BUSINESS",
+        "Class": "DEMO" if p.is_demo else "STANDARD",
+        "LineOfBusiness": p.line_of_business,
+        "Addresses": [],
+        "Phones": [],
+        "ExternalLinks": [],
         "PaymentTerms": {},
     }
 
 
 def currencies(b: Books) -> list[dict]:
-    names = {"NZD": "New Zealand Dollar", "AUD": "Australian Dollar", "GBP": "British Pound",
-             "USD": "United States Dollar"}
+    names = {
+        "NZD": "New Zealand Dollar",
+        "AUD": "Australian Dollar",
+        "GBP": "British Pound",
+        "USD": "United States Dollar",
+    }
     return [{"Code": b.profile.currency, "Description": names[b.profile.currency]}]
 
 

@@ -55,8 +55,18 @@ class SandboxState:
 
         store = self.store
         with store.lock:
-            for name in ("users", "orgs", "connections", "auth_requests", "codes", "grants",
-                         "refresh_tokens", "access_tokens", "consents", "sessions"):
+            for name in (
+                "users",
+                "orgs",
+                "connections",
+                "auth_requests",
+                "codes",
+                "grants",
+                "refresh_tokens",
+                "access_tokens",
+                "consents",
+                "sessions",
+            ):
                 getattr(store, name).clear()
         self.clock.unfreeze()
         self.clock.set(self.config["CLOCK_START"] or self.clock.now())
@@ -119,8 +129,15 @@ class SandboxState:
             raise ValueError(f"{email} has no MFA")
         return pyotp.TOTP(user.mfa_secret).at(int(self.clock.time()))
 
-    def add_client(self, client_id: str, client_secret: str | None, redirect_uris: list[str],
-                   created: str = "2026-04-01", tier: str = "core", name: str = "Sandbox demo app"):
+    def add_client(
+        self,
+        client_id: str,
+        client_secret: str | None,
+        redirect_uris: list[str],
+        created: str = "2026-04-01",
+        tier: str = "core",
+        name: str = "Sandbox demo app",
+    ):
         return self.store.add_client(client_id, client_secret, redirect_uris, created, tier, name)
 
     # "from inside Xero" actions ---------------------------------------------------------
@@ -129,9 +146,11 @@ class SandboxState:
         user_id = self.store.find_user(user).user_id if user else None
         with self.store.lock:
             conns = list(self.store.connections.values())
-            return [connection_view(c, self.store) for c in conns
-                    if (client_id is None or c.client_id == client_id)
-                    and (user_id is None or c.user_id == user_id)]
+            return [
+                connection_view(c, self.store)
+                for c in conns
+                if (client_id is None or c.client_id == client_id) and (user_id is None or c.user_id == user_id)
+            ]
 
     def remove_connection(self, connection_id: str) -> None:
         """A user removes the app from Settings > Connected Apps (KeyError if unknown)."""
@@ -145,8 +164,14 @@ class SandboxState:
         """Revoke a user's token sets (and connections) for one app or all apps."""
         return self.store.revoke_grants(self.store.find_user(user).user_id, client_id)
 
-    def create_org(self, name: str, records: int = 300, country: str = "NZ", seed: str = "demo",
-                   users: dict[str, str] | None = None) -> str:
+    def create_org(
+        self,
+        name: str,
+        records: int = 300,
+        country: str = "NZ",
+        seed: str = "demo",
+        users: dict[str, str] | None = None,
+    ) -> str:
         """Create an organisation with generated books; `users` maps email -> role."""
         org = self.store.add_org(name, country, records, seed)
         for email, role in (users or {}).items():
@@ -179,16 +204,32 @@ class SandboxState:
 
     def orgs(self) -> list[dict]:
         with self.store.lock:
-            return [{"tenantId": o.tenant_id, "name": o.profile.name, "country": o.profile.country,
-                     "baseCurrency": o.profile.currency, "records": o.books.total_records(),
-                     "size": o.size, "seed": o.seed, "isDemoCompany": o.profile.is_demo,
-                     "counts": {s: o.books.count(s) for s in (*data.RECORD_STREAMS, "journals")}}
-                    for o in self.store.orgs.values()]
+            return [
+                {
+                    "tenantId": o.tenant_id,
+                    "name": o.profile.name,
+                    "country": o.profile.country,
+                    "baseCurrency": o.profile.currency,
+                    "records": o.books.total_records(),
+                    "size": o.size,
+                    "seed": o.seed,
+                    "isDemoCompany": o.profile.is_demo,
+                    "counts": {s: o.books.count(s) for s in (*data.RECORD_STREAMS, "journals")},
+                }
+                for o in self.store.orgs.values()
+            ]
 
     def users(self) -> list[dict]:
         with self.store.lock:
-            return [{"userId": u.user_id, "email": u.email, "mfa": bool(u.mfa_secret),
-                     "roles": {t: r for t, r in u.roles.items()}} for u in self.store.users.values()]
+            return [
+                {
+                    "userId": u.user_id,
+                    "email": u.email,
+                    "mfa": bool(u.mfa_secret),
+                    "roles": {t: r for t, r in u.roles.items()},
+                }
+                for u in self.store.users.values()
+            ]
 
 
 def connection_view(conn, store) -> dict:

@@ -12,13 +12,25 @@ from .data import Books, OrgProfile, generate, make_profile, sandbox_uuid
 
 CONNECTING_ROLES = ("STANDARD", "FINANCIALADVISER")
 ROLE_NAMES = {
-    "STANDARD": "Standard", "FINANCIALADVISER": "Adviser", "READONLY": "Read only",
-    "INVOICEONLY": "Invoice only", "CASHBOOKCLIENT": "Cashbook client",
-    "MANAGEDCLIENT": "Managed client", "REMOVED": "Removed",
+    "STANDARD": "Standard",
+    "FINANCIALADVISER": "Adviser",
+    "READONLY": "Read only",
+    "INVOICEONLY": "Invoice only",
+    "CASHBOOKCLIENT": "Cashbook client",
+    "MANAGEDCLIENT": "Managed client",
+    "REMOVED": "Removed",
 }
-ROLE_ALIASES = {"standard": "STANDARD", "adviser": "FINANCIALADVISER", "advisor": "FINANCIALADVISER",
-                "readonly": "READONLY", "read only": "READONLY", "read_only": "READONLY",
-                "invoiceonly": "INVOICEONLY", "invoice only": "INVOICEONLY", "removed": "REMOVED"}
+ROLE_ALIASES = {
+    "standard": "STANDARD",
+    "adviser": "FINANCIALADVISER",
+    "advisor": "FINANCIALADVISER",
+    "readonly": "READONLY",
+    "read only": "READONLY",
+    "read_only": "READONLY",
+    "invoiceonly": "INVOICEONLY",
+    "invoice only": "INVOICEONLY",
+    "removed": "REMOVED",
+}
 TIER_CAPS = {"starter": 5, "core": 50, "plus": 1000, "advanced": 10_000, "enterprise": None}
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
@@ -152,10 +164,16 @@ class Store:
         self.sessions: dict[str, str] = {}  # sandbox login cookie -> user id
 
     # users and organisations ---------------------------------------------------
-    def add_user(self, email: str, password: str, first: str, last: str,
-                 mfa_secret: str | None = None) -> User:
-        user = User(sandbox_uuid("user", email.lower()), email.lower(), password, first, last,
-                    mfa_secret, updated_ms=int(self.clock.time() * 1000))
+    def add_user(self, email: str, password: str, first: str, last: str, mfa_secret: str | None = None) -> User:
+        user = User(
+            sandbox_uuid("user", email.lower()),
+            email.lower(),
+            password,
+            first,
+            last,
+            mfa_secret,
+            updated_ms=int(self.clock.time() * 1000),
+        )
         with self.lock:
             self.users[user.user_id] = user
         return user
@@ -175,8 +193,15 @@ class Store:
             raise KeyError(f"no user {key!r}")
         return user
 
-    def add_org(self, name: str, country: str = "NZ", size: int = 300, seed: str = "demo",
-                is_demo: bool = False, line_of_business: str = "") -> Organisation:
+    def add_org(
+        self,
+        name: str,
+        country: str = "NZ",
+        size: int = 300,
+        seed: str = "demo",
+        is_demo: bool = False,
+        line_of_business: str = "",
+    ) -> Organisation:
         """Create (or replace) an organisation with freshly generated books."""
         tenant_id = sandbox_uuid("org", name)
         profile = make_profile(name, country, is_demo, line_of_business)
@@ -228,13 +253,22 @@ class Store:
 
     def eligible_orgs(self, user: User) -> list[Organisation]:
         with self.lock:
-            return [self.orgs[t] for t in sorted(user.roles, key=lambda t: self.orgs[t].profile.name)
-                    if self.can_connect(user, t)]
+            return [
+                self.orgs[t]
+                for t in sorted(user.roles, key=lambda t: self.orgs[t].profile.name)
+                if self.can_connect(user, t)
+            ]
 
     # clients -------------------------------------------------------------------------
-    def add_client(self, client_id: str, client_secret: str | None, redirect_uris: list[str],
-                   created: date | str = "2026-04-01", tier: str = "core",
-                   name: str = "Sandbox demo app") -> Client:
+    def add_client(
+        self,
+        client_id: str,
+        client_secret: str | None,
+        redirect_uris: list[str],
+        created: date | str = "2026-04-01",
+        tier: str = "core",
+        name: str = "Sandbox demo app",
+    ) -> Client:
         if isinstance(created, str):
             created = date.fromisoformat(created)
         if tier not in TIER_CAPS:
@@ -247,8 +281,7 @@ class Store:
     # connections ---------------------------------------------------------------------
     def user_connections(self, user_id: str, client_id: str) -> list[Connection]:
         with self.lock:
-            conns = [c for c in self.connections.values()
-                     if c.user_id == user_id and c.client_id == client_id]
+            conns = [c for c in self.connections.values() if c.user_id == user_id and c.client_id == client_id]
         return sorted(conns, key=lambda c: (c.created, c.connection_id))
 
     def live_connection(self, user_id: str, client_id: str, tenant_id: str) -> Connection | None:
@@ -265,8 +298,11 @@ class Store:
     def connected_tenants(self, client_id: str) -> set[str]:
         """Organisations counted against the app's tier cap (demo companies excluded)."""
         with self.lock:
-            return {c.tenant_id for c in self.connections.values()
-                    if c.client_id == client_id and not self.orgs[c.tenant_id].profile.is_demo}
+            return {
+                c.tenant_id
+                for c in self.connections.values()
+                if c.client_id == client_id and not self.orgs[c.tenant_id].profile.is_demo
+            }
 
     def connect(self, user_id: str, client_id: str, tenant_ids: list[str], auth_event_id: str) -> list[Connection]:
         """Create or refresh connections for one consent round (shared authEventId)."""
@@ -274,8 +310,14 @@ class Store:
         out = []
         with self.lock:
             for tenant_id in tenant_ids:
-                existing = next((c for c in self.connections.values()
-                                 if (c.user_id, c.client_id, c.tenant_id) == (user_id, client_id, tenant_id)), None)
+                existing = next(
+                    (
+                        c
+                        for c in self.connections.values()
+                        if (c.user_id, c.client_id, c.tenant_id) == (user_id, client_id, tenant_id)
+                    ),
+                    None,
+                )
                 if existing:
                     existing.updated = now
                     existing.auth_event_id = auth_event_id
@@ -296,12 +338,18 @@ class Store:
         count = 0
         with self.lock:
             for grant in self.grants.values():
-                if grant.user_id == user_id and (client_id is None or grant.client_id == client_id) \
-                        and not grant.revoked:
+                if (
+                    grant.user_id == user_id
+                    and (client_id is None or grant.client_id == client_id)
+                    and not grant.revoked
+                ):
                     grant.revoked = True
                     count += 1
-            for conn_id in [c.connection_id for c in self.connections.values()
-                            if c.user_id == user_id and (client_id is None or c.client_id == client_id)]:
+            for conn_id in [
+                c.connection_id
+                for c in self.connections.values()
+                if c.user_id == user_id and (client_id is None or c.client_id == client_id)
+            ]:
                 del self.connections[conn_id]
             for key in [k for k in self.consents if k[0] == user_id and (client_id is None or k[1] == client_id)]:
                 del self.consents[key]

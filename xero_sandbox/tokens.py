@@ -27,12 +27,17 @@ class SigningKey:
         self.public_key = self.private_key.public_key()
         numbers = self.public_key.public_numbers()
         self.kid = hashlib.sha256(_b64(numbers.n).encode()).hexdigest()[:32].upper()
-        self.jwk = {"kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.kid,
-                    "e": _b64(numbers.e), "n": _b64(numbers.n)}
+        self.jwk = {
+            "kty": "RSA",
+            "use": "sig",
+            "alg": "RS256",
+            "kid": self.kid,
+            "e": _b64(numbers.e),
+            "n": _b64(numbers.n),
+        }
 
     def sign(self, claims: dict) -> str:
-        return jwt.encode(claims, self.private_key, algorithm="RS256",
-                          headers={"kid": self.kid, "typ": "JWT"})
+        return jwt.encode(claims, self.private_key, algorithm="RS256", headers={"kid": self.kid, "typ": "JWT"})
 
 
 class BearerError(Exception):
@@ -57,11 +62,20 @@ def mint_access_token(key: SigningKey, store, grant, issuer: str) -> str:
     now = int(store.clock.time())
     jti = uuid.uuid4().hex.upper()
     claims = {
-        "nbf": now, "exp": now + ACCESS_TOKEN_SECONDS, "iss": issuer, "aud": f"{issuer}/resources",
-        "client_id": grant.client_id, "sub": uuid.uuid5(uuid.UUID(grant.user_id), "sub").hex,
-        "auth_time": int(grant.auth_time), "xero_userid": grant.user_id,
-        "global_session_id": grant.session_id, "sid": grant.session_id, "jti": jti,
-        "authentication_event_id": grant.auth_event_id, "scope": list(grant.scopes), "iat": now,
+        "nbf": now,
+        "exp": now + ACCESS_TOKEN_SECONDS,
+        "iss": issuer,
+        "aud": f"{issuer}/resources",
+        "client_id": grant.client_id,
+        "sub": uuid.uuid5(uuid.UUID(grant.user_id), "sub").hex,
+        "auth_time": int(grant.auth_time),
+        "xero_userid": grant.user_id,
+        "global_session_id": grant.session_id,
+        "sid": grant.session_id,
+        "jti": jti,
+        "authentication_event_id": grant.auth_event_id,
+        "scope": list(grant.scopes),
+        "iat": now,
     }
     with store.lock:
         store.access_tokens[jti] = grant.grant_id
@@ -72,9 +86,15 @@ def mint_id_token(key: SigningKey, store, grant, user, issuer: str) -> str:
     """OpenID id_token: aud = client_id, user profile claims per granted scopes."""
     now = int(store.clock.time())
     claims = {
-        "nbf": now, "exp": now + 300, "iss": issuer, "aud": grant.client_id, "iat": now,
-        "sid": grant.session_id, "sub": uuid.uuid5(uuid.UUID(user.user_id), "sub").hex,
-        "auth_time": int(grant.auth_time), "xero_userid": user.user_id,
+        "nbf": now,
+        "exp": now + 300,
+        "iss": issuer,
+        "aud": grant.client_id,
+        "iat": now,
+        "sid": grant.session_id,
+        "sub": uuid.uuid5(uuid.UUID(user.user_id), "sub").hex,
+        "auth_time": int(grant.auth_time),
+        "xero_userid": user.user_id,
         "global_session_id": grant.session_id,
     }
     if grant.nonce:
@@ -100,9 +120,12 @@ def verify_bearer(key: SigningKey, store, authorization: str | None) -> Bearer:
         raise BearerError("AuthenticationUnsuccessful")
     token = authorization[7:].strip()
     try:
-        claims = jwt.decode(token, key.public_key, algorithms=["RS256"],
-                            options={"verify_exp": False, "verify_nbf": False, "verify_aud": False,
-                                     "verify_iat": False})
+        claims = jwt.decode(
+            token,
+            key.public_key,
+            algorithms=["RS256"],
+            options={"verify_exp": False, "verify_nbf": False, "verify_aud": False, "verify_iat": False},
+        )
     except jwt.PyJWTError:
         raise BearerError("AuthenticationUnsuccessful") from None
     now = store.clock.time()

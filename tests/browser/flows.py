@@ -16,8 +16,14 @@ def sign_in(page, base: str, email: str = "admin@example.test", password: str = 
     page.wait_for_url(f"{base}/data")
 
 
-def xero_login(xero_page, email: str, shots: Path | None = None, *, organisations: list[str] | None = None,
-               consent: str = "Allow access") -> None:
+def xero_login(
+    xero_page,
+    email: str,
+    shots: Path | None = None,
+    *,
+    organisations: list[str] | None = None,
+    consent: str = "Allow access",
+) -> None:
     """Log in on the sandbox's pages (in a pop-up or the same window) and answer consent."""
     xero_page.wait_for_load_state()
     if xero_page.locator("input[name=email]").count():  # Xero remembers a recent login
@@ -77,9 +83,11 @@ def collect_page_errors(*pages) -> list[str]:
     for page in pages:
         page.on(
             "console",
-            lambda m: errors.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource")
-            else None,
+            lambda m: (
+                errors.append(m.text)
+                if m.type == "error" and not m.text.startswith("Failed to load resource")
+                else None
+            ),
         )
         page.on("pageerror", lambda exc: errors.append(str(exc)))
     return errors

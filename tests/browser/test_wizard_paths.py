@@ -115,8 +115,11 @@ def test_reconnect_after_xero_revokes_the_token_keeps_the_connection(admin_page,
     link.click()
     page.get_by_role("button", name="Sync now").click()
     # (Our CSP forbids eval, so poll by reloading rather than with wait_for_function.)
-    wait_until(lambda: page.goto(page.url) and "Xero needs you to log in again" in page.locator("body").inner_text(),
-               timeout=60, interval=1)
+    wait_until(
+        lambda: page.goto(page.url) and "Xero needs you to log in again" in page.locator("body").inner_text(),
+        timeout=60,
+        interval=1,
+    )
     page.screenshot(path=str(shots / "needs-reauth.png"))
     page.get_by_role("link", name="Reconnect").click()
     assert "Reconnect" in page.locator("h1").inner_text()

@@ -41,8 +41,7 @@ def fault_workers(test_env, tmp_path):
     started: list[WorkerProcess] = []
 
     def start(*args: str, module: str = "workers", env: dict[str, str] | None = None, **settings) -> WorkerProcess:
-        env = {**test_env, "LOG_LEVEL": "DEBUG", **(env or {}),
-               **{f"FLASK_{k}": str(v) for k, v in settings.items()}}
+        env = {**test_env, "LOG_LEVEL": "DEBUG", **(env or {}), **{f"FLASK_{k}": str(v) for k, v in settings.items()}}
         process = _ModuleWorker(env, tmp_path / f"worker-{len(started)}.log", module).start(*args)
         started.append(process)
         return process
@@ -66,8 +65,12 @@ class _ModuleWorker(WorkerProcess):
 
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", self.module, *extra], cwd=ROOT, env={**os.environ, **self.env},
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "-m", self.module, *extra],
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         return self
 

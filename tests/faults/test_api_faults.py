@@ -20,8 +20,9 @@ def _records(app, connection_id: int) -> int:
     from wizard.models import XeroRecord
 
     with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(XeroRecord)
-                                 .where(XeroRecord.connection_id == connection_id))
+        return db.session.scalar(
+            select(func.count()).select_from(XeroRecord).where(XeroRecord.connection_id == connection_id)
+        )
 
 
 def _burst_of_429s(sandbox, org):
@@ -62,8 +63,12 @@ def test_xero_fault_mid_sync_keeps_the_invariants(app, sandbox, fault_workers, d
     from wizard.models import Connection, SyncRun
 
     inject, when, outcome, statuses = FAULTS[fault]
-    worker = fault_workers(SYNC_PAGE_SIZE=100, SYNC_RETRY_BACKOFF=0.02, SYNC_OFFLINE_RETRY_SECONDS=1,
-                           SYNC_THREADS=1 if when == "during" else 5)
+    worker = fault_workers(
+        SYNC_PAGE_SIZE=100,
+        SYNC_RETRY_BACKOFF=0.02,
+        SYNC_OFFLINE_RETRY_SECONDS=1,
+        SYNC_THREADS=1 if when == "during" else 5,
+    )
     org = connect_org(app, sandbox, records=800)
     if when == "before":
         inject(sandbox, org)

@@ -17,8 +17,9 @@ def _records(app, connection_id: int) -> int:
     from wizard.models import XeroRecord
 
     with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(XeroRecord)
-                                 .where(XeroRecord.connection_id == connection_id))
+        return db.session.scalar(
+            select(func.count()).select_from(XeroRecord).where(XeroRecord.connection_id == connection_id)
+        )
 
 
 def _drop_connections(app, fault_file) -> str:
@@ -28,9 +29,12 @@ def _drop_connections(app, fault_file) -> str:
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect() as conn:
-                killed = conn.execute(text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+                killed = conn.execute(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                ).scalar()
             assert killed, "no worker connection to terminate"
             return "pg_terminate_backend"
     fault_file.write_text("drop")
@@ -44,8 +48,13 @@ def test_database_connection_dropped_mid_page_recovers_exactly(app, sandbox, fau
 
     fault_file = tmp_path / "drop-next-commit"
     sandbox.state.limits.configure(minute=100_000)
-    worker = fault_workers(module="tests.faults.faulty_worker", env={"FAULT_COMMIT_FILE": str(fault_file)},
-                           SYNC_PAGE_SIZE=40, SYNC_THREADS=1, XERO_CALLS_PER_MINUTE=100_000)
+    worker = fault_workers(
+        module="tests.faults.faulty_worker",
+        env={"FAULT_COMMIT_FILE": str(fault_file)},
+        SYNC_PAGE_SIZE=40,
+        SYNC_THREADS=1,
+        XERO_CALLS_PER_MINUTE=100_000,
+    )
     org = connect_org(app, sandbox, records=1200)
     sandbox.state.faults.set_latency(0.1, org.tenant_id)
     run_id = start_sync(app, org.connection_id)

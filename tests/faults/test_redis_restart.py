@@ -13,8 +13,14 @@ from tests.faults.invariants import assert_no_secret_in, assert_rows_exact, asse
 from tests.sync.helpers import connect_org, run_state, start_sync, wait_for_run
 from wizard import create_app
 
-RECOVERY = {"SYNC_SWEEP_SECONDS": 2, "SYNC_REVIVE_AFTER_SECONDS": 2, "SYNC_RUN_LOCK_SECONDS": 6,
-            "SYNC_PAGE_SIZE": 40, "SYNC_THREADS": 1, "XERO_CALLS_PER_MINUTE": 100_000}
+RECOVERY = {
+    "SYNC_SWEEP_SECONDS": 2,
+    "SYNC_REVIVE_AFTER_SECONDS": 2,
+    "SYNC_RUN_LOCK_SECONDS": 6,
+    "SYNC_PAGE_SIZE": 40,
+    "SYNC_THREADS": 1,
+    "XERO_CALLS_PER_MINUTE": 100_000,
+}
 
 
 def _committed_records(app, connection_id: int) -> int:
@@ -24,8 +30,9 @@ def _committed_records(app, connection_id: int) -> int:
     from wizard.models import XeroRecord
 
     with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(XeroRecord)
-                                 .where(XeroRecord.connection_id == connection_id))
+        return db.session.scalar(
+            select(func.count()).select_from(XeroRecord).where(XeroRecord.connection_id == connection_id)
+        )
 
 
 @pytest.mark.slow

@@ -73,8 +73,16 @@ def test_run_whose_lock_another_execution_owns_is_left_to_it_never_reported_succ
     once that owner is gone (its lease lapses), the sweep hands the run on and it completes."""
     redis = app.extensions["rq"].redis
     sandbox.state.limits.configure(minute=100_000)
-    worker = fault_workers("--maintenance-interval", "2", SYNC_RUN_LOCK_SECONDS=3, SYNC_PAGE_SIZE=40, SYNC_THREADS=1,
-                           XERO_CALLS_PER_MINUTE=100_000, SYNC_SWEEP_SECONDS=2, SYNC_REVIVE_AFTER_SECONDS=2)
+    worker = fault_workers(
+        "--maintenance-interval",
+        "2",
+        SYNC_RUN_LOCK_SECONDS=3,
+        SYNC_PAGE_SIZE=40,
+        SYNC_THREADS=1,
+        XERO_CALLS_PER_MINUTE=100_000,
+        SYNC_SWEEP_SECONDS=2,
+        SYNC_REVIVE_AFTER_SECONDS=2,
+    )
     org = connect_org(app, sandbox, records=1200)
     sandbox.state.faults.set_latency(0.1, org.tenant_id)
     run_id = start_sync(app, org.connection_id)

@@ -5,8 +5,16 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 # Each payload carries FUZZ, so reflection is recognised without mistaking the page's own markup.
-PAYLOADS = ('<script>FUZZ()</script>', '"><svg onload=FUZZ>', "'><img src=x onerror=FUZZ>",
-            "javascript:FUZZ()", "{{FUZZ}}", "${FUZZ}", "%3Cscript%3EFUZZ", "'; DROP TABLE token_set; --FUZZ")
+PAYLOADS = (
+    "<script>FUZZ()</script>",
+    '"><svg onload=FUZZ>',
+    "'><img src=x onerror=FUZZ>",
+    "javascript:FUZZ()",
+    "{{FUZZ}}",
+    "${FUZZ}",
+    "%3Cscript%3EFUZZ",
+    "'; DROP TABLE token_set; --FUZZ",
+)
 RAW_MARKERS = ("<script>FUZZ", "<svg onload=FUZZ", "<img src=x onerror=FUZZ")
 
 hostile = st.one_of(

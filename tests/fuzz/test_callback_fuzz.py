@@ -23,10 +23,16 @@ def admin(auth, client):
 
 
 @FUZZ
-@given(code=hostile, state=hostile, error=st.one_of(st.none(), hostile), iss=st.one_of(st.none(), hostile),
-       extra=st.dictionaries(hostile, hostile, max_size=3), real_state=st.booleans(), htmx=st.booleans())
-def test_t28_callback_fuzz_never_fails_or_stores(app, admin, sandbox, code, state, error, iss, extra,
-                                                 real_state, htmx):
+@given(
+    code=hostile,
+    state=hostile,
+    error=st.one_of(st.none(), hostile),
+    iss=st.one_of(st.none(), hostile),
+    extra=st.dictionaries(hostile, hostile, max_size=3),
+    real_state=st.booleans(),
+    htmx=st.booleans(),
+)
+def test_t28_callback_fuzz_never_fails_or_stores(app, admin, sandbox, code, state, error, iss, extra, real_state, htmx):
     client = admin
     issued = parse_qs(urlsplit(client.get("/connect/xero/authorize").headers["Location"]).query)["state"][0]
     params = {**extra, "code": code, "state": issued if real_state else state}
@@ -35,8 +41,7 @@ def test_t28_callback_fuzz_never_fails_or_stores(app, admin, sandbox, code, stat
     if iss is not None:
         params["iss"] = iss
     calls = token_calls(sandbox)
-    response = client.get("/connect/xero/callback", query_string=params,
-                          headers={"HX-Request": "true"} if htmx else {})
+    response = client.get("/connect/xero/callback", query_string=params, headers={"HX-Request": "true"} if htmx else {})
     assert response.status_code < 500, response.status_code
     assert token_rows(app) == 0
     if not real_state:

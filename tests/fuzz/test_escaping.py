@@ -16,7 +16,7 @@ from tests.reliability.flows import ADVISER, callback
 from tests.sync.helpers import wait_for_run
 
 NAME = '<script>alert(1)</script> & "Co"'
-CONTACT = '<img src=x onerror=alert(2)> Ltd'
+CONTACT = "<img src=x onerror=alert(2)> Ltd"
 RAW = ("<script>alert(1)", "<img src=x onerror", 'alert(1)</script> & "Co"')
 
 
@@ -69,17 +69,30 @@ def test_html_in_xero_names_is_escaped_on_every_page(app, auth, client, sandbox,
     finally:
         worker.stop()
 
-    pages = [complete, "/data", "/data/rows", f"/data/connections/{connection_id}",
-             f"/data/connections/{connection_id}/status", f"/data/connections/{connection_id}/disconnect",
-             f"/connect/xero/reconnect/{connection_id}", f"/books/{connection_id}",
-             f"/books/{connection_id}/accounts", f"/books/{connection_id}/profit-and-loss",
-             f"/books/{connection_id}/reconciliation", "/settings/support-access"]
+    pages = [
+        complete,
+        "/data",
+        "/data/rows",
+        f"/data/connections/{connection_id}",
+        f"/data/connections/{connection_id}/status",
+        f"/data/connections/{connection_id}/disconnect",
+        f"/connect/xero/reconnect/{connection_id}",
+        f"/books/{connection_id}",
+        f"/books/{connection_id}/accounts",
+        f"/books/{connection_id}/profit-and-loss",
+        f"/books/{connection_id}/reconciliation",
+        "/settings/support-access",
+    ]
     for page in pages:
         _assert_escaped(_page(client, page), page)
         # Fragments (polling status, rows) need not repeat the name; they must not show it raw either.
         _assert_escaped(_page(client, page, headers={"HX-Request": "true"}), f"{page} (htmx)", shows_name=False)
-    assert client.post("/settings/support-access", data={"scope": "all", "hours": "24",
-                                                         "reason": "<b>help</b>"}).status_code == 303
+    assert (
+        client.post(
+            "/settings/support-access", data={"scope": "all", "hours": "24", "reason": "<b>help</b>"}
+        ).status_code
+        == 303
+    )
 
     staff = app.test_client()
     assert staff.post("/login", data={"email": "support@example.test", "password": "pw"}).status_code == 303

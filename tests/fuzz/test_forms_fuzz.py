@@ -17,18 +17,42 @@ from wizard import create_app, policy
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 # Every field name a form of ours reads, plus the CSRF field itself (fuzzed too).
-FIELDS = ("email", "password", "next", "tenant_id", "data", "scope", "hours", "reason", "role",
-          "role_justification", "days", "message", "answer", "q", "csrf_token")
-PERSONA = {policy.ADMIN: "admin", policy.MEMBER: "admin", policy.SIGNED_IN: "admin", policy.PUBLIC: None,
-           policy.SUPPORT: "support", policy.SUPPORT_GRANT: "support"}
+FIELDS = (
+    "email",
+    "password",
+    "next",
+    "tenant_id",
+    "data",
+    "scope",
+    "hours",
+    "reason",
+    "role",
+    "role_justification",
+    "days",
+    "message",
+    "answer",
+    "q",
+    "csrf_token",
+)
+PERSONA = {
+    policy.ADMIN: "admin",
+    policy.MEMBER: "admin",
+    policy.SIGNED_IN: "admin",
+    policy.PUBLIC: None,
+    policy.SUPPORT: "support",
+    policy.SUPPORT_GRANT: "support",
+}
 
 
 def _csrf_app():
     return create_app({"TESTING": True, "RATELIMIT_ENABLED": False})
 
 
-POST_ROUTES = sorted((r.endpoint, r.rule) for r in _csrf_app().url_map.iter_rules()
-                     if "POST" in r.methods and r.endpoint != "auth.logout")
+POST_ROUTES = sorted(
+    (r.endpoint, r.rule)
+    for r in _csrf_app().url_map.iter_rules()
+    if "POST" in r.methods and r.endpoint != "auth.logout"
+)
 
 
 def _signed_in(app, email: str | None):
@@ -54,17 +78,24 @@ def test_every_form_survives_hostile_input(app, endpoint, rule):
     persona = PERSONA[policy.POLICY[endpoint]]
     client, token = _signed_in(csrf_app, world.emails[persona] if persona else None)
     url_rule = next(r for r in csrf_app.url_map.iter_rules() if r.endpoint == endpoint and r.rule == rule)
-    ids = {"connection_id": world.connections["active"], "grant_id": world.grants["active"],
-           "run_id": world.runs["active"], "request_id": 1}
+    ids = {
+        "connection_id": world.connections["active"],
+        "grant_id": world.grants["active"],
+        "run_id": world.runs["active"],
+        "request_id": 1,
+    }
     with csrf_app.test_request_context():
         url = url_rule.build({k: ids.get(k, 1) for k in url_rule.arguments}, append_unknown=False)[1]
     rows = token_rows(app)
     statuses = []
 
     @FUZZ
-    @given(form=st.dictionaries(st.one_of(st.sampled_from(FIELDS), hostile), hostile, max_size=6),
-           keep_csrf=st.booleans(), query=st.dictionaries(st.sampled_from(("next", "q", "mode")), hostile, max_size=2),
-           htmx=st.booleans())
+    @given(
+        form=st.dictionaries(st.one_of(st.sampled_from(FIELDS), hostile), hostile, max_size=6),
+        keep_csrf=st.booleans(),
+        query=st.dictionaries(st.sampled_from(("next", "q", "mode")), hostile, max_size=2),
+        htmx=st.booleans(),
+    )
     def post(form, keep_csrf, query, htmx):
         if keep_csrf:
             form = {**form, "csrf_token": token}
@@ -78,8 +109,11 @@ def test_every_form_survives_hostile_input(app, endpoint, rule):
     assert set(statuses) - {400}, "no example got past the CSRF check: the view itself was never fuzzed"
 
 
-GET_ROUTES = sorted((r.endpoint, r.rule) for r in _csrf_app().url_map.iter_rules()
-                    if "GET" in r.methods and r.endpoint not in ("static", "connect.callback"))
+GET_ROUTES = sorted(
+    (r.endpoint, r.rule)
+    for r in _csrf_app().url_map.iter_rules()
+    if "GET" in r.methods and r.endpoint not in ("static", "connect.callback")
+)
 
 
 @pytest.mark.parametrize(("endpoint", "rule"), GET_ROUTES, ids=[e for e, _ in GET_ROUTES])
@@ -90,14 +124,24 @@ def test_every_page_survives_hostile_query_strings(app, endpoint, rule):
     persona = PERSONA[policy.POLICY[endpoint]]
     client, _ = _signed_in(csrf_app, world.emails[persona] if persona else None)
     url_rule = next(r for r in csrf_app.url_map.iter_rules() if r.endpoint == endpoint and r.rule == rule)
-    ids = {"connection_id": world.connections["active"], "grant_id": world.grants["active"],
-           "run_id": world.runs["active"], "request_id": 1}
+    ids = {
+        "connection_id": world.connections["active"],
+        "grant_id": world.grants["active"],
+        "run_id": world.runs["active"],
+        "request_id": 1,
+    }
     with csrf_app.test_request_context():
         url = url_rule.build({k: ids.get(k, 1) for k in url_rule.arguments}, append_unknown=False)[1]
 
     @settings(FUZZ, max_examples=25)
-    @given(query=st.dictionaries(st.one_of(st.sampled_from(("q", "next", "problem", "mode", "reconnect", "page")),
-                                           hostile), hostile, max_size=4), htmx=st.booleans())
+    @given(
+        query=st.dictionaries(
+            st.one_of(st.sampled_from(("q", "next", "problem", "mode", "reconnect", "page")), hostile),
+            hostile,
+            max_size=4,
+        ),
+        htmx=st.booleans(),
+    )
     def get(query, htmx):
         response = client.get(url, query_string=query, headers={"HX-Request": "true"} if htmx else {})
         assert response.status_code < 500, f"{endpoint}: {response.status_code} for {query!r}"

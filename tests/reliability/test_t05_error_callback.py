@@ -25,14 +25,16 @@ def test_t05_access_denied_consumes_the_state(app, auth, client, sandbox):
     assert token_calls(sandbox) == before and token_rows(app) == 0
 
 
-@pytest.mark.parametrize("error", ["server_error", "temporarily_unavailable", "invalid_scope",
-                                   "<script>alert(1)</script>", "x" * 5000])
+@pytest.mark.parametrize(
+    "error", ["server_error", "temporarily_unavailable", "invalid_scope", "<script>alert(1)</script>", "x" * 5000]
+)
 def test_t05_other_callback_errors_show_a_hint_and_store_nothing(app, auth, client, sandbox, error):
     auth.as_new("admin")
     state = parse_qs(urlsplit(start_login(client)).query)["state"][0]
     before = token_calls(sandbox)
-    response = client.get("/connect/xero/callback",
-                          query_string={"state": state, "error": error, "error_description": error})
+    response = client.get(
+        "/connect/xero/callback", query_string={"state": state, "error": error, "error_description": error}
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and 'data-hint="token_exchange_failed"' in html
     assert "<script>alert(1)</script>" not in html

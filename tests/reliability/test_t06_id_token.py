@@ -27,15 +27,23 @@ class _Jwks:
     """Stands in for PyJWKClient: every kid resolves to the trusted public key."""
 
     def get_signing_key_from_jwt(self, token: str):
-        return jwt.PyJWK.from_dict({**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(TRUSTED.public_key())),
-                                    "alg": "RS256"})
+        return jwt.PyJWK.from_dict(
+            {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(TRUSTED.public_key())), "alg": "RS256"}
+        )
 
 
 def _claims(app, login_nonce: str | None, **changes) -> dict:
     now = int(time.time())
-    claims = {"iss": app.config["XERO_ISSUER"] or app.config["XERO_IDENTITY_URL"].rstrip("/"),
-              "aud": CLIENT_ID, "exp": now + 300, "iat": now, "nonce": login_nonce,
-              "sub": "a-xero-user", "xero_userid": "a-xero-user", "email": "someone@example.test"}
+    claims = {
+        "iss": app.config["XERO_ISSUER"] or app.config["XERO_IDENTITY_URL"].rstrip("/"),
+        "aud": CLIENT_ID,
+        "exp": now + 300,
+        "iat": now,
+        "nonce": login_nonce,
+        "sub": "a-xero-user",
+        "xero_userid": "a-xero-user",
+        "email": "someone@example.test",
+    }
     claims.update(changes)
     return {k: v for k, v in claims.items() if v is not None}
 
@@ -50,12 +58,14 @@ def _unsigned(claims: dict) -> str:
 CASES = {
     "wrong_iss": lambda app, n: jwt.encode(_claims(app, n, iss="https://evil.example"), TRUSTED, "RS256"),
     "wrong_aud": lambda app, n: jwt.encode(_claims(app, n, aud="another-client"), TRUSTED, "RS256"),
-    "expired": lambda app, n: jwt.encode(_claims(app, n, exp=int(time.time()) - 3600,
-                                                 iat=int(time.time()) - 7200), TRUSTED, "RS256"),
+    "expired": lambda app, n: jwt.encode(
+        _claims(app, n, exp=int(time.time()) - 3600, iat=int(time.time()) - 7200), TRUSTED, "RS256"
+    ),
     "bad_signature": lambda app, n: jwt.encode(_claims(app, n), UNTRUSTED, "RS256"),
     "alg_none": lambda app, n: _unsigned(_claims(app, n)),
-    "hs256_with_public_key": lambda app, n: jwt.encode(_claims(app, n), "a-shared-secret-long-enough-for-hs256!",
-                                                       "HS256"),
+    "hs256_with_public_key": lambda app, n: jwt.encode(
+        _claims(app, n), "a-shared-secret-long-enough-for-hs256!", "HS256"
+    ),
     "nonce_mismatch": lambda app, n: jwt.encode(_claims(app, "another-login"), TRUSTED, "RS256"),
     "nonce_missing": lambda app, n: jwt.encode(_claims(app, None), TRUSTED, "RS256"),
     "foreign_azp": lambda app, n: jwt.encode(_claims(app, n, azp="another-client"), TRUSTED, "RS256"),

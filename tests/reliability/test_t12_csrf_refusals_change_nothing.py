@@ -23,8 +23,12 @@ def _signed_in(app, email: str):
 
 
 def _values(world, arguments) -> dict:
-    known = {"connection_id": world.connections["active"], "grant_id": world.grants["active"],
-             "run_id": world.runs["active"], "sync_run_id": world.runs["active"]}
+    known = {
+        "connection_id": world.connections["active"],
+        "grant_id": world.grants["active"],
+        "run_id": world.runs["active"],
+        "sync_run_id": world.runs["active"],
+    }
     return {name: known.get(name, 1) for name in arguments}
 
 
@@ -40,8 +44,11 @@ def test_t12_requests_without_csrf_token_change_nothing(app, test_env):
             with csrf_app.test_request_context():
                 url = rule.build(_values(world, rule.arguments), append_unknown=False)[1]
             for persona, client in clients.items():
-                response = client.open(url, method=method, data={"data": "delete", "hours": "24", "scope": "all",
-                                                                 "reason": "csrf test", "tenant_id": "x"})
+                response = client.open(
+                    url,
+                    method=method,
+                    data={"data": "delete", "hours": "24", "scope": "all", "reason": "csrf test", "tenant_id": "x"},
+                )
                 assert response.status_code in (400, 403), f"{persona} {method} {url}: {response.status_code}"
                 tried += 1
     assert tried >= 10

@@ -28,14 +28,19 @@ def test_t14_every_html_response_in_production_has_csp_hsts_and_nosniff(app, tes
     with app.app_context():
         world = build_world()
     prod = create_app({**PRODUCTION, "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
-    values = {"connection_id": world.connections["active"], "grant_id": world.grants["active"],
-              "run_id": world.runs["active"], "filename": "css/app.css"}
+    values = {
+        "connection_id": world.connections["active"],
+        "grant_id": world.grants["active"],
+        "run_id": world.runs["active"],
+        "filename": "css/app.css",
+    }
     checked = 0
     for persona in (None, "admin", "support"):
         client = prod.test_client()
         if persona:
-            response = client.post("/login", data={"email": world.emails[persona], "password": PASSWORD},
-                                   base_url=HTTPS)
+            response = client.post(
+                "/login", data={"email": world.emails[persona], "password": PASSWORD}, base_url=HTTPS
+            )
             assert response.status_code == 303
         for rule in prod.url_map.iter_rules():
             if "GET" not in rule.methods:

@@ -48,8 +48,13 @@ def test_t16_viewer_cannot_connect_disconnect_or_sync(app):
     login(client, world.emails["viewer"])
     before = database_snapshot(app)
     c = world.connections["active"]
-    for method, url in (("GET", "/connect/xero"), ("GET", "/connect/xero/authorize"),
-                        ("POST", "/connect/xero/connections"), ("POST", f"/data/connections/{c}/sync"),
-                        ("POST", f"/data/connections/{c}/disconnect"), ("GET", f"/connect/xero/reconnect/{c}")):
+    for method, url in (
+        ("GET", "/connect/xero"),
+        ("GET", "/connect/xero/authorize"),
+        ("POST", "/connect/xero/connections"),
+        ("POST", f"/data/connections/{c}/sync"),
+        ("POST", f"/data/connections/{c}/disconnect"),
+        ("GET", f"/connect/xero/reconnect/{c}"),
+    ):
         assert client.open(url, method=method, data={"data": "delete"}).status_code == 403, f"{method} {url}"
     assert database_snapshot(app) == before

@@ -60,7 +60,8 @@ def test_t20_within_the_grace_the_old_refresh_token_still_works(app, sandbox, cr
 
 
 def test_t20_after_the_grace_the_connection_needs_reauth_and_nothing_loops(
-        app, sandbox, auth, client, crash_after_refresh):
+    app, sandbox, auth, client, crash_after_refresh
+):
     from wizard.extensions import db
     from wizard.models import Connection, User
     from wizard.xero.errors import InvalidGrant

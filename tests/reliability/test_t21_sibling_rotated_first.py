@@ -31,8 +31,11 @@ def test_t21_invalid_grant_after_a_sibling_rotation_is_not_a_dead_connection(app
             with app.app_context():
                 token_set = db.session.get(TokenSet, token_set_id)
                 response = real(refresh_token)  # the sibling holds the same token and rotates it
-                db.session.execute(update(TokenSet).where(TokenSet.id == token_set_id).values(
-                    **token_values(token_set, response), version=token_set.version + 1, refreshed_at=utcnow()))
+                db.session.execute(
+                    update(TokenSet)
+                    .where(TokenSet.id == token_set_id)
+                    .values(**token_values(token_set, response), version=token_set.version + 1, refreshed_at=utcnow())
+                )
                 db.session.commit()
                 sibling_token["access"] = response.access_token
 

@@ -18,8 +18,9 @@ def _cursor(app, connection_id: int, stream: str):
 
     with app.app_context():
         db.session.expire_all()
-        cursor = db.session.scalar(select(StreamCursor).where(
-            StreamCursor.connection_id == connection_id, StreamCursor.stream == stream))
+        cursor = db.session.scalar(
+            select(StreamCursor).where(StreamCursor.connection_id == connection_id, StreamCursor.stream == stream)
+        )
         if cursor is None:
             return 0, None
         return int((cursor.checkpoint or {}).get("page", 0)), cursor.watermark
@@ -44,10 +45,16 @@ def test_t23_a_failed_job_resumes_at_the_first_uncommitted_page(app, sandbox, wo
     run_id = start_sync(app, org.connection_id)
     wait_until(lambda: _cursor(app, org.connection_id, "Invoices")[0] >= 4, timeout=60)
     sandbox.state.faults.fail_next_requests(5, 500, org.tenant_id)  # 1 try + 4 retries: the job fails
-    wait_until(lambda: _attempts(app, run_id) >= 1 and any(
-        r["status"] == 500 for r in sandbox.state.requests(tenant=org.tenant_id)), timeout=30)
-    wait_until(lambda: len([r for r in sandbox.state.requests(tenant=org.tenant_id) if r["status"] == 500]) == 5,
-               timeout=30)
+    wait_until(
+        lambda: (
+            _attempts(app, run_id) >= 1
+            and any(r["status"] == 500 for r in sandbox.state.requests(tenant=org.tenant_id))
+        ),
+        timeout=30,
+    )
+    wait_until(
+        lambda: len([r for r in sandbox.state.requests(tenant=org.tenant_id) if r["status"] == 500]) == 5, timeout=30
+    )
     failed_at = len(sandbox.state.requests())
     resume_page, watermark = _cursor(app, org.connection_id, "Invoices")
     assert resume_page >= 4 and watermark is None, "the watermark moved before the stream's last page"
@@ -55,8 +62,9 @@ def test_t23_a_failed_job_resumes_at_the_first_uncommitted_page(app, sandbox, wo
     sandbox.state.faults.set_latency(0, org.tenant_id)
     assert wait_for_run(app, run_id, timeout=120) == "succeeded"
     assert _attempts(app, run_id) >= 2
-    retried = [r for r in sandbox.state.requests()[failed_at:]
-               if r["path"].endswith("/Invoices") and r["status"] == 200]
+    retried = [
+        r for r in sandbox.state.requests()[failed_at:] if r["path"].endswith("/Invoices") and r["status"] == 200
+    ]
     assert retried and retried[0]["page"] == resume_page
     assert all(r["page"] >= resume_page for r in retried), "the retry went back to an earlier page"
     assert _cursor(app, org.connection_id, "Invoices")[1] is not None

@@ -16,9 +16,13 @@ def _mirror(app, connection_id: int) -> set[tuple]:
     from wizard.models import XeroRecord
 
     with app.app_context():
-        return set(db.session.execute(select(XeroRecord.stream, XeroRecord.xero_id, XeroRecord.status,
-                                             XeroRecord.tombstoned, XeroRecord.payload)
-                                      .where(XeroRecord.connection_id == connection_id)).all())
+        return set(
+            db.session.execute(
+                select(
+                    XeroRecord.stream, XeroRecord.xero_id, XeroRecord.status, XeroRecord.tombstoned, XeroRecord.payload
+                ).where(XeroRecord.connection_id == connection_id)
+            ).all()
+        )
 
 
 @pytest.mark.slow

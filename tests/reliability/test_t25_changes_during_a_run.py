@@ -19,8 +19,9 @@ def _checkpoint_page(app, connection_id: int, stream: str) -> int:
 
     with app.app_context():
         db.session.expire_all()
-        cursor = db.session.scalar(select(StreamCursor).where(
-            StreamCursor.connection_id == connection_id, StreamCursor.stream == stream))
+        cursor = db.session.scalar(
+            select(StreamCursor).where(StreamCursor.connection_id == connection_id, StreamCursor.stream == stream)
+        )
         return int((cursor.checkpoint or {}).get("page", 0)) if cursor else 0
 
 
@@ -41,14 +42,17 @@ def test_t25_records_changed_during_a_run_are_current_after_the_next(app, sandbo
     read_up_to = (_checkpoint_page(app, org.connection_id, "Invoices") - 1) * 40
     edited = sandbox.state.modify_records(org.tenant_id, "invoices", 25)
     head = sandbox.state.books(org.tenant_id).id_head("invoices")
-    positions = sorted(int(i[len(head):], 16) for i in edited)
+    positions = sorted(int(i[len(head) :], 16) for i in edited)
     assert positions[0] < read_up_to < positions[-1], "edits did not straddle the pages already read"
     sandbox.state.faults.set_latency(0, org.tenant_id)
     assert wait_for_run(app, run_id) == "succeeded"
     with app.app_context():
         started = db.session.get(SyncRun, run_id).started_at
-        watermarks = db.session.scalars(select(StreamCursor.watermark).where(
-            StreamCursor.connection_id == org.connection_id, StreamCursor.watermark.is_not(None))).all()
+        watermarks = db.session.scalars(
+            select(StreamCursor.watermark).where(
+                StreamCursor.connection_id == org.connection_id, StreamCursor.watermark.is_not(None)
+            )
+        ).all()
     assert watermarks and all(w <= started for w in watermarks)
     sandbox.state.advance(1)
     assert wait_for_run(app, start_sync(app, org.connection_id)) == "succeeded"

@@ -29,8 +29,9 @@ def _forget_watermarks(app, connection_id: int) -> None:
     from wizard.models import StreamCursor
 
     with app.app_context():
-        db.session.execute(update(StreamCursor).where(StreamCursor.connection_id == connection_id)
-                           .values(watermark=None))
+        db.session.execute(
+            update(StreamCursor).where(StreamCursor.connection_id == connection_id).values(watermark=None)
+        )
         db.session.commit()
 
 

@@ -18,11 +18,19 @@ from .conftest import ADVISER, KOWHAI, THAMES, Xero, sandbox_config
 
 ENVELOPE_ID = re.compile(rb'"Id":"[0-9a-f-]{36}"')
 LISTINGS = [
-    ("Invoices", {"page": 1, "pageSize": 1000}), ("Invoices", {}), ("Invoices", {"summaryOnly": "true"}),
+    ("Invoices", {"page": 1, "pageSize": 1000}),
+    ("Invoices", {}),
+    ("Invoices", {"summaryOnly": "true"}),
     ("Invoices", {"page": 2, "pageSize": 40, "order": "UpdatedDateUTC DESC"}),
-    ("Contacts", {"page": 1}), ("Contacts", {"includeArchived": "true"}), ("Payments", {"page": 1}),
-    ("CreditNotes", {"page": 1}), ("BankTransactions", {"page": 1}), ("Overpayments", {}), ("Items", {}),
-    ("ManualJournals", {"page": 1}), ("BankTransfers", {}),
+    ("Contacts", {"page": 1}),
+    ("Contacts", {"includeArchived": "true"}),
+    ("Payments", {"page": 1}),
+    ("CreditNotes", {"page": 1}),
+    ("BankTransactions", {"page": 1}),
+    ("Overpayments", {}),
+    ("Items", {}),
+    ("ManualJournals", {"page": 1}),
+    ("BankTransfers", {}),
 ]
 
 
@@ -120,8 +128,11 @@ def test_changes_reach_the_records_that_show_them(pair):
         assert {p["Reference"] for p in shown} >= {payment.reference}
     renamed = [it.idx for it in books.items if it.name.endswith(" *")]
     lines = [line for row in invoices.values() for line in row["LineItems"] if "Item" in line]
-    assert any(line["Item"]["Name"].endswith(" *") for line in lines if line["Item"]["ItemID"]
-               in {books.record_id("items", i) for i in renamed})
+    assert any(
+        line["Item"]["Name"].endswith(" *")
+        for line in lines
+        if line["Item"]["ItemID"] in {books.record_id("items", i) for i in renamed}
+    )
 
 
 def test_if_modified_since_stays_exact(pair):
@@ -135,8 +146,9 @@ def test_if_modified_since_stays_exact(pair):
     modified = set(pair.act("modify_records", pair.tenant, "invoices", 4))
     pair.tick(1)
     voided = pair.act("void_records", pair.tenant, "payments", 2)
-    paid_invoices = {books.record_id("invoices", books.payments[books.record_index("payments", p)].invoice)
-                     for p in voided}
+    paid_invoices = {
+        books.record_id("invoices", books.payments[books.record_index("payments", p)].invoice) for p in voided
+    }
     expected = {books.record_id("invoices", r.idx) for r in books.invoices if r.updated_ms >= since_ms}
     assert expected == modified | paid_invoices
     for _ in range(2):  # the second time from the cache
@@ -173,6 +185,7 @@ def test_cache_stays_within_its_budget():
 
 
 # the HTTP server -------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module", params=["lean", "werkzeug"])
 def served(request):
@@ -211,8 +224,12 @@ def test_lean_server_keeps_connections_alive_and_skips_unread_bodies(live):
     response = conn.getresponse()
     assert response.status == 404
     response.read()
-    conn.request("POST", "/connect/token", body=b"grant_type=password",
-                 headers={"Content-Type": "application/x-www-form-urlencoded"})
+    conn.request(
+        "POST",
+        "/connect/token",
+        body=b"grant_type=password",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     response = conn.getresponse()
     assert response.status in (400, 401) and "error" in orjson.loads(response.read())
     assert conn.sock is sock  # one TCP connection throughout

@@ -11,8 +11,15 @@ def test_connections_list_shape(xero, adviser_token):
     rows = response.get_json()
     assert sorted(r["tenantName"] for r in rows) == [KOWHAI, THAMES]
     for row in rows:
-        assert set(row) == {"id", "authEventId", "tenantId", "tenantType", "tenantName", "createdDateUtc",
-                            "updatedDateUtc"}
+        assert set(row) == {
+            "id",
+            "authEventId",
+            "tenantId",
+            "tenantType",
+            "tenantName",
+            "createdDateUtc",
+            "updatedDateUtc",
+        }
         assert row["tenantType"] == "ORGANISATION" and row["id"] != row["tenantId"]
     assert response.headers["Xero-Correlation-Id"]
     assert "X-AppMinLimit-Remaining" in response.headers

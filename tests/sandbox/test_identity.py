@@ -18,16 +18,22 @@ from .conftest import (
 )
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"client_id": "nobody"}, "unauthorized_client : Unknown client"),
-    ({"redirect_uri": "http://127.0.0.1:5000/connect/xero/callback/"}, "unauthorized_client : Invalid redirect_uri"),
-    ({"redirect_uri": "http://127.0.0.1:5001/connect/xero/callback"}, "unauthorized_client : Invalid redirect_uri"),
-    ({"scope": "openid accounting.transactions.read"}, "unauthorized_client : Invalid scope for client"),
-    ({"scope": "openid accounting.reports.read"}, "unauthorized_client : Invalid scope for client"),
-    ({"scope": "openid accounting.everything"}, "invalid_scope"),
-    ({"response_type": "token"}, "unsupported_response_type"),
-    ({"code_challenge": "abc", "code_challenge_method": "plain"}, "invalid_request"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"client_id": "nobody"}, "unauthorized_client : Unknown client"),
+        (
+            {"redirect_uri": "http://127.0.0.1:5000/connect/xero/callback/"},
+            "unauthorized_client : Invalid redirect_uri",
+        ),
+        ({"redirect_uri": "http://127.0.0.1:5001/connect/xero/callback"}, "unauthorized_client : Invalid redirect_uri"),
+        ({"scope": "openid accounting.transactions.read"}, "unauthorized_client : Invalid scope for client"),
+        ({"scope": "openid accounting.reports.read"}, "unauthorized_client : Invalid scope for client"),
+        ({"scope": "openid accounting.everything"}, "invalid_scope"),
+        ({"response_type": "token"}, "unsupported_response_type"),
+        ({"code_challenge": "abc", "code_challenge_method": "plain"}, "invalid_request"),
+    ],
+)
 def test_bad_authorize_request_shows_sandbox_error_page_and_never_redirects(xero, overrides, message):
     response = xero.authorize(**overrides)
     assert response.status_code == 400

@@ -80,9 +80,13 @@ def test_concurrent_limit_over_real_http(live):
     statuses: list[tuple[int, str | None]] = []
 
     def one():
-        r = requests.get(f"{live.url}/api.xro/2.0/Organisation", timeout=10,
-                         headers={"Authorization": f"Bearer {token['access_token']}", "xero-tenant-id": tenant})
+        r = requests.get(
+            f"{live.url}/api.xro/2.0/Organisation",
+            timeout=10,
+            headers={"Authorization": f"Bearer {token['access_token']}", "xero-tenant-id": tenant},
+        )
         statuses.append((r.status_code, r.headers.get("X-Rate-Limit-Problem")))
+
     threads = [threading.Thread(target=one) for _ in range(8)]
     for t in threads:
         t.start()

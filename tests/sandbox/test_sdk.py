@@ -25,8 +25,9 @@ def sdk(live, monkeypatch):
     token = flow.connect(ADVISER, [KOWHAI, THAMES])
     token["scope"] = token["scope"].split()
     store = {"token": token}
-    client = ApiClient(Configuration(oauth2_token=OAuth2Token(client_id=CLIENT[0], client_secret=CLIENT[1])),
-                       pool_threads=1)
+    client = ApiClient(
+        Configuration(oauth2_token=OAuth2Token(client_id=CLIENT[0], client_secret=CLIENT[1])), pool_threads=1
+    )
     client.oauth2_token_getter(lambda: store["token"])
     client.oauth2_token_saver(lambda new: store.__setitem__("token", new))
     client.set_oauth2_token(token)
@@ -110,11 +111,11 @@ def test_sdk_reads_every_other_collection(sdk):
     assert len(api.get_payments(tenant, page=1, page_size=1000).payments) == len(books.payments)
     assert len(api.get_overpayments(tenant, page=1, page_size=1000).overpayments) == len(books.overpayments)
     assert len(api.get_prepayments(tenant, page=1, page_size=1000).prepayments) == len(books.prepayments)
-    assert (len(api.get_bank_transactions(tenant, page=1, page_size=1000).bank_transactions)
-            == len(books.bank_transactions))
+    assert len(api.get_bank_transactions(tenant, page=1, page_size=1000).bank_transactions) == len(
+        books.bank_transactions
+    )
     assert len(api.get_bank_transfers(tenant).bank_transfers) == len(books.bank_transfers)
-    assert (len(api.get_manual_journals(tenant, page=1, page_size=1000).manual_journals)
-            == len(books.manual_journals))
+    assert len(api.get_manual_journals(tenant, page=1, page_size=1000).manual_journals) == len(books.manual_journals)
     assert len(api.get_items(tenant).items) == len(books.items)
     assert api.get_users(tenant).users
     assert api.get_tax_rates(tenant).tax_rates

@@ -19,16 +19,26 @@ def test_code_exchange_returns_xero_token_response_with_verifiable_jwts(xero):
     header = jwt.get_unverified_header(body["access_token"])
     key = jwt.PyJWK(next(k for k in jwks["keys"] if k["kid"] == header["kid"]))
     issuer = xero.http.get("/.well-known/openid-configuration").get_json()["issuer"]
-    access = jwt.decode(body["access_token"], key.key, algorithms=["RS256"], audience=f"{issuer}/resources",
-                        options={"verify_exp": False, "verify_nbf": False, "verify_iat": False})
+    access = jwt.decode(
+        body["access_token"],
+        key.key,
+        algorithms=["RS256"],
+        audience=f"{issuer}/resources",
+        options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
+    )
     assert access["iss"] == issuer and access["client_id"] == CLIENT[0]
     assert access["xero_userid"] == xero.state.user_id(ADVISER)
     assert access["exp"] - access["iat"] == 1800 and isinstance(access["scope"], list)
     assert access["authentication_event_id"] == xero.state.connections()[0]["authEventId"]
     for claim in ("nbf", "sub", "global_session_id", "jti"):
         assert claim in access
-    ident = jwt.decode(body["id_token"], key.key, algorithms=["RS256"], audience=CLIENT[0],
-                       options={"verify_exp": False, "verify_nbf": False, "verify_iat": False})
+    ident = jwt.decode(
+        body["id_token"],
+        key.key,
+        algorithms=["RS256"],
+        audience=CLIENT[0],
+        options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
+    )
     assert ident["nonce"] == "n-42" and ident["email"] == ADVISER
     assert ident["given_name"] == "Ada" and ident["family_name"] == "Adviser"
     assert ident["xero_userid"] == access["xero_userid"] and "authentication_event_id" not in ident
@@ -36,8 +46,14 @@ def test_code_exchange_returns_xero_token_response_with_verifiable_jwts(xero):
 
 def test_client_credentials_in_the_form_body_work_too(xero):
     code = xero.code_for(ADVISER, [KOWHAI])["code"]
-    response = xero.token(None, grant_type="authorization_code", code=code, redirect_uri=REDIRECT,
-                          client_id=CLIENT[0], client_secret=CLIENT[1])
+    response = xero.token(
+        None,
+        grant_type="authorization_code",
+        code=code,
+        redirect_uri=REDIRECT,
+        client_id=CLIENT[0],
+        client_secret=CLIENT[1],
+    )
     assert response.status_code == 200
 
 
@@ -94,10 +110,17 @@ def test_pkce_verifier_is_checked_when_a_challenge_was_sent(xero):
 def test_public_pkce_client_exchanges_with_client_id_only(xero):
     verifier, challenge = pkce_pair()
     assert xero.authorize(client_id="pkce-client").status_code == 400  # challenge required
-    code = xero.code_for(ADVISER, [KOWHAI], client_id="pkce-client", code_challenge=challenge,
-                         code_challenge_method="S256")["code"]
-    response = xero.token(None, grant_type="authorization_code", code=code, redirect_uri=REDIRECT,
-                          client_id="pkce-client", code_verifier=verifier)
+    code = xero.code_for(
+        ADVISER, [KOWHAI], client_id="pkce-client", code_challenge=challenge, code_challenge_method="S256"
+    )["code"]
+    response = xero.token(
+        None,
+        grant_type="authorization_code",
+        code=code,
+        redirect_uri=REDIRECT,
+        client_id="pkce-client",
+        code_verifier=verifier,
+    )
     assert response.status_code == 200
 
 
@@ -124,8 +147,10 @@ def test_refresh_rotates_and_previous_token_has_a_30_minute_grace(xero, adviser_
 
 def test_refresh_keeps_the_authentication_event_id(xero, adviser_token):
     new = xero.refresh(adviser_token["refresh_token"]).get_json()
-    assert (xero.claims(new["access_token"])["authentication_event_id"]
-            == xero.claims(adviser_token["access_token"])["authentication_event_id"])
+    assert (
+        xero.claims(new["access_token"])["authentication_event_id"]
+        == xero.claims(adviser_token["access_token"])["authentication_event_id"]
+    )
 
 
 def test_unused_refresh_token_expires_after_60_days(xero, adviser_token):
@@ -143,8 +168,10 @@ def test_refresh_by_another_client_is_refused(xero, adviser_token):
 
 def test_revocation_kills_the_token_set_and_all_connections(xero, adviser_token):
     assert len(xero.state.connections()) == 2
-    response = xero.http.post("/connect/revocation", data={"token": adviser_token["refresh_token"],
-                                                            "client_id": CLIENT[0], "client_secret": CLIENT[1]})
+    response = xero.http.post(
+        "/connect/revocation",
+        data={"token": adviser_token["refresh_token"], "client_id": CLIENT[0], "client_secret": CLIENT[1]},
+    )
     assert response.status_code == 200
     assert xero.state.connections() == []
     assert xero.refresh(adviser_token["refresh_token"]).get_json() == {"error": "invalid_grant"}

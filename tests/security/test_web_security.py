@@ -90,7 +90,9 @@ def test_t14_cookie_flags_and_security_headers_in_production(test_env, monkeypat
     auth.make_user()
     prod = create_app({**PRODUCTION, "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
     client = prod.test_client()
-    response = client.post("/login", data={"email": "admin@example.test", "password": "pw"}, base_url="https://app.example.com")
+    response = client.post(
+        "/login", data={"email": "admin@example.test", "password": "pw"}, base_url="https://app.example.com"
+    )
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("__Host-session=")
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Domain" not in cookie

@@ -23,9 +23,7 @@ def _sign_in(page, base: str, email: str) -> None:
     page.wait_for_load_state()
 
 
-def test_admin_grants_support_diagnoses_admin_audits_and_revokes(
-    live_app, browser, world
-):
+def test_admin_grants_support_diagnoses_admin_audits_and_revokes(live_app, browser, world):
     SHOTS.mkdir(parents=True, exist_ok=True)
     base = live_app.url
     admin = browser.new_context().new_page()
@@ -39,9 +37,7 @@ def test_admin_grants_support_diagnoses_admin_audits_and_revokes(
     admin.get_by_role("heading", name="Support access").wait_for()
     assert admin.get_by_label("For how many hours").input_value() == "24"
     admin.get_by_label("What support may look at").select_option(label="Acme None Ltd")
-    admin.get_by_label("Reason or ticket reference").fill(
-        "Ticket #9001: invoices stopped syncing"
-    )
+    admin.get_by_label("Reason or ticket reference").fill("Ticket #9001: invoices stopped syncing")
     admin.screenshot(path=str(SHOTS / "1-admin-grant-form.png"), full_page=True)
     admin.get_by_role("button", name="Grant support access").click()
     admin.get_by_text("Support can look at your diagnostics until").wait_for()
@@ -51,11 +47,7 @@ def test_admin_grants_support_diagnoses_admin_audits_and_revokes(
     _sign_in(support, base, world.emails["support"])
     support.get_by_role("heading", name="Support console").wait_for()
     console = support.locator("table.granted").inner_text()
-    assert (
-        "Acme None Ltd" in console
-        and "Acme Active Ltd" in console
-        and "Rival" not in console
-    )
+    assert "Acme None Ltd" in console and "Acme Active Ltd" in console and "Rival" not in console
     support.screenshot(path=str(SHOTS / "3-support-console.png"), full_page=True)
     support.get_by_role("link", name="Acme None Ltd").click()
     support.get_by_role("heading", name="Connection doctor: Acme None Ltd").wait_for()
@@ -77,10 +69,7 @@ def test_admin_grants_support_diagnoses_admin_audits_and_revokes(
         "button", name="Revoke now"
     ).click()
     admin.get_by_text("Support access revoked").wait_for()
-    assert (
-        admin.locator("tr[data-grant-status=revoked]", has_text="Acme None Ltd").count()
-        == 1
-    )
+    assert admin.locator("tr[data-grant-status=revoked]", has_text="Acme None Ltd").count() == 1
     admin.screenshot(path=str(SHOTS / "7-admin-revoked.png"), full_page=True)
 
     # Support's very next request is refused, and the refusal is in the customer's trail.
@@ -88,9 +77,9 @@ def test_admin_grants_support_diagnoses_admin_audits_and_revokes(
     assert response.status == 404
     support.screenshot(path=str(SHOTS / "8-support-denied.png"), full_page=True)
     admin.reload()
-    admin.locator(
-        "tr[data-grant-status=revoked]", has_text="Acme None Ltd"
-    ).get_by_role("link", name="Audit trail").click()
+    admin.locator("tr[data-grant-status=revoked]", has_text="Acme None Ltd").get_by_role(
+        "link", name="Audit trail"
+    ).click()
     admin.get_by_role("heading", name="Support grant: Acme None Ltd").wait_for()
     latest = admin.locator("table.audit tbody tr").first.inner_text()
     assert "Viewed connection diagnostics" in latest and "Denied" in latest

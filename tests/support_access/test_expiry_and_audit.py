@@ -21,14 +21,10 @@ def _audit_count(app) -> int:
 
 def _last_audit(app) -> AuditEvent:
     with app.app_context():
-        return db.session.scalars(
-            select(AuditEvent).order_by(AuditEvent.id.desc())
-        ).first()
+        return db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
 
 
-def test_grant_allows_one_second_before_expiry_and_denies_one_second_after(
-    app, as_persona, world, frozen_clock
-):
+def test_grant_allows_one_second_before_expiry_and_denies_one_second_after(app, as_persona, world, frozen_clock):
     with app.app_context():
         expires_at = db.session.get(SupportGrant, world.grants["active"]).expires_at
     url = f"/support/connections/{world.connections['active']}"
@@ -48,25 +44,15 @@ def test_expiry_needs_no_cleanup_but_cleanup_records_it_once(app, world, frozen_
     frozen_clock.set(world.now)
     runner = app.test_cli_runner()
     result = runner.invoke(args=["expire-grants"])
-    assert (
-        result.exit_code == 0 and "1 expired support grant(s) recorded" in result.output
-    )
+    assert result.exit_code == 0 and "1 expired support grant(s) recorded" in result.output
     assert "0 expired" in runner.invoke(args=["expire-grants"]).output
     with app.app_context():
-        rows = db.session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "grant.expired")
-        ).all()
+        rows = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "grant.expired")).all()
         assert [(r.grant_id, r.actor_role, r.workspace_id) for r in rows] == [
             (world.grants["expired"], "system", world.workspace_a)
         ]
-        assert (
-            db.session.get(SupportGrant, world.grants["expired"]).expiry_recorded_at
-            == world.now
-        )
-        assert (
-            db.session.get(SupportGrant, world.grants["revoked"]).expiry_recorded_at
-            is None
-        )
+        assert db.session.get(SupportGrant, world.grants["expired"]).expiry_recorded_at == world.now
+        assert db.session.get(SupportGrant, world.grants["revoked"]).expiry_recorded_at is None
 
 
 def test_audit_log_command_prints_every_row_as_json_lines(app, as_persona, world):
@@ -75,10 +61,7 @@ def test_audit_log_command_prints_every_row_as_json_lines(app, as_persona, world
     as_persona("support").get(f"/support/connections/{world.connections['active']}")
     output = app.test_cli_runner().invoke(args=["audit-log"]).output
     rows = [json.loads(line) for line in output.splitlines()]
-    assert (
-        rows[-1]["action"] == "doctor.view"
-        and rows[-1]["grant_id"] == world.grants["active"]
-    )
+    assert rows[-1]["action"] == "doctor.view" and rows[-1]["grant_id"] == world.grants["active"]
     assert rows[-1]["at"].endswith("Z") and rows[-1]["allowed"] is True
 
 
@@ -91,9 +74,7 @@ SUPPORT_REQUESTS = [
 
 @pytest.mark.parametrize("state", GRANT_STATES)
 @pytest.mark.parametrize(("method", "path", "action"), SUPPORT_REQUESTS)
-def test_every_support_request_writes_exactly_one_audit_row(
-    app, as_persona, world, state, method, path, action
-):
+def test_every_support_request_writes_exactly_one_audit_row(app, as_persona, world, state, method, path, action):
     support = as_persona("support")
     before = _audit_count(app)
     response = support.open(path.format(id=world.connections[state]), method=method)
@@ -107,19 +88,12 @@ def test_every_support_request_writes_exactly_one_audit_row(
         world.user_ids["support"],
         "support",
     )
-    assert (
-        row.connection_id == world.connections[state]
-        and row.workspace_id == world.workspace_a
-    )
-    assert row.grant_id == world.grants.get(
-        state
-    )  # denied rows point at the grant that lapsed
+    assert row.connection_id == world.connections[state] and row.workspace_id == world.workspace_a
+    assert row.grant_id == world.grants.get(state)  # denied rows point at the grant that lapsed
     assert row.remote_addr == "127.0.0.1" and row.at is not None
 
 
-def test_console_views_are_audited_and_support_on_customer_pages_is_logged_as_denied(
-    app, as_persona, world
-):
+def test_console_views_are_audited_and_support_on_customer_pages_is_logged_as_denied(app, as_persona, world):
     support = as_persona("support")
     before = _audit_count(app)
     support.get("/support", query_string={"q": "acme"})
@@ -129,10 +103,7 @@ def test_console_views_are_audited_and_support_on_customer_pages_is_logged_as_de
         True,
         "search 'acme', 1 shown",
     )
-    assert (
-        support.get(f"/data/connections/{world.connections['active']}").status_code
-        == 403
-    )
+    assert support.get(f"/data/connections/{world.connections['active']}").status_code == 403
     row = _last_audit(app)
     assert (row.action, row.allowed, row.connection_id) == (
         "data.connection",
@@ -146,20 +117,9 @@ def test_customer_admin_sees_each_support_action_under_its_grant(as_persona, wor
     support = as_persona("support")
     support.get(f"/support/connections/{world.connections['active']}")
     support.post(f"/support/connections/{world.connections['active']}/sync")
-    page = (
-        as_persona("admin")
-        .get(f"/settings/support-access/{world.grants['active']}")
-        .get_data(as_text=True)
-    )
-    assert (
-        page.count('data-audit-action="doctor.view"') == 1
-        and page.count('data-audit-action="sync.rerun"') == 1
-    )
-    assert (
-        "Viewed connection diagnostics" in page
-        and "Re-ran the sync" in page
-        and "support@planwise.test" in page
-    )
+    page = as_persona("admin").get(f"/settings/support-access/{world.grants['active']}").get_data(as_text=True)
+    assert page.count('data-audit-action="doctor.view"') == 1 and page.count('data-audit-action="sync.rerun"') == 1
+    assert "Viewed connection diagnostics" in page and "Re-ran the sync" in page and "support@planwise.test" in page
     assert "127.0.0.1" in page
 
 
@@ -188,16 +148,12 @@ def test_no_route_can_change_the_audit_log(app):
     from wizard import policy
 
     writable = [
-        r
-        for r in app.url_map.iter_rules()
-        if "audit" in r.rule and r.methods & {"POST", "PUT", "PATCH", "DELETE"}
+        r for r in app.url_map.iter_rules() if "audit" in r.rule and r.methods & {"POST", "PUT", "PATCH", "DELETE"}
     ]
     assert writable == [] and all("audit" not in endpoint for endpoint in policy.POLICY)
 
 
-def test_a_rerun_that_cannot_be_queued_is_still_audited_once(
-    app, as_persona, world, monkeypatch
-):
+def test_a_rerun_that_cannot_be_queued_is_still_audited_once(app, as_persona, world, monkeypatch):
     from wizard import syncing
 
     def queue_down(*args, **kwargs):

@@ -16,9 +16,7 @@ GRANTS_URL = "/settings/support-access"
 def _grants(app, workspace_id):
     with app.app_context():
         return db.session.scalars(
-            select(SupportGrant)
-            .where(SupportGrant.workspace_id == workspace_id)
-            .order_by(SupportGrant.id)
+            select(SupportGrant).where(SupportGrant.workspace_id == workspace_id).order_by(SupportGrant.id)
         ).all()
 
 
@@ -33,9 +31,7 @@ def test_support_access_page_is_a_full_page_and_an_htmx_fragment(as_persona):
     assert "HX-Request" in fragment.headers["Vary"]
 
 
-def test_admin_grants_one_connection_for_the_default_24_hours(
-    app, as_persona, world, frozen_clock
-):
+def test_admin_grants_one_connection_for_the_default_24_hours(app, as_persona, world, frozen_clock):
     frozen_clock.set(world.now)
     admin = as_persona("admin")
     response = admin.post(
@@ -46,13 +42,9 @@ def test_admin_grants_one_connection_for_the_default_24_hours(
             "reason": "Ticket #4411: invoices missing",
         },
     )
-    assert response.status_code == 303 and response.headers["Location"].endswith(
-        GRANTS_URL
-    )
+    assert response.status_code == 303 and response.headers["Location"].endswith(GRANTS_URL)
     grant = _grants(app, world.workspace_a)[-1]
-    assert (
-        grant.connection_id == world.connections["none"] and not grant.all_connections
-    )
+    assert grant.connection_id == world.connections["none"] and not grant.all_connections
     assert grant.expires_at == world.now + timedelta(hours=24)
     assert grant.reason == "Ticket #4411: invoices missing"
     assert grant.granted_by_id == world.user_ids["admin"]
@@ -67,18 +59,13 @@ def test_the_form_offers_24_hours_and_all_connections_by_default(as_persona):
     assert '<option value="all" selected>' in page
 
 
-def test_an_all_connections_grant_covers_connections_added_later(
-    app, as_persona, world
-):
+def test_an_all_connections_grant_covers_connections_added_later(app, as_persona, world):
     admin = as_persona("admin")
     admin.post(GRANTS_URL, data={"scope": "all", "hours": "1"})
     grant = _grants(app, world.workspace_a)[-1]
     assert grant.all_connections and grant.connection_id is None
     support = as_persona("support")
-    assert (
-        support.get(f"/support/connections/{world.connections['none']}").status_code
-        == 200
-    )
+    assert support.get(f"/support/connections/{world.connections['none']}").status_code == 200
     assert support.get(f"/support/connections/{world.connection_b}").status_code == 404
 
 
@@ -92,9 +79,7 @@ def test_an_all_connections_grant_covers_connections_added_later(
         ("-3", "from 1 hour to 7 days"),
     ],
 )
-def test_a_bad_duration_is_explained_next_to_the_field_and_nothing_is_lost(
-    app, as_persona, world, hours, message
-):
+def test_a_bad_duration_is_explained_next_to_the_field_and_nothing_is_lost(app, as_persona, world, hours, message):
     admin = as_persona("admin")
     response = admin.post(
         GRANTS_URL,
@@ -114,28 +99,16 @@ def test_a_bad_duration_is_explained_next_to_the_field_and_nothing_is_lost(
 
 
 def test_another_workspaces_connection_cannot_be_granted(app, as_persona, world):
-    response = as_persona("admin").post(
-        GRANTS_URL, data={"scope": str(world.connection_b), "hours": "4"}
-    )
+    response = as_persona("admin").post(GRANTS_URL, data={"scope": str(world.connection_b), "hours": "4"})
     assert response.status_code == 200
-    assert (
-        'id="scope-error">Choose one of your connections, or all of them.'
-        in response.get_data(as_text=True)
-    )
-    assert (
-        len(_grants(app, world.workspace_a)) == 3
-        and _grants(app, world.workspace_b) == []
-    )
+    assert 'id="scope-error">Choose one of your connections, or all of them.' in response.get_data(as_text=True)
+    assert len(_grants(app, world.workspace_a)) == 3 and _grants(app, world.workspace_b) == []
 
 
 def test_a_reason_over_500_characters_is_refused_and_kept(as_persona):
-    response = as_persona("admin").post(
-        GRANTS_URL, data={"scope": "all", "hours": "24", "reason": "x" * 501}
-    )
+    response = as_persona("admin").post(GRANTS_URL, data={"scope": "all", "hours": "24", "reason": "x" * 501})
     page = response.get_data(as_text=True)
-    assert (
-        'id="reason-error">Keep the reason under 500 characters (it has 501).' in page
-    )
+    assert 'id="reason-error">Keep the reason under 500 characters (it has 501).' in page
     assert "x" * 501 + "</textarea>" in page
 
 
@@ -160,23 +133,15 @@ def test_revoking_twice_keeps_the_first_revocation(app, as_persona, world):
     with app.app_context():
         assert db.session.get(SupportGrant, world.grants["active"]).revoked_at == first
         assert (
-            db.session.scalar(
-                select(func.count())
-                .select_from(AuditEvent)
-                .where(AuditEvent.action == "grant.revoked")
-            )
+            db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "grant.revoked"))
             == 1
         )
 
 
-def test_another_workspaces_admin_can_neither_see_nor_revoke_a_grant(
-    app, as_persona, world
-):
+def test_another_workspaces_admin_can_neither_see_nor_revoke_a_grant(app, as_persona, world):
     other = as_persona("other_admin")
     assert other.get(f"{GRANTS_URL}/{world.grants['active']}").status_code == 404
-    assert (
-        other.post(f"{GRANTS_URL}/{world.grants['active']}/revoke").status_code == 404
-    )
+    assert other.post(f"{GRANTS_URL}/{world.grants['active']}/revoke").status_code == 404
     with app.app_context():
         assert db.session.get(SupportGrant, world.grants["active"]).revoked_at is None
     assert b"ticket active" not in other.get(GRANTS_URL).data
@@ -186,10 +151,7 @@ def test_viewers_and_support_cannot_grant(app, as_persona, world):
     for persona in ("viewer", "support"):
         client = as_persona(persona)
         assert client.get(GRANTS_URL).status_code == 403
-        assert (
-            client.post(GRANTS_URL, data={"scope": "all", "hours": "24"}).status_code
-            == 403
-        )
+        assert client.post(GRANTS_URL, data={"scope": "all", "hours": "24"}).status_code == 403
     assert len(_grants(app, world.workspace_a)) == 3
 
 

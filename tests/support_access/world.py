@@ -18,9 +18,7 @@ ACCESS_TOKEN = "plaintext-access-token-5f2c9a77e1"
 REFRESH_TOKEN = "plaintext-refresh-token-0b8d41c3aa"
 GRANT_STATES = ("none", "active", "expired", "revoked")
 # Workspace A's tenants, by grant state.
-TENANTS = {
-    state: f"tenant-{state}-0000-4000-8000-000000000000" for state in GRANT_STATES
-}
+TENANTS = {state: f"tenant-{state}-0000-4000-8000-000000000000" for state in GRANT_STATES}
 
 
 @dataclass
@@ -30,9 +28,7 @@ class World:
     workspace_b: int = 0
     emails: dict[str, str] = field(default_factory=dict)  # persona -> email
     user_ids: dict[str, int] = field(default_factory=dict)
-    connections: dict[str, int] = field(
-        default_factory=dict
-    )  # grant state -> connection id
+    connections: dict[str, int] = field(default_factory=dict)  # grant state -> connection id
     grants: dict[str, int] = field(default_factory=dict)  # grant state -> grant id
     runs: dict[str, int] = field(default_factory=dict)  # grant state -> sync run id
     connection_b: int = 0
@@ -63,9 +59,7 @@ def _user(db, email: str, role: str, workspace_id: int | None):
     return user
 
 
-def _connection(
-    db, world: World, workspace_id: int, token_set_id: int, tenant_id: str, name: str
-):
+def _connection(db, world: World, workspace_id: int, token_set_id: int, tenant_id: str, name: str):
     from wizard.models import Connection, StreamProgress, SyncRun
 
     connection = Connection(
@@ -164,8 +158,7 @@ def build_world(now: datetime | None = None) -> World:
             refreshed_at=world.now - timedelta(minutes=5),
             refresh_failures=1,
             last_refresh_error="XeroUnavailable",
-            scopes="openid profile email offline_access accounting.settings.read "
-            "accounting.contacts.read",
+            scopes="openid profile email offline_access accounting.settings.read accounting.contacts.read",
         )
         db.session.add(token_set)
         db.session.flush()
@@ -181,9 +174,7 @@ def build_world(now: datetime | None = None) -> World:
             f"Acme {state.title()} Ltd",
         )
         world.connections[state], world.runs[state] = connection.id, run.id
-    connection_b, _ = _connection(
-        db, world, b.id, token_sets[b.id], "tenant-rival-0000", "Rival Books Ltd"
-    )
+    connection_b, _ = _connection(db, world, b.id, token_sets[b.id], "tenant-rival-0000", "Rival Books Ltd")
     world.connection_b = connection_b.id
 
     admin = world.user_ids["admin"]

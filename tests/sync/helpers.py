@@ -14,19 +14,26 @@ from sqlalchemy import func, select
 
 from tests.helpers.xero_login import XeroBrowser, query_of
 
-SYNC_SCOPES = ("openid profile email offline_access accounting.settings.read accounting.contacts.read "
-               "accounting.invoices.read accounting.payments.read accounting.banktransactions.read "
-               "accounting.manualjournals.read accounting.reports.profitandloss.read "
-               "accounting.reports.balancesheet.read accounting.reports.trialbalance.read")
+SYNC_SCOPES = (
+    "openid profile email offline_access accounting.settings.read accounting.contacts.read "
+    "accounting.invoices.read accounting.payments.read accounting.banktransactions.read "
+    "accounting.manualjournals.read accounting.reports.profitandloss.read "
+    "accounting.reports.balancesheet.read accounting.reports.trialbalance.read"
+)
 XERO_USER = "xero.adviser@demo.test"
 
 # Sandbox stream name -> our stream name and id field.
 SANDBOX_STREAMS = {
-    "contacts": ("Contacts", "ContactID"), "items": ("Items", "ItemID"), "invoices": ("Invoices", "InvoiceID"),
-    "credit_notes": ("CreditNotes", "CreditNoteID"), "payments": ("Payments", "PaymentID"),
-    "overpayments": ("Overpayments", "OverpaymentID"), "prepayments": ("Prepayments", "PrepaymentID"),
+    "contacts": ("Contacts", "ContactID"),
+    "items": ("Items", "ItemID"),
+    "invoices": ("Invoices", "InvoiceID"),
+    "credit_notes": ("CreditNotes", "CreditNoteID"),
+    "payments": ("Payments", "PaymentID"),
+    "overpayments": ("Overpayments", "OverpaymentID"),
+    "prepayments": ("Prepayments", "PrepaymentID"),
     "bank_transactions": ("BankTransactions", "BankTransactionID"),
-    "bank_transfers": ("BankTransfers", "BankTransferID"), "manual_journals": ("ManualJournals", "ManualJournalID"),
+    "bank_transfers": ("BankTransfers", "BankTransferID"),
+    "manual_journals": ("ManualJournals", "ManualJournalID"),
 }
 
 
@@ -50,8 +57,9 @@ def connect_org(app, sandbox, records: int = 300, scopes: str = SYNC_SCOPES, nam
     app.config["XERO_SCOPES"] = scopes
     with app.test_request_context():
         request = oauth.build_authorization_request()
-        callback = XeroBrowser().authorize(request.url, XERO_USER, redirect_prefix=app.config["XERO_REDIRECT_URI"],
-                                           organisations=[name])
+        callback = XeroBrowser().authorize(
+            request.url, XERO_USER, redirect_prefix=app.config["XERO_REDIRECT_URI"], organisations=[name]
+        )
         assert callback, "the sandbox consent flow did not reach our callback"
         args = query_of(callback)
         assert args.get("state") == request.state
@@ -59,13 +67,22 @@ def connect_org(app, sandbox, records: int = 300, scopes: str = SYNC_SCOPES, nam
         workspace = Workspace(name=f"Workspace {name}")
         db.session.add(workspace)
         db.session.flush()
-        token_set = TokenSet(workspace_id=workspace.id, xero_userid=tokens.xero_userid, access_token_enc=b"",
-                             access_expires_at=tokens_expiry(tokens))
+        token_set = TokenSet(
+            workspace_id=workspace.id,
+            xero_userid=tokens.xero_userid,
+            access_token_enc=b"",
+            access_expires_at=tokens_expiry(tokens),
+        )
         store_tokens(token_set, tokens)
         db.session.add(token_set)
         db.session.flush()
-        connection = Connection(workspace_id=workspace.id, token_set_id=token_set.id, tenant_id=tenant_id,
-                                tenant_name=name, state="connecting")
+        connection = Connection(
+            workspace_id=workspace.id,
+            token_set_id=token_set.id,
+            tenant_id=tenant_id,
+            tenant_name=name,
+            state="connecting",
+        )
         db.session.add(connection)
         db.session.commit()
         return Connected(connection.id, tenant_id, workspace.id, name)
@@ -114,7 +131,8 @@ def stored_ids(app, connection_id: int, stream: str, tombstoned: bool | None = N
 
     with app.app_context():
         query = select(XeroRecord.xero_id, XeroRecord.payload).where(
-            XeroRecord.connection_id == connection_id, XeroRecord.stream == stream)
+            XeroRecord.connection_id == connection_id, XeroRecord.stream == stream
+        )
         if tombstoned is not None:
             query = query.where(XeroRecord.tombstoned.is_(tombstoned))
         return {xero_id: json.loads(payload) for xero_id, payload in db.session.execute(query)}
@@ -127,8 +145,11 @@ def duplicate_keys(app) -> int:
 
     with app.app_context():
         total = db.session.scalar(select(func.count()).select_from(XeroRecord))
-        distinct = db.session.scalar(select(func.count()).select_from(
-            select(XeroRecord.connection_id, XeroRecord.stream, XeroRecord.xero_id).distinct().subquery()))
+        distinct = db.session.scalar(
+            select(func.count()).select_from(
+                select(XeroRecord.connection_id, XeroRecord.stream, XeroRecord.xero_id).distinct().subquery()
+            )
+        )
         return total - distinct
 
 

@@ -26,8 +26,9 @@ def _cursor_page(app, connection_id: int, stream: str) -> int:
 
     with app.app_context():
         db.session.expire_all()
-        cursor = db.session.scalar(select(StreamCursor).where(
-            StreamCursor.connection_id == connection_id, StreamCursor.stream == stream))
+        cursor = db.session.scalar(
+            select(StreamCursor).where(StreamCursor.connection_id == connection_id, StreamCursor.stream == stream)
+        )
         return int((cursor.checkpoint or {}).get("page", 0)) if cursor else 0
 
 
@@ -103,8 +104,9 @@ def test_retry_after_is_honoured_and_the_sync_completes(app, sandbox, workers):
     ends = [datetime.fromisoformat(r["timestamp"]).timestamp() for r in calls]
     starts = [end - r["duration_ms"] / 1000 for end, r in zip(ends, calls, strict=True)]
     first = limited[0]
-    later_ok = next(i for i in range(first + 1, len(calls)) if calls[i]["status"] == 200
-                    and starts[i] > ends[first] + 0.1)
+    later_ok = next(
+        i for i in range(first + 1, len(calls)) if calls[i]["status"] == 200 and starts[i] > ends[first] + 0.1
+    )
     assert starts[later_ok] - ends[first] >= 0.9  # Retry-After is at least 1 s
 
 

@@ -35,8 +35,16 @@ def test_full_sync_uses_the_fewest_calls_and_logs_each_one(app, sandbox, worker)
     assert wait_for_run(app, run_id) == "succeeded", worker.output()[-3000:]
     calls = [r for r in sandbox.state.requests(tenant=org.tenant_id) if r["path"].startswith("/api.xro/")]
     books = sandbox.state.books(org.tenant_id)
-    paged = ("contacts", "invoices", "credit_notes", "payments", "overpayments", "prepayments",
-             "bank_transactions", "manual_journals")
+    paged = (
+        "contacts",
+        "invoices",
+        "credit_notes",
+        "payments",
+        "overpayments",
+        "prepayments",
+        "bank_transactions",
+        "manual_journals",
+    )
     fixed = fixed_calls(tuple(s for s in STREAMS if s.name != "Journals"))
     floor = sum(-(-books.count(s) // 1000) for s in paged) + fixed
     assert len(calls) == floor

@@ -28,8 +28,14 @@ def _connection_id(db) -> int:
 
 
 def _invoice(number: int, updated_ms: int, status: str = "AUTHORISED", reference: str = "") -> dict:
-    return {"InvoiceID": f"inv-{number:04d}", "Status": status, "Reference": reference, "Total": 12.5,
-            "UpdatedDateUTC": f"/Date({updated_ms}+0000)/", "LineItems": [{"Description": "Fee", "Quantity": 1.0}]}
+    return {
+        "InvoiceID": f"inv-{number:04d}",
+        "Status": status,
+        "Reference": reference,
+        "Total": 12.5,
+        "UpdatedDateUTC": f"/Date({updated_ms}+0000)/",
+        "LineItems": [{"Description": "Fee", "Quantity": 1.0}],
+    }
 
 
 def _write_page(connection_id: int, items: list[dict]) -> int:
@@ -48,9 +54,12 @@ def _stored(connection_id: int) -> dict[str, tuple[str, bool, dict]]:
 
     db.session.expire_all()
     query = select(XeroRecord.xero_id, XeroRecord.status, XeroRecord.tombstoned, XeroRecord.payload).where(
-        XeroRecord.connection_id == connection_id)
-    return {xero_id: (status, tombstoned, orjson.loads(payload)) for xero_id, status, tombstoned, payload
-            in db.session.execute(query)}
+        XeroRecord.connection_id == connection_id
+    )
+    return {
+        xero_id: (status, tombstoned, orjson.loads(payload))
+        for xero_id, status, tombstoned, payload in db.session.execute(query)
+    }
 
 
 def test_a_page_is_written_once_and_replaying_it_changes_nothing(app):
@@ -98,15 +107,28 @@ def test_the_last_copy_of_an_id_repeated_within_a_page_wins(app):
 
     with app.app_context():
         connection_id = _connection_id(db)
-        written = _write_page(connection_id, [_invoice(1, 1_000, reference="first"), _invoice(2, 1_000),
-                                              _invoice(1, 1_000, reference="second")])
+        written = _write_page(
+            connection_id,
+            [_invoice(1, 1_000, reference="first"), _invoice(2, 1_000), _invoice(1, 1_000, reference="second")],
+        )
         assert written == 2
         assert _stored(connection_id)["inv-0001"][2]["Reference"] == "second"
 
 
-@pytest.mark.parametrize("value", [
-    "/Date(1539993600000+0000)/", "/Date(1539993600123)/", "/Date(-86400000+0000)/", "/Date(1539993600000-0500)/",
-    "2024-03-01T10:20:30", "2024-03-01T10:20:30Z", "2024-03-01T10:20:30+02:00", "/Date(garbage)/", "", None,
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "/Date(1539993600000+0000)/",
+        "/Date(1539993600123)/",
+        "/Date(-86400000+0000)/",
+        "/Date(1539993600000-0500)/",
+        "2024-03-01T10:20:30",
+        "2024-03-01T10:20:30Z",
+        "2024-03-01T10:20:30+02:00",
+        "/Date(garbage)/",
+        "",
+        None,
+    ],
+)
 def test_xero_timestamps_parse_like_the_client_does(value):
     assert store.xero_timestamp(value) == parse_xero_date(value)

@@ -10,9 +10,11 @@ from datetime import timedelta
 from tests.conftest import ROOT
 from tests.sync.helpers import connect_org
 
-CALL = ("from wizard import create_app; from wizard.xero.tokens import access_token; app = create_app(); "
-        "ctx = app.app_context(); ctx.push(); import hashlib; "
-        "print(hashlib.sha256(access_token({id}).encode()).hexdigest())")
+CALL = (
+    "from wizard import create_app; from wizard.xero.tokens import access_token; app = create_app(); "
+    "ctx = app.app_context(); ctx.push(); import hashlib; "
+    "print(hashlib.sha256(access_token({id}).encode()).hexdigest())"
+)
 
 
 def _expire(app, connection_id: int) -> int:
@@ -56,8 +58,16 @@ def test_separate_processes_refresh_once(app, sandbox, test_env):
     org = connect_org(app, sandbox, records=20)
     token_set_id = _expire(app, org.connection_id)
     before = _token_calls(sandbox)
-    procs = [subprocess.Popen([sys.executable, "-c", CALL.format(id=token_set_id)], cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CALL.format(id=token_set_id)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(6)
+    ]
     outputs = [p.communicate(timeout=60) for p in procs]
     assert all(p.returncode == 0 for p in procs), [err[-500:] for _, err in outputs]
     assert len({out.strip() for out, _ in outputs}) == 1

@@ -59,11 +59,7 @@ def audit_actions(app, connection_id: int) -> list[tuple[str, bool, str]]:
 def notifications(app, user_id: int) -> list[Notification]:
     with app.app_context():
         return list(
-            db.session.scalars(
-                select(Notification)
-                .where(Notification.user_id == user_id)
-                .order_by(Notification.id)
-            )
+            db.session.scalars(select(Notification).where(Notification.user_id == user_id).order_by(Notification.id))
         )
 
 
@@ -96,9 +92,7 @@ class Flow:
         return open_request(self.app, self.world.connections[self.state])
 
     def ask(self, **fields):
-        return self.support.post(
-            support_url(self.world, self.state), data={**VALID, **fields}
-        )
+        return self.support.post(support_url(self.world, self.state), data={**VALID, **fields})
 
     def admin_does(self, action: str, message: str = "", request_id=None):
         rid = self.request.id if request_id is None else request_id

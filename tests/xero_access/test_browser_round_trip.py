@@ -39,15 +39,9 @@ def test_request_accept_invite_done_remove_round_trip(live_app, browser, world):
     _sign_in(support, base, world.emails["support"])
     support.goto(f"{base}/support/connections/{world.connections['active']}")
     support.get_by_role("link", name="Temporary access to the customer's Xero").click()
-    support.get_by_role(
-        "heading", name="Temporary access to Xero: Acme Active Ltd"
-    ).wait_for()
-    assert support.get_by_label(
-        "Standard, with the Reports permission (default)"
-    ).is_checked()
-    support.get_by_label("Why support needs to look inside Xero").fill(
-        "Ticket #7001: the P&L differs from Xero's"
-    )
+    support.get_by_role("heading", name="Temporary access to Xero: Acme Active Ltd").wait_for()
+    assert support.get_by_label("Standard, with the Reports permission (default)").is_checked()
+    support.get_by_label("Why support needs to look inside Xero").fill("Ticket #7001: the P&L differs from Xero's")
     support.get_by_label("For how many days").fill("5")
     support.get_by_role("radio", name="Adviser", exact=True).check()
     support.get_by_role("button", name="Ask the customer for access").click()
@@ -59,12 +53,7 @@ def test_request_accept_invite_done_remove_round_trip(live_app, browser, world):
     support.get_by_label("Standard, with the Reports permission (default)").check()
     support.get_by_role("button", name="Ask the customer for access").click()
     support.get_by_text("Request sent.").wait_for()
-    assert (
-        support.locator("[data-xero-access-state]").get_attribute(
-            "data-xero-access-state"
-        )
-        == "requested"
-    )
+    assert support.locator("[data-xero-access-state]").get_attribute("data-xero-access-state") == "requested"
     _shot(support, "2-support-requested")
 
     # The admin: a badge in the nav, a banner on the Data page, the guided page.

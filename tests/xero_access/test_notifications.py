@@ -19,9 +19,7 @@ def test_badge_counts_unread_notifications_until_marked_read(world, flow):
     assert "Support asks for temporary access to your Xero organisation" in inbox
     assert f"/data/connections/{world.connections['active']}/xero-access" in inbox
     response = flow.admin.post("/notifications/read")
-    assert response.status_code == 303 and response.headers["Location"].endswith(
-        "/notifications"
-    )
+    assert response.status_code == 303 and response.headers["Location"].endswith("/notifications")
     assert _badge(flow.admin.get("/data").get_data(as_text=True)) is None
     assert "New:" not in flow.admin.get("/notifications").get_data(as_text=True)
 

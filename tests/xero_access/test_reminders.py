@@ -27,11 +27,7 @@ def _invited(flow, frozen_clock, t0, days: str = "3"):
 
 
 def _reminders(app, world) -> list[str]:
-    return [
-        n.kind
-        for n in notifications(app, world.user_ids["admin"])
-        if "reminder" in n.kind
-    ]
+    return [n.kind for n in notifications(app, world.user_ids["admin"]) if "reminder" in n.kind]
 
 
 @pytest.fixture
@@ -45,9 +41,7 @@ def second_admin(app, world):
         return user.id
 
 
-def test_24h_and_expiry_reminders_are_each_sent_once(
-    app, world, flow, frozen_clock, second_admin
-):
+def test_24h_and_expiry_reminders_are_each_sent_once(app, world, flow, frozen_clock, second_admin):
     expires = _invited(flow, frozen_clock, world.now)
     assert expires == world.now + timedelta(days=3)
     frozen_clock.set(expires - timedelta(hours=24, seconds=1))
@@ -68,9 +62,7 @@ def test_24h_and_expiry_reminders_are_each_sent_once(
         "xero_access.reminder_expiry",
     ]
     # Every admin of the workspace, once each.
-    assert [
-        n.kind for n in notifications(app, second_admin) if "reminder" in n.kind
-    ] == [
+    assert [n.kind for n in notifications(app, second_admin) if "reminder" in n.kind] == [
         "xero_access.reminder_24h",
         "xero_access.reminder_expiry",
     ]
@@ -86,13 +78,8 @@ def test_reminders_carry_the_exact_removal_steps(app, world, flow, frozen_clock)
     expires = _invited(flow, frozen_clock, world.now)
     frozen_clock.set(expires)
     _run(app)
-    [reminder] = [
-        n for n in notifications(app, world.user_ids["admin"]) if "reminder" in n.kind
-    ]
-    assert (
-        "Acme Active Ltd" in reminder.title
-        and "remove the support user" in reminder.title
-    )
+    [reminder] = [n for n in notifications(app, world.user_ids["admin"]) if "reminder" in n.kind]
+    assert "Acme Active Ltd" in reminder.title and "remove the support user" in reminder.title
     steps = reminder.step_list
     assert steps[1] == "Go to Settings > Users."
     assert "support@planwise.example" in steps[2]
@@ -109,22 +96,15 @@ def test_a_late_run_sends_only_the_expiry_reminder(app, world, flow, frozen_cloc
     assert _reminders(app, world) == ["xero_access.reminder_expiry"]
 
 
-def test_expired_not_removed_is_highlighted_on_the_data_page_until_removed(
-    app, world, flow, frozen_clock, as_persona
-):
+def test_expired_not_removed_is_highlighted_on_the_data_page_until_removed(app, world, flow, frozen_clock, as_persona):
     expires = _invited(flow, frozen_clock, world.now)
     data = flow.admin.get("/data").get_data(as_text=True)
     assert 'data-xero-access-notice="invited"' in data and 'role="alert"' not in data
     frozen_clock.set(expires)
     _run(app)
     data = flow.admin.get("/data").get_data(as_text=True)
-    assert (
-        'class="hint" data-xero-access-notice="expired_not_removed" role="alert"'
-        in data
-    )
-    assert (
-        "has not been marked as removed" in data and "Remove the support user" in data
-    )
+    assert 'class="hint" data-xero-access-notice="expired_not_removed" role="alert"' in data
+    assert "has not been marked as removed" in data and "Remove the support user" in data
     fragment = flow.admin.get("/data", headers={"HX-Request": "true"})
     assert b'data-xero-access-notice="expired_not_removed"' in fragment.data
     viewer = as_persona("viewer").get("/data").get_data(as_text=True)
@@ -134,9 +114,7 @@ def test_expired_not_removed_is_highlighted_on_the_data_page_until_removed(
     assert flow.request.state == "expired_not_removed"
     flow.admin_does("removed")
     assert flow.request.state == "removed"
-    assert "data-xero-access-notice" not in flow.admin.get("/data").get_data(
-        as_text=True
-    )
+    assert "data-xero-access-notice" not in flow.admin.get("/data").get_data(as_text=True)
     frozen_clock.set(expires + timedelta(days=5))
     assert _run(app) == (0, 0)
 
@@ -150,9 +128,7 @@ def test_removed_before_expiry_means_no_reminders(app, world, flow, frozen_clock
     assert _reminders(app, world) == []
 
 
-def test_accepted_but_never_marked_invited_still_expires_and_reminds(
-    app, world, flow, frozen_clock
-):
+def test_accepted_but_never_marked_invited_still_expires_and_reminds(app, world, flow, frozen_clock):
     frozen_clock.set(world.now)
     flow.ask(days="2")
     flow.admin_does("accept")
@@ -175,6 +151,4 @@ def test_cli_commands_send_reminders_idempotently(app, world, flow, frozen_clock
     frozen_clock.set(expires)
     output = runner.invoke(args=["expire-grants"]).output
     assert "1 Xero access reminder(s) sent" in output
-    assert (
-        "0 24-hour and 0 expiry" in runner.invoke(args=["xero-access-reminders"]).output
-    )
+    assert "0 24-hour and 0 expiry" in runner.invoke(args=["xero-access-reminders"]).output

@@ -15,9 +15,7 @@ def _error(page: str, field: str) -> str:
     return match.group(1) if match else ""
 
 
-def test_doctor_links_to_the_request_page_which_defaults_to_standard_for_3_days(
-    as_persona, world
-):
+def test_doctor_links_to_the_request_page_which_defaults_to_standard_for_3_days(as_persona, world):
     support = as_persona("support")
     doctor = support.get(f"/support/connections/{world.connections['active']}")
     assert support_url(world) in doctor.get_data(as_text=True)
@@ -41,16 +39,11 @@ def test_doctor_links_to_the_request_page_which_defaults_to_standard_for_3_days(
         (
             {"role": "adviser", "role_justification": " "},
             "role_justification",
-            (
-                "Adviser gives more than Standard, with the Reports permission: "
-                "say why the smaller role is not enough."
-            ),
+            ("Adviser gives more than Standard, with the Reports permission: say why the smaller role is not enough."),
         ),
     ],
 )
-def test_bad_input_shows_the_message_by_the_field_and_keeps_the_values(
-    app, world, as_persona, fields, field, message
-):
+def test_bad_input_shows_the_message_by_the_field_and_keeps_the_values(app, world, as_persona, fields, field, message):
     support = as_persona("support")
     typed = {**VALID, "reason": "Ticket #7002 & <b>bold</b>", **fields}
     response = support.post(support_url(world), data=typed)
@@ -78,15 +71,8 @@ def test_bad_input_under_htmx_answers_the_fragment(world, as_persona):
     assert b'id="reason-error"' in response.data
 
 
-def test_adviser_with_a_justification_and_read_only_without_one_are_accepted(
-    app, world, flow
-):
-    assert (
-        flow.ask(
-            role="adviser", role_justification="Need to see lock dates"
-        ).status_code
-        == 303
-    )
+def test_adviser_with_a_justification_and_read_only_without_one_are_accepted(app, world, flow):
+    assert flow.ask(role="adviser", role_justification="Need to see lock dates").status_code == 303
     assert (flow.request.role, flow.request.role_justification) == (
         "adviser",
         "Need to see lock dates",
@@ -96,9 +82,7 @@ def test_adviser_with_a_justification_and_read_only_without_one_are_accepted(
     assert flow.request.role == "read_only" and flow.request.role_justification == ""
 
 
-def test_the_admin_sees_the_role_the_justification_and_what_support_will_not_do(
-    world, flow
-):
+def test_the_admin_sees_the_role_the_justification_and_what_support_will_not_do(world, flow):
     flow.ask(role="adviser", role_justification="Need to see lock dates", days="14")
     page = flow.admin.get(guide_url(world)).get_data(as_text=True)
     assert "Grant temporary access to Xero" in page
@@ -113,19 +97,13 @@ def test_the_support_user_email_comes_from_config(app, world, flow):
     app.config["SUPPORT_XERO_EMAIL"] = "xero-help@planwise.test"
     flow.ask()
     assert flow.request.support_email == "xero-help@planwise.test"
-    assert "xero-help@planwise.test" in flow.admin.get(guide_url(world)).get_data(
-        as_text=True
-    )
+    assert "xero-help@planwise.test" in flow.admin.get(guide_url(world)).get_data(as_text=True)
 
 
 @pytest.mark.parametrize("who", ["support", "admin"])
 def test_pages_are_full_pages_and_htmx_fragments(world, flow, who):
     flow.ask()
-    client, url = (
-        (flow.support, support_url(world))
-        if who == "support"
-        else (flow.admin, guide_url(world))
-    )
+    client, url = (flow.support, support_url(world)) if who == "support" else (flow.admin, guide_url(world))
     page = client.get(url)
     assert page.status_code == 200 and b"<html" in page.data
     assert page.headers["Cache-Control"] == "no-store"

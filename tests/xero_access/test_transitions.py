@@ -41,9 +41,7 @@ ACTIONS = ("accept", "decline", "invite", "finish", "remove", "expire")
 ACTORS = ("admin", "support", "system", "nobody")
 
 
-@pytest.mark.parametrize(
-    ("state", "action", "actor"), list(product(STATE_LABELS, ACTIONS, ACTORS))
-)
+@pytest.mark.parametrize(("state", "action", "actor"), list(product(STATE_LABELS, ACTIONS, ACTORS)))
 def test_transition_table_allows_exactly_the_listed_moves(world, state, action, actor):
     request = XeroAccessRequest(state=state, days=2)
     now = world.now
@@ -59,11 +57,7 @@ def test_transition_table_allows_exactly_the_listed_moves(world, state, action, 
 
 def test_every_transition_in_the_code_is_one_we_expect():
     """The inverse check: nothing in the code's table that the hand-written one lacks."""
-    from_code = {
-        (source, action, t.actor): t.target
-        for action, t in TRANSITIONS.items()
-        for source in t.sources
-    }
+    from_code = {(source, action, t.actor): t.target for action, t in TRANSITIONS.items() for source in t.sources}
     assert from_code == ALLOWED
 
 
@@ -76,9 +70,7 @@ def test_support_asks_under_an_active_grant_and_every_admin_is_told(app, world, 
     assert request.grant_id == world.grants["active"]
     assert request.support_email == "support@planwise.example"
     assert request.expires_at is None  # the clock starts when access can exist
-    assert audit_actions(app, world.connections["active"]) == [
-        ("xero_access.requested", True, "support")
-    ]
+    assert audit_actions(app, world.connections["active"]) == [("xero_access.requested", True, "support")]
     [note] = notifications(app, world.user_ids["admin"])
     assert "Acme Active Ltd" in note.title and note.read_at is None
     assert notifications(app, world.user_ids["other_admin"]) == []  # workspace B
@@ -92,10 +84,7 @@ def test_round_trip_each_step_by_its_actor(app, world, flow, frozen_clock):
     frozen_clock.set(t0 + timedelta(hours=1))
     assert flow.admin_does("accept", "Fine, ticket 7001 only").status_code == 303
     accepted = flow.request
-    assert (
-        accepted.state == "accepted"
-        and accepted.answered_by_id == world.user_ids["admin"]
-    )
+    assert accepted.state == "accepted" and accepted.answered_by_id == world.user_ids["admin"]
     assert accepted.customer_message == "Fine, ticket 7001 only"
     frozen_clock.set(t0 + timedelta(hours=2))
     flow.admin_does("invited")
@@ -104,9 +93,7 @@ def test_round_trip_each_step_by_its_actor(app, world, flow, frozen_clock):
     assert invited.expires_at == t0 + timedelta(hours=2, days=3)  # from the invitation
     frozen_clock.set(t0 + timedelta(hours=5))
     assert flow.support_done().status_code == 303
-    assert flow.request.state == "done" and flow.request.done_at == t0 + timedelta(
-        hours=5
-    )
+    assert flow.request.state == "done" and flow.request.done_at == t0 + timedelta(hours=5)
     frozen_clock.set(t0 + timedelta(hours=6))
     flow.admin_does("removed")
     assert flow.request.state == "removed"
@@ -122,10 +109,7 @@ def test_round_trip_each_step_by_its_actor(app, world, flow, frozen_clock):
     assert kinds == ["xero_access.requested", "xero_access.done"]
     # Support sees the outcome in the history; nothing is open any more.
     page = flow.support.get(support_url(world)).get_data(as_text=True)
-    assert (
-        "Ask the customer for access" in page
-        and "Support user removed from Xero" in page
-    )
+    assert "Ask the customer for access" in page and "Support user removed from Xero" in page
 
 
 def test_admin_declines_with_a_message_and_support_can_ask_again(app, world, flow):
@@ -190,9 +174,7 @@ def test_admin_may_remove_the_user_before_support_has_finished(flow):
         ),
     ],
 )
-def test_admin_steps_out_of_order_are_refused_with_a_clear_message(
-    app, world, flow, steps, action, message
-):
+def test_admin_steps_out_of_order_are_refused_with_a_clear_message(app, world, flow, steps, action, message):
     flow.ask()
     for step in steps:
         flow.admin_does(step)
@@ -233,9 +215,7 @@ def test_a_form_about_another_request_is_refused(flow):
 def test_each_side_only_reaches_its_own_routes(world, flow, as_persona):
     flow.ask()
     assert flow.support.post(guide_url(world, action="/accept")).status_code == 403
-    assert (
-        as_persona("viewer").post(guide_url(world, action="/accept")).status_code == 403
-    )
+    assert as_persona("viewer").post(guide_url(world, action="/accept")).status_code == 403
     assert as_persona("viewer").get(guide_url(world)).status_code == 403
     assert as_persona("other_admin").get(guide_url(world)).status_code == 404
     assert flow.admin.post(support_url(world, action="/done")).status_code == 403
@@ -255,9 +235,7 @@ def test_the_service_refuses_a_transition_made_by_the_wrong_actor(app, world, fl
     with app.test_request_context():
         connection = db.session.get(Connection, world.connections["active"])
         login_user(db.session.get(User, world.user_ids["support"]))
-        with pytest.raises(
-            TransitionRefused, match="Only a workspace admin can accept"
-        ):
+        with pytest.raises(TransitionRefused, match="Only a workspace admin can accept"):
             xero_access.transition(connection, "accept", rid)
         login_user(db.session.get(User, world.user_ids["other_admin"]))
         with pytest.raises(TransitionRefused, match="Only a workspace admin"):
@@ -280,9 +258,7 @@ def test_requests_need_an_active_grant_on_that_connection(app, world, as_persona
 
         from wizard.extensions import db
 
-        assert (
-            db.session.scalar(select(func.count()).select_from(XeroAccessRequest)) == 0
-        )
+        assert db.session.scalar(select(func.count()).select_from(XeroAccessRequest)) == 0
 
 
 def test_each_organisation_has_its_own_request(app, world, as_persona, flow):
@@ -312,13 +288,8 @@ def test_the_admins_see_every_transition_in_the_audit_log(app, world, flow):
     guide = flow.admin.get(guide_url(world)).get_data(as_text=True)
     for action in ("requested", "accepted", "invited", "done"):
         assert guide.count(f'data-audit-action="xero_access.{action}"') == 1
-    assert (
-        "Asked for temporary access to Xero" in guide
-        and "support@planwise.test" in guide
-    )
+    assert "Asked for temporary access to Xero" in guide and "support@planwise.test" in guide
     # ... and under the diagnostics grant the request was asked under.
-    grant_page = flow.admin.get(
-        f"/settings/support-access/{world.grants['active']}"
-    ).get_data(as_text=True)
+    grant_page = flow.admin.get(f"/settings/support-access/{world.grants['active']}").get_data(as_text=True)
     assert 'data-audit-action="xero_access.invited"' in grant_page
     assert "Support finished in Xero" in grant_page

@@ -44,7 +44,8 @@ def user_for_session(session_id: str):
     if not user_id.isdigit() or not token:
         return None
     user = db.session.scalar(
-        select(User).join(LoginSession, LoginSession.user_id == User.id)
+        select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
         .where(User.id == int(user_id), LoginSession.token == token[:64], LoginSession.revoked_at.is_(None))
     )
     if user is not None:

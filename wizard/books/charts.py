@@ -40,8 +40,16 @@ def pnl_chart(pnl: MonthlyPnl) -> BarChart | None:
         left = PAD + i * slot + slot * 0.12
         for offset, kind, value in ((0, "income", pnl.income[i]), (bar, "expenses", pnl.expenses[i])):
             height = max(value, 0) / top * plot
-            bars.append(Bar(round(left + offset, 1), round(PAD + plot - height, 1), round(bar, 1), round(height, 1),
-                            kind, f"{month} {kind}: {value / 100:,.2f}"))
+            bars.append(
+                Bar(
+                    round(left + offset, 1),
+                    round(PAD + plot - height, 1),
+                    round(bar, 1),
+                    round(height, 1),
+                    kind,
+                    f"{month} {kind}: {value / 100:,.2f}",
+                )
+            )
         if i % 3 == 0:
             labels.append((round(left + bar, 1), month))
     return BarChart(WIDTH, HEIGHT, bars, labels, PAD + plot)

@@ -18,16 +18,22 @@ bp = Blueprint("books", __name__, url_prefix="/books")
 def overview(connection_id: int):
     """Books: record counts per data type and the sync history."""
     conn = get_connection(connection_id)
-    return render_page("books/overview.html", connection=conn, counts=record_counts(conn.id),
-                       runs=syncing.run_history(conn.id), section="overview")
+    return render_page(
+        "books/overview.html",
+        connection=conn,
+        counts=record_counts(conn.id),
+        runs=syncing.run_history(conn.id),
+        section="overview",
+    )
 
 
 @bp.get("/<int:connection_id>/accounts")
 def accounts(connection_id: int):
     """Books: the chart of accounts as synced."""
     conn = get_connection(connection_id)
-    return render_page("books/accounts.html", connection=conn, accounts=ledger.chart_of_accounts(conn.id),
-                       section="accounts")
+    return render_page(
+        "books/accounts.html", connection=conn, accounts=ledger.chart_of_accounts(conn.id), section="accounts"
+    )
 
 
 @bp.get("/<int:connection_id>/profit-and-loss")
@@ -35,13 +41,13 @@ def profit_and_loss(connection_id: int):
     """Books: monthly profit and loss (table and chart) from Xero's report."""
     conn = get_connection(connection_id)
     pnl = ledger.monthly_pnl(conn.id)
-    return render_page("books/profit_and_loss.html", connection=conn, pnl=pnl, chart=pnl_chart(pnl),
-                       section="pnl")
+    return render_page("books/profit_and_loss.html", connection=conn, pnl=pnl, chart=pnl_chart(pnl), section="pnl")
 
 
 @bp.get("/<int:connection_id>/reconciliation")
 def reconciliation(connection_id: int):
     """Books: our trial balance from synced transactions against Xero's, account by account."""
     conn = get_connection(connection_id)
-    return render_page("books/reconciliation.html", connection=conn, result=ledger.reconcile(conn.id),
-                       section="reconciliation")
+    return render_page(
+        "books/reconciliation.html", connection=conn, result=ledger.reconcile(conn.id), section="reconciliation"
+    )

@@ -64,8 +64,9 @@ def callback():
     except ConnectError as exc:
         status = exc.status
         if mode == "popup":
-            return render_template("wizard/popup_done.html", next_url=url_for(
-                "connect.login", problem=exc.cause)), status
+            return render_template(
+                "wizard/popup_done.html", next_url=url_for("connect.login", problem=exc.cause)
+            ), status
         return _step("login", 2, status=status, problem=hint_for(exc.cause))
     return _after_login(mode, url_for("connect.organisations"))
 
@@ -138,5 +139,6 @@ def complete(connection_id: int):
     if run is None:
         abort(404)
     more = connecting.other_authorised(current_user) if session.get(connecting.AUTHORISED_KEY) else []
-    return _step("complete", 4, connection=connection, run=run, counts=record_counts(connection.id),
-                 more_organisations=more)
+    return _step(
+        "complete", 4, connection=connection, run=run, counts=record_counts(connection.id), more_organisations=more
+    )

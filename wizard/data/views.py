@@ -38,8 +38,13 @@ def picker():
 def connection(connection_id: int):
     """One connection: its state, record counts and sync history."""
     conn = get_connection(connection_id)
-    return render_page("data/connection.html", connection=conn, counts=record_counts(conn.id),
-                       run=syncing.latest_run(conn.id), hint_for=hint_for)
+    return render_page(
+        "data/connection.html",
+        connection=conn,
+        counts=record_counts(conn.id),
+        run=syncing.latest_run(conn.id),
+        hint_for=hint_for,
+    )
 
 
 @bp.get("/connections/<int:connection_id>/status")
@@ -49,13 +54,14 @@ def sync_status(connection_id: int):
     run = syncing.latest_run(conn.id)
     if run is None:
         abort(404)
-    return render_page("data/sync_status.html", connection=conn, run=run, counts=record_counts(conn.id),
-                       hint_for=hint_for)
+    return render_page(
+        "data/sync_status.html", connection=conn, run=run, counts=record_counts(conn.id), hint_for=hint_for
+    )
 
 
 @bp.post("/connections/<int:connection_id>/sync")
 def sync_now(connection_id: int):
-    """"Sync now": start (or join) a sync, then show the connection."""
+    """ "Sync now": start (or join) a sync, then show the connection."""
     conn = get_connection(connection_id)
     if not conn.is_usable:
         abort(409)
@@ -75,8 +81,12 @@ def disconnect(connection_id: int):
     conn = get_connection(connection_id)
     choice = request.form.get("data")
     if choice not in ("keep", "delete"):
-        return render_page("data/disconnect.html", connection=conn, problem=None,
-                           error="Choose whether to keep or delete the synced data.")
+        return render_page(
+            "data/disconnect.html",
+            connection=conn,
+            problem=None,
+            error="Choose whether to keep or delete the synced data.",
+        )
     name = conn.tenant_name
     try:
         at_xero = connecting.disconnect(current_user, conn, delete_data=choice == "delete")

@@ -14,7 +14,8 @@ def xero():
     """All Xero connection hints; `?q=` filters by code or words."""
     query = request.args.get("q", "")[:100].strip().lower()
     hints = [
-        h for h in HINTS.values()
+        h
+        for h in HINTS.values()
         if not query or query in h.code or query in h.title.lower() or query in h.cause.lower()
     ]
     return render_template("help/xero.html", hints=hints, query=query)

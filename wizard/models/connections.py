@@ -93,9 +93,7 @@ class Connection(db.Model):
             raise ValueError(f"unknown connection state {state!r}")
         if (state, reason) == (self.state, self.state_reason) and detail == self.state_detail:
             return
-        self.events.append(
-            ConnectionEvent(from_state=self.state, to_state=state, reason=reason, detail=detail)
-        )
+        self.events.append(ConnectionEvent(from_state=self.state, to_state=state, reason=reason, detail=detail))
         self.state, self.state_reason, self.state_detail = state, reason, detail
         self.state_changed_at = utcnow()
 

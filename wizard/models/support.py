@@ -18,21 +18,15 @@ class SupportGrant(db.Model):
     diagnostics until `expires_at`, or until revoked. Checked on every request."""
 
     __tablename__ = "support_grant"
-    __table_args__ = (
-        Index("ix_support_grant_workspace_expires", "workspace_id", "expires_at"),
-    )
+    __table_args__ = (Index("ix_support_grant_workspace_expires", "workspace_id", "expires_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id"))
     # Scope: every connection of the workspace (including ones added while the grant runs),
     # or one connection. A deleted connection leaves its grant covering nothing, kept as history.
     all_connections: Mapped[bool] = mapped_column(default=False)
-    connection_id: Mapped[int | None] = mapped_column(
-        ForeignKey("connection.id", ondelete="SET NULL"), index=True
-    )
-    connection_name: Mapped[str] = mapped_column(
-        String(300), default=""
-    )  # as it was when granted
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connection.id", ondelete="SET NULL"), index=True)
+    connection_name: Mapped[str] = mapped_column(String(300), default="")  # as it was when granted
     scope: Mapped[str] = mapped_column(String(40), default=GRANT_SCOPE)
     reason: Mapped[str] = mapped_column(String(500), default="")
     granted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
@@ -53,11 +47,7 @@ class SupportGrant(db.Model):
 
     @property
     def scope_label(self) -> str:
-        return (
-            "All connections"
-            if self.all_connections
-            else (self.connection_name or "A removed connection")
-        )
+        return "All connections" if self.all_connections else (self.connection_name or "A removed connection")
 
     def revoke(self, by_user_id: int, now: datetime) -> None:
         if self.revoked_at is None:
@@ -109,8 +99,5 @@ def _refuse_bulk_changes(orm_execute_state) -> None:
     """`session.execute(update(AuditEvent)...)` bypasses the per-row hooks; refuse it too."""
     statement = orm_execute_state.statement
     table = getattr(statement, "table", None)  # an annotated copy, so compare by name
-    if (
-        isinstance(statement, Update | Delete)
-        and getattr(table, "name", None) == AuditEvent.__tablename__
-    ):
+    if isinstance(statement, Update | Delete) and getattr(table, "name", None) == AuditEvent.__tablename__:
         raise AuditLogImmutable("audit events are append-only")

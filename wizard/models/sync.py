@@ -23,8 +23,7 @@ class SyncRun(db.Model):
     __tablename__ = "sync_run"
     __table_args__ = (
         Index("ix_sync_run_connection_created", "connection_id", "id"),
-        Index("uq_sync_run_one_active", "connection_id", unique=True, sqlite_where=_ACTIVE,
-              postgresql_where=_ACTIVE),
+        Index("uq_sync_run_one_active", "connection_id", unique=True, sqlite_where=_ACTIVE, postgresql_where=_ACTIVE),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,8 +78,13 @@ class SyncRun(db.Model):
 
     def record_error(self, kind: str, message: str, stream: str = "", correlation_id: str = "") -> None:
         """Keep an error in the run's history (support reads it with Xero's correlation id)."""
-        entry = {"at": utcnow().isoformat(timespec="seconds"), "stream": stream, "kind": kind,
-                 "message": message[:500], "correlation_id": correlation_id}
+        entry = {
+            "at": utcnow().isoformat(timespec="seconds"),
+            "stream": stream,
+            "kind": kind,
+            "message": message[:500],
+            "correlation_id": correlation_id,
+        }
         self.errors = [*(self.errors or [])[-49:], entry]
 
     @property

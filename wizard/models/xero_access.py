@@ -46,9 +46,7 @@ SUPPORT, ADMIN, SYSTEM = "support", "admin", "system"
 class Transition:
     sources: tuple[str, ...]
     target: str
-    actor: (
-        str  # support, admin (of the request's workspace) or system (the reminder run)
-    )
+    actor: str  # support, admin (of the request's workspace) or system (the reminder run)
 
 
 # The only way a request changes state.
@@ -74,16 +72,19 @@ class XeroAccessRequest(db.Model):
         Index("ix_xero_access_request_connection", "connection_id", "id"),
         Index("ix_xero_access_request_workspace_state", "workspace_id", "state"),
         # One open request per organisation, also when two support posts race.
-        Index("uq_xero_access_request_one_open", "connection_id", unique=True,
-              sqlite_where=_OPEN_SQL, postgresql_where=_OPEN_SQL),
+        Index(
+            "uq_xero_access_request_one_open",
+            "connection_id",
+            unique=True,
+            sqlite_where=_OPEN_SQL,
+            postgresql_where=_OPEN_SQL,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id"))
     # A deleted connection keeps its request: our user may still be in that Xero organisation.
-    connection_id: Mapped[int | None] = mapped_column(
-        ForeignKey("connection.id", ondelete="SET NULL")
-    )
+    connection_id: Mapped[int | None] = mapped_column(ForeignKey("connection.id", ondelete="SET NULL"))
     connection_name: Mapped[str] = mapped_column(String(300), default="")
     tenant_id: Mapped[str] = mapped_column(String(64), default="")
     # The diagnostics grant it was asked under: its audit trail shows the whole story.
@@ -122,11 +123,7 @@ class XeroAccessRequest(db.Model):
 
     def allowed_actions(self, actor: str) -> list[str]:
         """What `actor` may do now (the pages show exactly these buttons)."""
-        return [
-            name
-            for name, t in TRANSITIONS.items()
-            if t.actor == actor and self.state in t.sources
-        ]
+        return [name for name, t in TRANSITIONS.items() if t.actor == actor and self.state in t.sources]
 
     def apply(self, action: str, actor: str, now: datetime) -> Transition:
         """Move to the action's target state, or raise TransitionRefused saying why not."""
@@ -134,13 +131,9 @@ class XeroAccessRequest(db.Model):
         if transition is None:
             raise TransitionRefused(f"Unknown action {action!r}.")
         if transition.actor != actor:
-            raise TransitionRefused(
-                f"Only {_ACTOR_WORDS[transition.actor]} can {_ACTION_WORDS[action]}."
-            )
+            raise TransitionRefused(f"Only {_ACTOR_WORDS[transition.actor]} can {_ACTION_WORDS[action]}.")
         if self.state not in transition.sources:
-            raise TransitionRefused(
-                f"Cannot {_ACTION_WORDS[action]}: it is now “{STATE_LABELS[self.state]}”."
-            )
+            raise TransitionRefused(f"Cannot {_ACTION_WORDS[action]}: it is now “{STATE_LABELS[self.state]}”.")
         self.state, self.state_changed_at = transition.target, now
         stamp = {
             ACCEPTED: "accepted_at",
@@ -178,9 +171,7 @@ class Notification(db.Model):
     __table_args__ = (Index("ix_notification_user_read", "user_id", "read_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE")
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id"))
     kind: Mapped[str] = mapped_column(String(60))
     title: Mapped[str] = mapped_column(String(300))

@@ -18,9 +18,7 @@ def notify_admins(
     connection_id: int | None = None,
 ) -> int:
     """Queue one notification for every admin of the workspace (the caller commits)."""
-    admins = db.session.scalars(
-        select(User.id).where(User.workspace_id == workspace_id, User.role == "admin")
-    ).all()
+    admins = db.session.scalars(select(User.id).where(User.workspace_id == workspace_id, User.role == "admin")).all()
     now = utcnow()
     for user_id in admins:
         db.session.add(
@@ -50,10 +48,7 @@ def for_user(user_id: int, limit: int = 100) -> list[Notification]:
     """Newest first."""
     return list(
         db.session.scalars(
-            select(Notification)
-            .where(Notification.user_id == user_id)
-            .order_by(Notification.id.desc())
-            .limit(limit)
+            select(Notification).where(Notification.user_id == user_id).order_by(Notification.id.desc()).limit(limit)
         )
     )
 

@@ -26,9 +26,7 @@ def unread_badge():
 @bp.get("")
 def index():
     """Notifications: the admin's messages, newest first, unread ones marked."""
-    return render_page(
-        "notifications/index.html", items=inbox.for_user(current_user.id)
-    )
+    return render_page("notifications/index.html", items=inbox.for_user(current_user.id))
 
 
 @bp.post("/read")

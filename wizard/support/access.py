@@ -38,9 +38,7 @@ def require_grant(connection_id: int | None) -> tuple[Connection, SupportGrant]:
     cached = request.environ.get(_CACHE_KEY)
     if cached is not None and cached[0].id == connection_id:
         return cached
-    connection = (
-        db.session.get(Connection, connection_id) if connection_id is not None else None
-    )
+    connection = db.session.get(Connection, connection_id) if connection_id is not None else None
     grant = active_grant(connection) if connection is not None else None
     if connection is None or grant is None:
         audit.record(

@@ -22,20 +22,14 @@ def record(
     commit: bool = True,
 ) -> AuditEvent:
     """Append one row for the signed-in user (or the system, outside a request)."""
-    actor = (
-        current_user
-        if has_request_context() and current_user.is_authenticated
-        else None
-    )
+    actor = current_user if has_request_context() and current_user.is_authenticated else None
     row = AuditEvent(
         at=utcnow(),
         actor_id=actor.id if actor else None,
         actor_email=actor.email if actor else "system",
         actor_role=actor.role if actor else "system",
         grant_id=grant.id if grant else None,
-        workspace_id=workspace_id
-        if workspace_id is not None
-        else (grant.workspace_id if grant else None),
+        workspace_id=workspace_id if workspace_id is not None else (grant.workspace_id if grant else None),
         connection_id=connection_id,
         action=action,
         allowed=allowed,
@@ -52,10 +46,7 @@ def for_grant(grant_id: int, limit: int = 200) -> list[AuditEvent]:
     """A grant's trail, newest first."""
     return list(
         db.session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.grant_id == grant_id)
-            .order_by(AuditEvent.id.desc())
-            .limit(limit)
+            select(AuditEvent).where(AuditEvent.grant_id == grant_id).order_by(AuditEvent.id.desc()).limit(limit)
         )
     )
 
@@ -63,12 +54,7 @@ def for_grant(grant_id: int, limit: int = 200) -> list[AuditEvent]:
 def since(after_id: int = 0, limit: int = 10000) -> list[AuditEvent]:
     """Rows in order for security reviewers (the `audit-log` command), oldest first."""
     return list(
-        db.session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.id > after_id)
-            .order_by(AuditEvent.id)
-            .limit(limit)
-        )
+        db.session.scalars(select(AuditEvent).where(AuditEvent.id > after_id).order_by(AuditEvent.id).limit(limit))
     )
 
 
@@ -77,9 +63,7 @@ def outside_grants(workspace_id: int, limit: int = 50) -> list[AuditEvent]:
     return list(
         db.session.scalars(
             select(AuditEvent)
-            .where(
-                AuditEvent.workspace_id == workspace_id, AuditEvent.grant_id.is_(None)
-            )
+            .where(AuditEvent.workspace_id == workspace_id, AuditEvent.grant_id.is_(None))
             .order_by(AuditEvent.id.desc())
             .limit(limit)
         )

@@ -108,15 +108,11 @@ def token_health(token_set: TokenSet, now: datetime) -> TokenHealth:
         has_refresh_token=token_set.refresh_token_enc is not None,
         granted_scopes=granted,
         missing_scopes=[s for s in needed_scopes() if s not in granted],
-        streams_without_scope=[
-            name for name, scopes in _stream_scopes() if not set(scopes) & set(granted)
-        ],
+        streams_without_scope=[name for name, scopes in _stream_scopes() if not set(scopes) & set(granted)],
     )
 
 
-def current_hints(
-    connection: Connection, token: TokenHealth | None, runs: list[SyncRun]
-) -> list[Hint]:
+def current_hints(connection: Connection, token: TokenHealth | None, runs: list[SyncRun]) -> list[Hint]:
     """The hints the customer is being shown now (same catalogue, same words), plus token ones."""
     causes = []
     if connection.state in HINT_STATES:
@@ -137,15 +133,10 @@ def current_hints(
 
 def diagnose(connection: Connection) -> Diagnosis:
     """Everything the doctor page shows, read-only."""
-    token = (
-        token_health(connection.token_set, utcnow()) if connection.token_set else None
-    )
+    token = token_health(connection.token_set, utcnow()) if connection.token_set else None
     runs = list(
         db.session.scalars(
-            select(SyncRun)
-            .where(SyncRun.connection_id == connection.id)
-            .order_by(SyncRun.id.desc())
-            .limit(RUNS_SHOWN)
+            select(SyncRun).where(SyncRun.connection_id == connection.id).order_by(SyncRun.id.desc()).limit(RUNS_SHOWN)
         )
     )
     events = list(
@@ -185,9 +176,7 @@ def rerun_sync(connection: Connection, grant: SupportGrant) -> SyncRun:
         )
         raise CannotSync(connection.state)
     try:
-        run = syncing.start_sync(
-            connection, kind="support", requested_by_id=current_user.id
-        )
+        run = syncing.start_sync(connection, kind="support", requested_by_id=current_user.id)
     except Exception as exc:
         # The attempt is still support's action on customer data: keep it in the log, then fail.
         db.session.rollback()
@@ -218,16 +207,12 @@ def _ask_xero(connection: Connection) -> str:
         )
         listed = api.get_connections(access_token)
     except XeroError as exc:
-        reference = (
-            f" (Xero correlation id {exc.correlation_id})" if exc.correlation_id else ""
-        )
+        reference = f" (Xero correlation id {exc.correlation_id})" if exc.correlation_id else ""
         return f"problem: {exc.kind}{reference}"
     except ValueError:
         return "problem: the stored Xero login could not be decrypted"
     except RedisError:
-        return (
-            "problem: the token refresh lock is unavailable (Redis); try again shortly"
-        )
+        return "problem: the token refresh lock is unavailable (Redis); try again shortly"
     if any(item.get("tenantId") == connection.tenant_id for item in listed):
         return "ok: Xero lists this organisation as connected"
     return "problem: disconnected_in_xero (Xero no longer lists this organisation)"
@@ -236,7 +221,5 @@ def _ask_xero(connection: Connection) -> str:
 def recheck(connection: Connection, grant: SupportGrant) -> str:
     """One cheap call (GET /connections) to see whether Xero still accepts this connection."""
     outcome = _ask_xero(connection)
-    audit.record(
-        "connection.recheck", grant=grant, connection_id=connection.id, detail=outcome
-    )
+    audit.record("connection.recheck", grant=grant, connection_id=connection.id, detail=outcome)
     return outcome

@@ -52,31 +52,21 @@ def _parse(workspace_id: int, wanted: GrantRequest) -> tuple[int | None, int, st
     errors: dict[str, str] = {}
     connection = None
     if wanted.scope != ALL_CONNECTIONS:
-        connection = (
-            db.session.get(Connection, int(wanted.scope))
-            if wanted.scope.isdigit()
-            else None
-        )
+        connection = db.session.get(Connection, int(wanted.scope)) if wanted.scope.isdigit() else None
         if connection is None or connection.workspace_id != workspace_id:
             errors["scope"] = "Choose one of your connections, or all of them."
     hours = int(wanted.hours) if wanted.hours.strip().isdigit() else 0
     if not MIN_HOURS <= hours <= MAX_HOURS:
-        errors["hours"] = (
-            f"Choose a duration from {MIN_HOURS} hour to 7 days ({MAX_HOURS} hours)."
-        )
+        errors["hours"] = f"Choose a duration from {MIN_HOURS} hour to 7 days ({MAX_HOURS} hours)."
     reason = wanted.reason.strip()
     if len(reason) > REASON_MAX:
-        errors["reason"] = (
-            f"Keep the reason under {REASON_MAX} characters (it has {len(reason)})."
-        )
+        errors["reason"] = f"Keep the reason under {REASON_MAX} characters (it has {len(reason)})."
     if errors:
         raise GrantInputError(errors)
     return connection, hours, reason
 
 
-def create_grant(
-    workspace_id: int, granted_by_id: int, wanted: GrantRequest
-) -> SupportGrant:
+def create_grant(workspace_id: int, granted_by_id: int, wanted: GrantRequest) -> SupportGrant:
     """Issue a grant from the admin's form; raises GrantInputError with per-field messages."""
     connection, hours, reason = _parse(workspace_id, wanted)
     now = utcnow()
@@ -96,8 +86,7 @@ def create_grant(
         "grant.created",
         grant=grant,
         connection_id=grant.connection_id,
-        detail=f"{hours} h, until {grant.expires_at:%Y-%m-%d %H:%M} UTC"
-        + (f"; {reason}" if reason else ""),
+        detail=f"{hours} h, until {grant.expires_at:%Y-%m-%d %H:%M} UTC" + (f"; {reason}" if reason else ""),
     )
     return grant
 
@@ -114,9 +103,7 @@ def grantable_connections(workspace_id: int) -> list[Connection]:
     """What the admin may grant access to: the workspace's own connections."""
     return list(
         db.session.scalars(
-            select(Connection)
-            .where(Connection.workspace_id == workspace_id)
-            .order_by(Connection.tenant_name)
+            select(Connection).where(Connection.workspace_id == workspace_id).order_by(Connection.tenant_name)
         )
     )
 
@@ -147,9 +134,7 @@ def _covering(connection: Connection):
     )
 
 
-def active_grant(
-    connection: Connection, now: datetime | None = None
-) -> SupportGrant | None:
+def active_grant(connection: Connection, now: datetime | None = None) -> SupportGrant | None:
     """The active grant covering this connection (the one lasting longest), or None."""
     now = now or utcnow()
     return db.session.scalar(
@@ -162,9 +147,7 @@ def active_grant(
 
 def latest_grant(connection: Connection) -> SupportGrant | None:
     """The most recent grant that ever covered this connection, whatever its state."""
-    return db.session.scalar(
-        _covering(connection).order_by(SupportGrant.id.desc()).limit(1)
-    )
+    return db.session.scalar(_covering(connection).order_by(SupportGrant.id.desc()).limit(1))
 
 
 @dataclass
@@ -174,9 +157,7 @@ class GrantedConnection:
     grant: SupportGrant
 
 
-def granted_connections(
-    search: str = "", now: datetime | None = None
-) -> list[GrantedConnection]:
+def granted_connections(search: str = "", now: datetime | None = None) -> list[GrantedConnection]:
     """Connections support may look at right now, optionally filtered by workspace name,
     organisation name or Xero tenant id. Nothing without an active grant is returned."""
     now = now or utcnow()
@@ -192,9 +173,7 @@ def granted_connections(
             ),
         )
         .where(SupportGrant.revoked_at.is_(None), SupportGrant.expires_at > now)
-        .order_by(
-            Workspace.name, Connection.tenant_name, SupportGrant.expires_at.desc()
-        )
+        .order_by(Workspace.name, Connection.tenant_name, SupportGrant.expires_at.desc())
     )
     search = search.strip()
     if search:

@@ -71,15 +71,11 @@ def create_grant():
         reason=request.form.get("reason", ""),
     )
     try:
-        grant = grant_rules.create_grant(
-            current_user.workspace_id, current_user.id, wanted
-        )
+        grant = grant_rules.create_grant(current_user.workspace_id, current_user.id, wanted)
     except GrantInputError as exc:
         wanted.errors = exc.errors
         return _grants_page(wanted)
-    flash(
-        f"Support can look at your diagnostics until {grant.expires_at:%d %b %Y %H:%M} UTC."
-    )
+    flash(f"Support can look at your diagnostics until {grant.expires_at:%d %b %Y %H:%M} UTC.")
     return redirect(url_for("support.grants"), code=303)
 
 
@@ -110,9 +106,7 @@ def console():
     rows = grant_rules.granted_connections(search)
     audit.record(
         "console.view",
-        detail=f"search {search!r}, {len(rows)} shown"
-        if search
-        else f"{len(rows)} shown",
+        detail=f"search {search!r}, {len(rows)} shown" if search else f"{len(rows)} shown",
     )
     return render_page("support/console.html", rows=rows, search=search, now=utcnow())
 

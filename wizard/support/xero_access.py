@@ -51,9 +51,7 @@ class XeroRole:
 
 
 ROLES: dict[str, XeroRole] = {
-    "read_only": XeroRole(
-        "Read only", "see the dashboard, reports and transactions; change nothing", 0
-    ),
+    "read_only": XeroRole("Read only", "see the dashboard, reports and transactions; change nothing", 0),
     "standard": XeroRole(
         "Standard, with the Reports permission",
         "see and run reports, and see settings and transactions, to reproduce what you see",
@@ -108,9 +106,7 @@ def _validate(form: AccessForm) -> int:
             "say why the smaller role is not enough."
         )
     elif len(form.role_justification.strip()) > TEXT_MAX:
-        errors["role_justification"] = (
-            f"Keep the justification under {TEXT_MAX} characters."
-        )
+        errors["role_justification"] = f"Keep the justification under {TEXT_MAX} characters."
     if errors:
         raise AccessInputError(errors)
     return days
@@ -177,16 +173,10 @@ def invite_steps(request: XeroAccessRequest) -> list[str]:
     """How the admin invites our support user, in Xero's own words."""
     role = ROLES[request.role]
     return [
-        (
-            f"Sign in to Xero as a user who can manage users, and open the organisation "
-            f"“{request.connection_name}”."
-        ),
+        (f"Sign in to Xero as a user who can manage users, and open the organisation “{request.connection_name}”."),
         "Go to Settings > Users.",
         "Click “Invite a user”.",
-        (
-            f"Enter the first name “Planwise”, the last name “Support” and the email "
-            f"{request.support_email}."
-        ),
+        (f"Enter the first name “Planwise”, the last name “Support” and the email {request.support_email}."),
         f"Choose the role “{role.label}”. Leave “Manage users” and payroll access unticked.",
         "Click “Send invite”.",
         "Come back to this page and choose “I have invited the support user in Xero”.",
@@ -214,9 +204,7 @@ def _label(request: XeroAccessRequest) -> str:
     return f"request #{request.id} for {request.connection_name}"
 
 
-def _record(
-    request: XeroAccessRequest, action: str, detail: str, allowed: bool = True
-) -> None:
+def _record(request: XeroAccessRequest, action: str, detail: str, allowed: bool = True) -> None:
     audit.record(
         AUDIT_PREFIX + action,
         allowed=allowed,
@@ -235,11 +223,7 @@ def create_request(
     try:
         days = _validate(form)
         if open_request(connection.id) is not None:
-            raise AccessInputError(
-                {
-                    "form": "This organisation already has an open request: follow that one up."
-                }
-            )
+            raise AccessInputError({"form": "This organisation already has an open request: follow that one up."})
     except AccessInputError as refused:
         audit.record(
             AUDIT_PREFIX + "requested",
@@ -272,11 +256,7 @@ def create_request(
         # A concurrent post opened one first (the partial unique index): same answer as above.
         db.session.rollback()
         raise AccessInputError({"form": "This organisation already has an open request: follow that one up."}) from None
-    justification = (
-        f" (justification: {request.role_justification})"
-        if request.role_justification
-        else ""
-    )
+    justification = f" (justification: {request.role_justification})" if request.role_justification else ""
     _record(
         request,
         "requested",
@@ -300,17 +280,12 @@ def _actor(request: XeroAccessRequest) -> str:
         return SYSTEM
     if current_user.role == "support":
         return SUPPORT
-    if (
-        current_user.role == "admin"
-        and current_user.workspace_id == request.workspace_id
-    ):
+    if current_user.role == "admin" and current_user.workspace_id == request.workspace_id:
         return ADMIN
     return "nobody"
 
 
-def transition(
-    connection: Connection, action: str, expected_id: str = "", message: str = ""
-) -> XeroAccessRequest:
+def transition(connection: Connection, action: str, expected_id: str = "", message: str = "") -> XeroAccessRequest:
     """Make one state change to the connection's open request as the signed-in user.
 
     Raises TransitionRefused (audited) when there is no open request, when the form was
@@ -319,11 +294,7 @@ def transition(
     request = open_request(connection.id)
     target = TRANSITIONS[action].target
     if request is None:
-        if (
-            has_request_context()
-            and current_user.is_authenticated
-            and current_user.is_support
-        ):
+        if has_request_context() and current_user.is_authenticated and current_user.is_support:
             audit.record(
                 AUDIT_PREFIX + target,
                 allowed=False,
@@ -331,14 +302,10 @@ def transition(
                 connection_id=connection.id,
                 detail="refused: no open request",
             )
-        raise TransitionRefused(
-            "There is no open Xero access request for this organisation."
-        )
+        raise TransitionRefused("There is no open Xero access request for this organisation.")
     try:
         if expected_id != str(request.id):
-            raise TransitionRefused(
-                "This request has changed since you opened the page: check it again below."
-            )
+            raise TransitionRefused("This request has changed since you opened the page: check it again below.")
         applied = request.apply(action, _actor(request), utcnow())
     except TransitionRefused as refused:
         _record(request, target, f"refused: {refused}", allowed=False)
@@ -355,8 +322,7 @@ def transition(
         notify_admins(
             request.workspace_id,
             AUDIT_PREFIX + "done",
-            f"Support has finished in “{request.connection_name}”: remove the support user "
-            "in Xero",
+            f"Support has finished in “{request.connection_name}”: remove the support user in Xero",
             steps=removal_steps(request),
             connection_id=request.connection_id,
         )
@@ -403,9 +369,7 @@ def send_reminders(now: datetime | None = None) -> ReminderRun:
                 _claim(request, "reminder_before_at", now)
                 _expire(request, now)
                 sent.at_expiry += 1
-        elif request.state in (INVITED, DONE) and _claim(
-            request, "reminder_before_at", now
-        ):
+        elif request.state in (INVITED, DONE) and _claim(request, "reminder_before_at", now):
             _remind(request, "reminder_24h", "ends in 24 hours", "in 24 hours")
             sent.before_expiry += 1
         db.session.commit()

@@ -48,9 +48,7 @@ def no_store(response):
     return response
 
 
-def _support_page(
-    connection: Connection, grant: SupportGrant, form: AccessForm
-) -> ResponseReturnValue:
+def _support_page(connection: Connection, grant: SupportGrant, form: AccessForm) -> ResponseReturnValue:
     current = access_rules.open_request(connection.id)
     return render_page(
         "support/xero_access_request.html",
@@ -65,9 +63,7 @@ def _support_page(
     )
 
 
-def _act(
-    connection: Connection, action: str, page: str, done: str
-) -> ResponseReturnValue:
+def _act(connection: Connection, action: str, page: str, done: str) -> ResponseReturnValue:
     """Make one transition from a posted form; a refusal is flashed, never half-applied."""
     try:
         access_rules.transition(
@@ -106,9 +102,7 @@ def create_request(connection_id: int):
         form.errors = exc.errors
         return _support_page(connection, grant, form)
     flash("Request sent. The workspace's admins are notified on their Data page.")
-    return redirect(
-        url_for("xero_access.request_form", connection_id=connection_id), code=303
-    )
+    return redirect(url_for("xero_access.request_form", connection_id=connection_id), code=303)
 
 
 @bp.post("/support/connections/<int:connection_id>/xero-access/done")

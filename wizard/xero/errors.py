@@ -8,8 +8,14 @@ class XeroError(Exception):
 
     kind = "xero_unavailable"
 
-    def __init__(self, message: str = "", *, status: int | None = None, correlation_id: str = "",
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        status: int | None = None,
+        correlation_id: str = "",
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message or self.__class__.__name__)
         self.status = status
         self.correlation_id = correlation_id

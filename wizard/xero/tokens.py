@@ -113,8 +113,9 @@ def access_token(token_set_id: int, refused: str | None = None) -> str:
         token = _usable(_reload(token_set_id), refused)
         if token is not None:
             return token
-        lock = jobs.redis().lock(f"xero:token-refresh:{token_set_id}", timeout=LOCK_TIMEOUT,
-                                 blocking_timeout=LOCK_TIMEOUT + 5)
+        lock = jobs.redis().lock(
+            f"xero:token-refresh:{token_set_id}", timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_TIMEOUT + 5
+        )
         with lock:
             return _refresh_locked(token_set_id, refused)
 
@@ -148,8 +149,13 @@ def _refresh_locked(token_set_id: int, refused: str | None) -> str:
     db.session.rollback()
     # Compare-and-set on the version: the lock's lease could in theory have run out.
     written = db.session.execute(
-        update(TokenSet).where(TokenSet.id == token_set_id, TokenSet.version == version).values(
-            **token_values(token_set, response), version=version + 1, refreshed_at=utcnow(), refresh_failures=0,
+        update(TokenSet)
+        .where(TokenSet.id == token_set_id, TokenSet.version == version)
+        .values(
+            **token_values(token_set, response),
+            version=version + 1,
+            refreshed_at=utcnow(),
+            refresh_failures=0,
             last_refresh_error="",
         )
     ).rowcount

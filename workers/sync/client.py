@@ -30,14 +30,22 @@ class CallResult:
 
 
 class TenantClient:
-    def __init__(self, api: XeroApi, governor: Governor, token_set_id: int, tenant_id: str, run_id: int,
-                 stop: threading.Event, retries: int = 4, backoff: float = 1.0) -> None:
+    def __init__(
+        self,
+        api: XeroApi,
+        governor: Governor,
+        token_set_id: int,
+        tenant_id: str,
+        run_id: int,
+        stop: threading.Event,
+        retries: int = 4,
+        backoff: float = 1.0,
+    ) -> None:
         self.api, self.governor = api, governor
         self.token_set_id, self.tenant_id, self.run_id = token_set_id, tenant_id, run_id
         self.stop, self.retries, self.backoff = stop, retries, backoff
 
-    def get(self, stream: str, resource: str, params: dict[str, Any] | None,
-            since: datetime | None) -> CallResult:
+    def get(self, stream: str, resource: str, params: dict[str, Any] | None, since: datetime | None) -> CallResult:
         calls, failures, refused = 0, 0, None
         started = time.monotonic()
         while True:
@@ -48,13 +56,13 @@ class TenantClient:
                     t0 = time.monotonic()
                     calls += 1
                     try:
-                        response = self.api.get(resource, token, self.tenant_id, params=params,
-                                                if_modified_since=since, raw=True)
+                        response = self.api.get(
+                            resource, token, self.tenant_id, params=params, if_modified_since=since, raw=True
+                        )
                     finally:
                         elapsed_ms = (time.monotonic() - t0) * 1000
             except RateLimited as exc:
-                self._log(stream, resource, params, 429, elapsed_ms, 0, exc.correlation_id,
-                          problem=exc.problem)
+                self._log(stream, resource, params, 429, elapsed_ms, 0, exc.correlation_id, problem=exc.problem)
                 if exc.problem == "day" and exc.status is not None:
                     self.governor.exhaust_day(exc.retry_after or self.governor.limits.day_seconds / 24)
                 if exc.problem == "day" or exc.status is None:
@@ -68,8 +76,7 @@ class TenantClient:
                 refused = token
                 continue
             except XeroUnavailable as exc:
-                self._log(stream, resource, params, exc.status or 0, elapsed_ms, 0,
-                          exc.correlation_id)
+                self._log(stream, resource, params, exc.status or 0, elapsed_ms, 0, exc.correlation_id)
                 failures += 1
                 if failures > self.retries or self.stop.is_set():
                     raise
@@ -79,12 +86,30 @@ class TenantClient:
             self._log(stream, resource, params, response.status, elapsed_ms, in_flight, response.correlation_id)
             return CallResult(response, calls, time.monotonic() - started)
 
-    def _log(self, stream: str, resource: str, params: dict | None, status: int, elapsed_ms: float,
-             in_flight: int, correlation_id: str, problem: str = "") -> None:
+    def _log(
+        self,
+        stream: str,
+        resource: str,
+        params: dict | None,
+        status: int,
+        elapsed_ms: float,
+        in_flight: int,
+        correlation_id: str,
+        problem: str = "",
+    ) -> None:
         where = ""
         if params:
             where = " ".join(f"{k}={params[k]}" for k in ("page", "offset", "fromDate", "date") if k in params)
-        log.info("xero.call run=%s tenant=%s stream=%s resource=%s %s status=%s ms=%.0f in_flight=%s "
-                 "correlation_id=%s%s", self.run_id, self.tenant_id, stream, resource, where, status, elapsed_ms,
-                 in_flight, correlation_id or "-", f" problem={problem}" if problem else "")
-
+        log.info(
+            "xero.call run=%s tenant=%s stream=%s resource=%s %s status=%s ms=%.0f in_flight=%s correlation_id=%s%s",
+            self.run_id,
+            self.tenant_id,
+            stream,
+            resource,
+            where,
+            status,
+            elapsed_ms,
+            in_flight,
+            correlation_id or "-",
+            f" problem={problem}" if problem else "",
+        )

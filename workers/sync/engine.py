@@ -144,8 +144,12 @@ class Timings:
             self.decode += seconds
 
     def as_dict(self) -> dict[str, float]:
-        return {"decode_seconds": round(self.decode, 3), "write_seconds": round(self.write, 3),
-                "write_cpu_seconds": round(self.write_cpu, 3), "idle_seconds": round(self.idle, 3)}
+        return {
+            "decode_seconds": round(self.decode, 3),
+            "write_seconds": round(self.write, 3),
+            "write_cpu_seconds": round(self.write_cpu, 3),
+            "idle_seconds": round(self.idle, 3),
+        }
 
 
 @dataclass
@@ -191,8 +195,15 @@ class SyncEngine:
         db.session.commit()
         log.info("sync.start run=%s connection=%s attempt=%s", run.id, connection.id, run.attempts)
         governor = Governor(jobs.redis(), connection.tenant_id, self.settings["limits"])
-        client = TenantClient(self.api, governor, connection.token_set_id, connection.tenant_id, run.id, self.stop,
-                              backoff=self.settings["backoff"])
+        client = TenantClient(
+            self.api,
+            governor,
+            connection.token_set_id,
+            connection.tenant_id,
+            run.id,
+            self.stop,
+            backoff=self.settings["backoff"],
+        )
         with long_lived_heap_frozen():
             fatal = self._pump(run, connection, client)
         if self.owned_elsewhere.is_set():
@@ -243,9 +254,10 @@ class SyncEngine:
         for task in tasks:
             todo.put(task)
         out: queue.Queue[Message] = queue.Queue(maxsize=2 * self.settings["threads"])
-        threads = [threading.Thread(target=self._fetcher, args=(todo, out, client), daemon=True,
-                                    name=f"sync-{run.id}-{n}")
-                   for n in range(min(self.settings["threads"], len(tasks)))]
+        threads = [
+            threading.Thread(target=self._fetcher, args=(todo, out, client), daemon=True, name=f"sync-{run.id}-{n}")
+            for n in range(min(self.settings["threads"], len(tasks)))
+        ]
         for thread in threads:
             thread.start()
         running, fatal = len(threads), None
@@ -315,9 +327,16 @@ class SyncEngine:
             for index in range(int(checkpoint.get("call", 0)), len(calls)):
                 period, query = calls[index]
                 result = client.get(s.name, f"Reports/{s.name}", query, None)
-                yield Page([], {"call": index + 1}, index + 1 == len(calls), result.calls,
-                           result.response.correlation_id, total=len(calls), report_period=period,
-                           report_body=self._decode(result) or {})
+                yield Page(
+                    [],
+                    {"call": index + 1},
+                    index + 1 == len(calls),
+                    result.calls,
+                    result.response.correlation_id,
+                    total=len(calls),
+                    report_period=period,
+                    report_body=self._decode(result) or {},
+                )
             return
         if s.paging == "page":
             size, page = self._page_size(s), int(checkpoint.get("page", 1))
@@ -327,8 +346,7 @@ class SyncEngine:
                 rows, count, total, _number = self._rows(task, result)
                 # A short page ends it; so does reaching itemCount (saves the empty last call).
                 last = count < size or (total is not None and page * size >= total)
-                yield Page(rows, {"page": page + 1}, last, result.calls, result.response.correlation_id,
-                           total=total)
+                yield Page(rows, {"page": page + 1}, last, result.calls, result.response.correlation_id, total=total)
                 if last:
                     return
                 page += 1
@@ -338,8 +356,7 @@ class SyncEngine:
                 result = client.get(s.name, s.resource, {"offset": offset, **s.params}, task.since)
                 rows, count, _total, number = self._rows(task, result)
                 offset = max(offset, number)
-                yield Page(rows, {"offset": offset}, count < s.page_size, result.calls,
-                           result.response.correlation_id)
+                yield Page(rows, {"offset": offset}, count < s.page_size, result.calls, result.response.correlation_id)
                 if count < s.page_size:
                     return
         result = client.get(s.name, s.resource, dict(s.params) or None, task.since)
@@ -363,8 +380,9 @@ class SyncEngine:
         items = body.get(task.stream.collection) or []
         rows = store.record_rows(task.connection_id, task.stream, items, utcnow(), task.run_id)
         total = (body.get("pagination") or {}).get("itemCount")
-        number = max((int(i.get("JournalNumber") or 0) for i in items), default=0) if task.stream.paging == "offset" \
-            else 0
+        number = (
+            max((int(i.get("JournalNumber") or 0) for i in items), default=0) if task.stream.paging == "offset" else 0
+        )
         self.timings.add_decode(time.thread_time() - started)
         return rows, len(items), int(total) if total is not None else None, number
 
@@ -420,8 +438,13 @@ class SyncEngine:
             return None
         db.session.commit()
         self.stop.set()
-        log.warning("sync.stopping run=%s stream=%s kind=%s correlation_id=%s", run.id, progress.stream, kind,
-                    correlation or "-")
+        log.warning(
+            "sync.stopping run=%s stream=%s kind=%s correlation_id=%s",
+            run.id,
+            progress.stream,
+            kind,
+            correlation or "-",
+        )
         return error
 
     # endings ---------------------------------------------------------------------------
@@ -433,8 +456,11 @@ class SyncEngine:
             raise RuntimeError(f"sync run {run.id} stopped with unfinished streams: {', '.join(unfinished)}")
         failed = [p for p in run.streams if p.state == "failed"]
         if failed:
-            run.fail("sync_failed", f"{len(failed)} data type(s) could not be synced: "
-                     + ", ".join(p.stream for p in failed), failed[0].correlation_id)
+            run.fail(
+                "sync_failed",
+                f"{len(failed)} data type(s) could not be synced: " + ", ".join(p.stream for p in failed),
+                failed[0].correlation_id,
+            )
             connection.move_to("failed", "sync_failed", run.error_message)
         else:
             run.succeed()
@@ -443,8 +469,15 @@ class SyncEngine:
         connection.next_sync_at = utcnow() + timedelta(minutes=connection.sync_interval_minutes)
         db.session.commit()
         timings = self.timings.as_dict()
-        log.info("sync.%s run=%s records=%s calls=%s seconds=%.1f %s", run.state, run.id, run.records, run.calls,
-                 run.duration_seconds or 0, " ".join(f"{k}={v}" for k, v in timings.items()))
+        log.info(
+            "sync.%s run=%s records=%s calls=%s seconds=%.1f %s",
+            run.state,
+            run.id,
+            run.records,
+            run.calls,
+            run.duration_seconds or 0,
+            " ".join(f"{k}={v}" for k, v in timings.items()),
+        )
         return {"state": run.state, "records": run.records, "calls": run.calls, **timings}
 
     def _leave_to_owner(self, fatal: BaseException | None) -> dict[str, Any]:
@@ -452,10 +485,20 @@ class SyncEngine:
         no pause, no retry; checkpoints and progress stay as committed, for the owner to go on from."""
         db.session.rollback()
         run = db.session.get(SyncRun, self.run_id)
-        log.warning("sync.left_to_owner run=%s state=%s records=%s error=%s", run.id, run.state, run.records,
-                    type(fatal).__name__ if fatal is not None else "-")
-        return {"stopped": "owned_elsewhere", "state": run.state, "records": run.records, "calls": run.calls,
-                **self.timings.as_dict()}
+        log.warning(
+            "sync.left_to_owner run=%s state=%s records=%s error=%s",
+            run.id,
+            run.state,
+            run.records,
+            type(fatal).__name__ if fatal is not None else "-",
+        )
+        return {
+            "stopped": "owned_elsewhere",
+            "state": run.state,
+            "records": run.records,
+            "calls": run.calls,
+            **self.timings.as_dict(),
+        }
 
     def _handle_fatal(self, exc: BaseException) -> dict[str, Any]:
         db.session.rollback()

@@ -99,8 +99,9 @@ class DailyBudgetExhausted(RateLimited):
 class Governor:
     """Admission control for one tenant's calls; safe to share between threads."""
 
-    def __init__(self, redis: Redis, tenant_id: str, limits: Limits | None = None,
-                 prefix: str = "xero:governor") -> None:
+    def __init__(
+        self, redis: Redis, tenant_id: str, limits: Limits | None = None, prefix: str = "xero:governor"
+    ) -> None:
         self.redis = redis
         self.tenant_id = tenant_id
         self.limits = limits or Limits()
@@ -115,8 +116,15 @@ class Governor:
         limits = self.limits
         result = self._acquire(
             keys=self.keys,
-            args=[token, limits.concurrent, limits.per_minute, math.ceil(limits.window_seconds * 1000),
-                  math.ceil(limits.slot_timeout * 1000), limits.per_day, math.ceil(limits.day_seconds * 1000)],
+            args=[
+                token,
+                limits.concurrent,
+                limits.per_minute,
+                math.ceil(limits.window_seconds * 1000),
+                math.ceil(limits.slot_timeout * 1000),
+                limits.per_day,
+                math.ceil(limits.day_seconds * 1000),
+            ],
         )
         return int(result[0]), int(result[1]), int(result[2])
 

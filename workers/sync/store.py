@@ -66,15 +66,19 @@ def _upsert() -> Insert:
     else:
         raise RuntimeError(f"upserts are written for PostgreSQL and SQLite, not {dialect}")
     new = statement.excluded
-    newer = or_(table.c.xero_updated_at.is_(None), new.xero_updated_at.is_(None),
-                new.xero_updated_at >= table.c.xero_updated_at)
+    newer = or_(
+        table.c.xero_updated_at.is_(None), new.xero_updated_at.is_(None), new.xero_updated_at >= table.c.xero_updated_at
+    )
     # The data moves forward only; the pass marker always does (an older copy still proves the
     # record exists in Xero, so a full pass must not tombstone it).
-    set_ = {name: case((newer, new[name]), else_=table.c[name])
-            for name in ("status", "tombstoned", "xero_updated_at", "payload", "synced_at")}
+    set_ = {
+        name: case((newer, new[name]), else_=table.c[name])
+        for name in ("status", "tombstoned", "xero_updated_at", "payload", "synced_at")
+    }
     set_["seen_run_id"] = new.seen_run_id
     statement = statement.on_conflict_do_update(
-        index_elements=[table.c.connection_id, table.c.stream, table.c.xero_id], set_=set_,
+        index_elements=[table.c.connection_id, table.c.stream, table.c.xero_id],
+        set_=set_,
     ).returning(table.c.id)
     # RETURNING lets SQLAlchemy batch the executemany into multi-row VALUES statements; without it,
     # an upsert is sent one row per round trip (SQLAlchemy 2.1 only batches plain inserts then).
@@ -83,8 +87,9 @@ def _upsert() -> Insert:
     return statement
 
 
-def record_rows(connection_id: int, stream: Stream, items: list[dict[str, Any]], now: datetime,
-                run_id: int | None = None) -> list[dict]:
+def record_rows(
+    connection_id: int, stream: Stream, items: list[dict[str, Any]], now: datetime, run_id: int | None = None
+) -> list[dict]:
     """Table rows for one page, stamped as seen by `run_id`; the last copy of a duplicated id in a page wins."""
     rows: dict[str, dict] = {}
     key, status_field, updated_field, name = stream.key, stream.status_field, stream.updated_field, stream.name
@@ -95,10 +100,15 @@ def record_rows(connection_id: int, stream: Stream, items: list[dict[str, Any]],
         xero_id = str(xero_id)
         status = str(item.get(status_field) or "")
         rows[xero_id] = {
-            "connection_id": connection_id, "stream": name, "xero_id": xero_id,
-            "status": status, "tombstoned": status in TOMBSTONE_STATUSES,
+            "connection_id": connection_id,
+            "stream": name,
+            "xero_id": xero_id,
+            "status": status,
+            "tombstoned": status in TOMBSTONE_STATUSES,
             "xero_updated_at": xero_timestamp(item.get(updated_field)),
-            "payload": orjson.dumps(item).decode(), "synced_at": now, "seen_run_id": run_id,
+            "payload": orjson.dumps(item).decode(),
+            "synced_at": now,
+            "seen_run_id": run_id,
         }
     return list(rows.values())
 
@@ -117,8 +127,12 @@ def tombstone_unseen(connection_id: int, stream_name: str, run_id: int) -> int:
     table = XeroRecord.__table__
     result = db.session.execute(
         update(table)
-        .where(table.c.connection_id == connection_id, table.c.stream == stream_name,
-               table.c.tombstoned.is_(False), table.c.seen_run_id.is_distinct_from(run_id))
+        .where(
+            table.c.connection_id == connection_id,
+            table.c.stream == stream_name,
+            table.c.tombstoned.is_(False),
+            table.c.seen_run_id.is_distinct_from(run_id),
+        )
         .values(tombstoned=True)
     )
     return result.rowcount or 0
@@ -127,8 +141,11 @@ def tombstone_unseen(connection_id: int, stream_name: str, run_id: int) -> int:
 def save_report(connection_id: int, report: str, period: str, body: dict[str, Any]) -> None:
     reports = body.get("Reports") or [body]
     payload = dumps(reports[0] if reports else {})
-    row = db.session.scalar(select(XeroReport).where(
-        XeroReport.connection_id == connection_id, XeroReport.report == report, XeroReport.period == period))
+    row = db.session.scalar(
+        select(XeroReport).where(
+            XeroReport.connection_id == connection_id, XeroReport.report == report, XeroReport.period == period
+        )
+    )
     if row is None:
         db.session.add(XeroReport(connection_id=connection_id, report=report, period=period, payload=payload))
     else:
@@ -136,8 +153,9 @@ def save_report(connection_id: int, report: str, period: str, body: dict[str, An
 
 
 def cursor_for(connection_id: int, stream_name: str) -> StreamCursor:
-    cursor = db.session.scalar(select(StreamCursor).where(
-        StreamCursor.connection_id == connection_id, StreamCursor.stream == stream_name))
+    cursor = db.session.scalar(
+        select(StreamCursor).where(StreamCursor.connection_id == connection_id, StreamCursor.stream == stream_name)
+    )
     if cursor is None:
         cursor = StreamCursor(connection_id=connection_id, stream=stream_name)
         db.session.add(cursor)
