@@ -14,11 +14,11 @@ def test_login_page_renders(client):
 def test_login_clears_session_and_redirects(auth, client):
     auth.make_user()
     with client.session_transaction() as s:
-        s["xero_pending_auth"] = {"state": "planted-before-login"}
+        s["xero_login"] = "planted-before-login"
     response = auth.login()
     assert response.status_code == 303
     with client.session_transaction() as s:
-        assert "xero_pending_auth" not in s
+        assert "xero_login" not in s
         assert "_user_id" in s
 
 

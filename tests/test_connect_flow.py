@@ -5,12 +5,12 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.conftest import REDIRECT_URI
 from tests.helpers.xero_login import XeroBrowser, query_of
 from wizard.extensions import db
-from wizard.models import Connection, SyncRun, TokenSet
+from wizard.models import Connection, SyncRun, TokenSet, XeroLogin
 
 ADMIN = "xero.admin@demo.test"
 ADVISER = "xero.adviser@demo.test"
@@ -192,8 +192,9 @@ def test_xero_down_at_the_organisation_step_shows_xero_unavailable(app, auth, cl
 def test_connections_filter_empty_falls_back_to_all_of_the_users_organisations(app, auth, client, sandbox):
     auth.as_new("admin")
     callback(client, xero_login(client, sandbox, ADVISER))
-    with client.session_transaction() as s:
-        s["xero_authorised"] = {**s["xero_authorised"], "auth_event_id": "00000000-0000-0000-0000-000000000000"}
+    with app.app_context():
+        db.session.execute(update(XeroLogin).values(auth_event_id="00000000-0000-0000-0000-000000000000"))
+        db.session.commit()
     page = client.get("/connect/xero/organisations").get_data(as_text=True)
     assert len(_radio_values(page)) >= 1
 

@@ -6,22 +6,19 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, session
+from flask import current_app
 from sqlalchemy import select
 
+from wizard import xero_logins
 from wizard.clock import utcnow
 from wizard.extensions import db
-from wizard.models import Connection, TokenSet, User
+from wizard.models import Connection, TokenSet, User, XeroLogin
 from wizard.xero import oauth
 from wizard.xero.api import XeroApi
 from wizard.xero.errors import IdTokenInvalid, XeroError
 from wizard.xero.tokens import access_token, store_tokens
 
-PENDING_KEY = "xero_pending_auth"  # state, verifier, nonce of the login in progress
-AUTHORISED_KEY = "xero_authorised"  # token set id + auth event of the finished login
-TENANTS_KEY = "xero_tenants"  # what Xero listed for that login at step 3
 MAX_TENANTS = 100
-MAX_CACHED_TENANTS = 8
 
 
 class ConnectError(Exception):
@@ -46,49 +43,31 @@ class Organisation:
     existing_connection_id: int | None  # already a data source in this workspace
 
 
-def _now_seconds() -> float:
-    """Seconds on the app clock (wizard.clock), so tests can age a pending login."""
-    from datetime import UTC
-
-    return utcnow().replace(tzinfo=UTC).timestamp()
-
-
 def xero_api() -> XeroApi:
     return XeroApi(current_app.config["XERO_API_URL"], timeout=current_app.config["XERO_HTTP_TIMEOUT"])
 
 
-def begin_authorization(mode: str = "redirect", reconnect_id: int | None = None) -> str:
-    """Step 2a: remember state/PKCE/nonce in the session (one login at a time) and return Xero's URL."""
+def begin_authorization(user: User, mode: str = "redirect", reconnect_id: int | None = None) -> str:
+    """Step 2a: keep state/PKCE/nonce server-side for this user (one login at a time); return Xero's URL."""
     request = oauth.build_authorization_request()
-    session[PENDING_KEY] = {
-        "state": request.state,
-        "verifier": request.code_verifier,
-        "nonce": request.nonce,
-        "created": _now_seconds(),
-        "mode": mode,
-        "reconnect_id": reconnect_id,
-    }
-    session.pop(AUTHORISED_KEY, None)
-    session.pop(TENANTS_KEY, None)
+    xero_logins.start(user, request.state, request.code_verifier, request.nonce, mode, reconnect_id)
     return request.url
 
 
-def pending_mode() -> str | None:
-    pending = session.get(PENDING_KEY)
-    return pending.get("mode") if pending else None
+def pending_mode(user: User) -> str | None:
+    login = xero_logins.waiting(user)
+    return login.mode if login else None
 
 
-def finish_authorization(user: User, args: dict[str, Any]) -> dict[str, Any]:
-    """Step 2b, the callback: state popped and checked, then the code exchanged and tokens saved.
+def finish_authorization(user: User, args: dict[str, Any]) -> XeroLogin:
+    """Step 2b, the callback: the login claimed once (atomically), state checked, code exchanged.
 
     Raises ConnectError without storing anything on a missing/replayed/expired state or an error.
-    Returns the popped pending-login record (mode, reconnect id).
+    Returns the login, now holding this workspace's token set.
     """
-    pending = session.pop(PENDING_KEY, None)
+    login = xero_logins.consume(user)
     state = str(args.get("state", ""))[:512]
-    if not pending or not state or not secrets.compare_digest(pending["state"].encode(), state.encode()):
-        raise ConnectError("state_invalid")
-    if _now_seconds() - pending["created"] > current_app.config["OAUTH_STATE_TTL_SECONDS"]:
+    if login is None or not state or not secrets.compare_digest(login.state.encode(), state.encode()):
         raise ConnectError("state_invalid")
     error = str(args.get("error", ""))[:100]
     if error:
@@ -97,7 +76,7 @@ def finish_authorization(user: User, args: dict[str, Any]) -> dict[str, Any]:
     if not code:
         raise ConnectError("token_exchange_failed", "no code in the callback")
     try:
-        tokens = oauth.exchange_code(code, pending["verifier"], pending["nonce"])
+        tokens = oauth.exchange_code(code, login.code_verifier, login.nonce)
     except IdTokenInvalid as exc:
         # Forged, replayed or mis-issued identity: refuse the callback and use none of the tokens.
         raise ConnectError("token_exchange_failed", str(exc), status=400) from None
@@ -107,13 +86,10 @@ def finish_authorization(user: User, args: dict[str, Any]) -> dict[str, Any]:
     if not tokens.xero_userid:
         raise ConnectError("token_exchange_failed", "token carried no Xero user id")
     token_set = save_token_set(user, tokens)
-    session.pop(TENANTS_KEY, None)
-    session[AUTHORISED_KEY] = {
-        "token_set_id": token_set.id,
-        "auth_event_id": tokens.authentication_event_id,
-        "reconnect_id": pending.get("reconnect_id"),
-    }
-    return pending
+    login.token_set_id = token_set.id
+    login.auth_event_id = tokens.authentication_event_id[:64]
+    db.session.commit()
+    return login
 
 
 def save_token_set(user: User, tokens: oauth.TokenResponse) -> TokenSet:
@@ -137,20 +113,20 @@ def save_token_set(user: User, tokens: oauth.TokenResponse) -> TokenSet:
     return token_set
 
 
-def authorised_login() -> dict[str, Any]:
-    """The finished Xero login of this browser session, or ConnectError to start again."""
-    authorised = session.get(AUTHORISED_KEY)
-    if not authorised:
-        raise ConnectError("state_invalid", "no Xero login in this session")
-    return authorised
+def authorised_login(user: User) -> XeroLogin:
+    """The finished Xero login of this browser session, this user's and workspace's, or ConnectError."""
+    login = xero_logins.authorised(user)
+    if login is None:
+        raise ConnectError("state_invalid", "no Xero login of yours in this session")
+    return login
 
 
-def _xero_tenants(authorised: dict[str, Any]) -> list[dict[str, str]]:
+def _xero_tenants(login: XeroLogin) -> list[dict[str, str]]:
     """Ask Xero: this consent's connections, or all of the user's when the filter comes back empty."""
-    token = access_token(authorised["token_set_id"])
+    token = access_token(login.token_set_id)
     api = xero_api()
     try:
-        tenants = api.get_connections(token, authorised["auth_event_id"] or None)
+        tenants = api.get_connections(token, login.auth_event_id or None)
         if not tenants:
             tenants = api.get_connections(token)
     except XeroError as exc:
@@ -162,16 +138,13 @@ def _xero_tenants(authorised: dict[str, Any]) -> list[dict[str, str]]:
 def authorised_organisations(user: User, fresh: bool = True) -> list[Organisation]:
     """Step 3: organisations of this consent, marked when already in this workspace.
 
-    The list Xero gave when step 3 was shown is kept in the session, so the steps after it
-    (choose, confirm, connect) answer without another call to Xero on the request path.
+    The list Xero gave when step 3 was shown is kept with the login (server-side), so the steps
+    after it (choose, confirm, connect) answer without another call to Xero on the request path.
     """
-    authorised = authorised_login()
-    tenants = None if fresh else session.get(TENANTS_KEY)
-    if tenants is None:
-        tenants = _xero_tenants(authorised)
-        # The session is a cookie (4 KB): a bulk consent's long list is fetched again instead.
-        if len(tenants) <= MAX_CACHED_TENANTS:
-            session[TENANTS_KEY] = tenants
+    login = authorised_login(user)
+    if fresh or login.tenants is None:
+        login.tenants = _xero_tenants(login)
+        db.session.commit()
     existing = dict(
         db.session.execute(
             select(Connection.tenant_id, Connection.id).where(Connection.workspace_id == user.workspace_id)
@@ -185,7 +158,7 @@ def authorised_organisations(user: User, fresh: bool = True) -> list[Organisatio
             auth_event_id=t.get("authEventId", ""),
             existing_connection_id=existing.get(t["tenantId"]),
         )
-        for t in tenants
+        for t in login.tenants
         if (t.get("tenantType") or "ORGANISATION") == "ORGANISATION"
     ]
     if not organisations:
@@ -208,15 +181,35 @@ def find_organisation(user: User, tenant_id: str) -> Organisation:
     raise ConnectError("no_organisations", "that organisation was not authorised in this login")
 
 
+def choose(user: User, tenant_id: str) -> None:
+    """Remember the organisation picked at step 3, with the login (server-side)."""
+    login = authorised_login(user)
+    login.chosen_tenant_id = tenant_id[:64]
+    db.session.commit()
+
+
+def chosen_tenant(user: User) -> str:
+    login = xero_logins.authorised(user)
+    return login.chosen_tenant_id if login else ""
+
+
+def _own_token_set(user: User, token_set_id: int | None) -> TokenSet:
+    """Defence in depth: whatever named it, a token set is used only by its own workspace."""
+    token_set = db.session.get(TokenSet, token_set_id) if token_set_id else None
+    if token_set is None or token_set.workspace_id != user.workspace_id:
+        raise ConnectError("state_invalid", "that Xero login is not this workspace's")
+    return token_set
+
+
 def create_connection(user: User, tenant_id: str) -> Connection:
     """Step 3 done: one connection per organisation per workspace, tied to this login's tokens."""
     organisation = find_organisation(user, tenant_id)
     if organisation.existing_connection_id:
         raise ConnectError("already_connected")
-    authorised = authorised_login()
+    token_set = _own_token_set(user, authorised_login(user).token_set_id)
     connection = Connection(
         workspace_id=user.workspace_id,
-        token_set_id=authorised["token_set_id"],
+        token_set_id=token_set.id,
         tenant_id=organisation.tenant_id,
         tenant_name=organisation.name[:300],
         xero_connection_id=organisation.xero_connection_id,
@@ -226,6 +219,7 @@ def create_connection(user: User, tenant_id: str) -> Connection:
     )
     connection.move_to("connecting", "created")
     db.session.add(connection)
+    authorised_login(user).chosen_tenant_id = ""
     db.session.commit()
     return connection
 
@@ -239,11 +233,11 @@ def reconnect(user: User, connection_id: int) -> Connection:
     connection = db.session.get(Connection, connection_id)
     if connection is None or connection.workspace_id != user.workspace_id:
         raise ConnectError("state_invalid", "that connection is not in this workspace")
-    authorised = authorised_login()
+    token_set = _own_token_set(user, authorised_login(user).token_set_id)
     match = next((o for o in authorised_organisations(user) if o.tenant_id == connection.tenant_id), None)
     if match is None:
         raise ConnectError("reconnect_wrong_organisation")
-    connection.token_set_id = authorised["token_set_id"]
+    connection.token_set_id = token_set.id
     connection.xero_connection_id = match.xero_connection_id
     connection.auth_event_id = match.auth_event_id
     connection.move_to("connecting", "reconnected")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from wizard import connecting, syncing
@@ -13,8 +13,6 @@ from wizard.hints import HINTS, hint_for
 from wizard.htmx import full_redirect, render_page
 
 bp = Blueprint("connect", __name__, url_prefix="/connect/xero")
-
-CHOSEN_KEY = "xero_chosen_tenant"
 
 
 def _step(template: str, step: int, status: int = 200, **context):
@@ -41,7 +39,7 @@ def authorize():
     reconnect_id = request.args.get("reconnect", type=int)
     if reconnect_id is not None:
         get_connection(reconnect_id)
-    return full_redirect(connecting.begin_authorization(mode, reconnect_id))
+    return full_redirect(connecting.begin_authorization(current_user, mode, reconnect_id))
 
 
 @bp.get("/login")
@@ -54,11 +52,11 @@ def login():
 @bp.get("/callback")
 def callback():
     """Step 2b: Xero redirects here; check state, exchange the code, go to step 3."""
-    mode = connecting.pending_mode()
+    mode = connecting.pending_mode(current_user)
     try:
-        pending = connecting.finish_authorization(current_user, request.args)
-        if pending.get("reconnect_id"):
-            connection = connecting.reconnect(current_user, pending["reconnect_id"])
+        login = connecting.finish_authorization(current_user, request.args)
+        if login.reconnect_id:
+            connection = connecting.reconnect(current_user, login.reconnect_id)
             syncing.start_sync(connection, kind="manual", requested_by_id=current_user.id)
             return _after_login(mode, url_for("connect.complete", connection_id=connection.id))
     except ConnectError as exc:
@@ -85,7 +83,7 @@ def organisations():
         orgs = connecting.authorised_organisations(current_user)
     except ConnectError as exc:
         return _step("organisations", 3, organisations=[], problem=hint_for(exc.cause))
-    return _step("organisations", 3, organisations=orgs, problem=None, chosen=session.get(CHOSEN_KEY))
+    return _step("organisations", 3, organisations=orgs, problem=None, chosen=connecting.chosen_tenant(current_user))
 
 
 @bp.post("/organisations")
@@ -100,14 +98,14 @@ def choose_organisation():
     if choice is None:
         error = "Choose one of the organisations listed." if tenant_id else "Choose an organisation to connect."
         return _step("organisations", 3, organisations=orgs, problem=None, error=error)
-    session[CHOSEN_KEY] = tenant_id
+    connecting.choose(current_user, tenant_id)
     return redirect(url_for("connect.confirm"), code=303)
 
 
 @bp.get("/confirm")
 def confirm():
     """Step 3: exactly which organisation will be connected, and the "Connect organisation" button."""
-    tenant_id = session.get(CHOSEN_KEY)
+    tenant_id = connecting.chosen_tenant(current_user)
     if not tenant_id:
         return redirect(url_for("connect.organisations"), code=303)
     try:
@@ -120,13 +118,12 @@ def confirm():
 @bp.post("/connections")
 def create_connection():
     """Step 3 done: save the connection, enqueue the initial sync, go to step 4."""
-    tenant_id = session.get(CHOSEN_KEY) or ""
+    tenant_id = connecting.chosen_tenant(current_user)
     try:
         connection = connecting.create_connection(current_user, tenant_id)
     except ConnectError as exc:
         orgs = connecting.other_authorised(current_user)
         return _step("organisations", 3, organisations=orgs, problem=hint_for(exc.cause))
-    session.pop(CHOSEN_KEY, None)
     syncing.start_sync(connection, kind="initial", requested_by_id=current_user.id)
     return redirect(url_for("connect.complete", connection_id=connection.id), code=303)
 
@@ -138,7 +135,7 @@ def complete(connection_id: int):
     run = syncing.latest_run(connection.id)
     if run is None:
         abort(404)
-    more = connecting.other_authorised(current_user) if session.get(connecting.AUTHORISED_KEY) else []
+    more = connecting.other_authorised(current_user)
     return _step(
         "complete", 4, connection=connection, run=run, counts=record_counts(connection.id), more_organisations=more
     )

@@ -11,6 +11,7 @@ from wizard.models.sync import (
     XeroReport,
 )
 from wizard.models.xero_access import Notification, XeroAccessRequest
+from wizard.models.xero_login import XeroLogin
 
 __all__ = [
     "AuditEvent",
@@ -26,6 +27,7 @@ __all__ = [
     "User",
     "Workspace",
     "XeroAccessRequest",
+    "XeroLogin",
     "XeroRecord",
     "XeroReport",
 ]
