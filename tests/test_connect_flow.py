@@ -215,3 +215,36 @@ def test_reconnect_must_authorise_the_same_organisation(app, auth, client, sandb
     assert 'data-hint="reconnect_wrong_organisation"' in html
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Connection)) == 1
+
+
+@pytest.fixture
+def proxy_error_page():
+    """A token endpoint that answers 200 with an HTML page (what a captive proxy or a misrouted URL does)."""
+    import threading
+
+    from werkzeug.serving import make_server
+    from werkzeug.wrappers import Response
+
+    def page(environ, start_response):
+        return Response("<html><body>Gateway says hello</body></html>", 200, mimetype="text/html")(
+            environ, start_response
+        )
+
+    server = make_server("127.0.0.1", 0, page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_token_endpoint_answering_an_html_page_shows_a_hint_and_stores_nothing(
+    app, auth, client, sandbox, proxy_error_page
+):
+    auth.as_new("admin")
+    cb = xero_login(client, sandbox, ADVISER)
+    app.config["XERO_IDENTITY_URL"] = proxy_error_page
+    response = callback(client, cb)
+    assert response.status_code == 200
+    assert 'data-hint="token_exchange_failed"' in response.get_data(as_text=True)
+    assert token_rows(app) == 0

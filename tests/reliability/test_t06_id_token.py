@@ -80,17 +80,17 @@ def swap_id_token(monkeypatch):
     """Xero's real token response, with the id_token replaced by `make(app, nonce)`."""
     from wizard.xero import oauth
 
-    real_post = oauth._post_token
+    real_call = oauth._call_token_endpoint
     monkeypatch.setattr(oauth, "_jwks_client", lambda: _Jwks())
 
     def install(app, make):
-        def post(form):
-            body = real_post(form)
+        def call(request):
+            body = real_call(request)
             pending = _pending_nonce.get("nonce", "")
             body["id_token"] = make(app, pending)
             return body
 
-        monkeypatch.setattr(oauth, "_post_token", post)
+        monkeypatch.setattr(oauth, "_call_token_endpoint", call)
 
     return install
 

@@ -60,3 +60,47 @@ def test_t09_logs_at_debug_hold_no_token_code_or_secret(app, auth, client, sandb
         leaked = sorted(s[:10] + "..." for s in secrets if s and s in text)
         assert not leaked, f"{where} log holds secrets: {leaked}"
         assert "eyJ" not in text and "Bearer " not in text, f"{where} log holds a JWT or Authorization header"
+
+
+@pytest.fixture
+def oauth_libraries_at_debug():
+    """What a careless logging config does: open requests-oauthlib's and oauthlib's loggers at DEBUG."""
+    names = ("requests_oauthlib", "requests_oauthlib.oauth2_session", "oauthlib")
+    before = {name: logging.getLogger(name).level for name in names}
+    for name in names:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    yield
+    for name, level in before.items():
+        logging.getLogger(name).setLevel(level)
+
+
+def test_t09_code_exchange_and_refresh_through_requests_oauthlib_log_no_token_at_debug(
+    app, auth, client, sandbox, caplog, oauth_libraries_at_debug
+):
+    """requests-oauthlib prints request and response bodies at DEBUG; none of it may reach a log."""
+    import base64
+
+    from tests.conftest import CLIENT_ID
+    from tests.reliability.flows import callback, consent, start_login
+    from wizard.extensions import db
+    from wizard.models import TokenSet
+    from wizard.xero.tokens import access_token
+
+    caplog.set_level(logging.DEBUG)
+    auth.as_new("admin")
+    url = consent(start_login(client))
+    assert callback(client, url).status_code == 303
+    secrets = {CLIENT_SECRET, parse_qs(urlsplit(url).query)["code"][0], *stored_tokens(app)}
+    secrets.add(base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode())
+    calls = token_calls(sandbox)
+    expire_access_tokens(app)
+    with app.app_context():
+        access_token(db.session.scalar(db.select(TokenSet.id)))
+    assert token_calls(sandbox) == calls + 1, "no refresh happened: the test proves nothing"
+    secrets |= set(stored_tokens(app))
+
+    ours = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith(NOT_OURS))
+    assert "/connect/token" in ours, "the token calls were not logged at DEBUG at all: the test proves nothing"
+    leaked = sorted(s[:10] + "..." for s in secrets if s and s in ours)
+    assert not leaked, f"the log holds secrets: {leaked}"
+    assert "eyJ" not in ours and "refresh_token" not in ours

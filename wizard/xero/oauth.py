@@ -1,27 +1,48 @@
 """Xero OAuth 2.0 authorization-code flow with PKCE (S256), state and nonce; token refresh.
 
-Only this module talks to Xero's identity server. Token values never reach a log: the loggers
-of requests-oauthlib and oauthlib are held at WARNING (they print token bodies at DEBUG).
+Only this module talks to Xero's identity server, through requests-oauthlib's OAuth2Session
+(authorize URL with PKCE, code exchange, refresh). Token values never reach a log: that library
+prints request and response bodies at DEBUG, so its loggers (and oauthlib's) keep only warnings,
+whatever level the application's logging configuration sets for them.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
 import requests
 from flask import current_app
+from oauthlib.oauth2 import OAuth2Error
 from requests_oauthlib import OAuth2Session
 
 from wizard.xero.errors import IdTokenInvalid, InvalidGrant, TokenEndpointError, XeroUnavailable
 
-for _name in ("requests_oauthlib", "oauthlib"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
+# The libraries' own loggers (one per module) that print token bodies at DEBUG and INFO.
+CHATTY_LOGGERS = ("requests_oauthlib", "requests_oauthlib.oauth2_session", "oauthlib", "oauthlib.oauth2")
+
+
+def _warnings_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
+
+
+def silence_token_logging() -> None:
+    """Hold the chatty loggers at WARNING and filter their records, so a DEBUG config cannot open them."""
+    names = set(CHATTY_LOGGERS) | {
+        name for name in logging.Logger.manager.loggerDict if name.split(".")[0] in ("requests_oauthlib", "oauthlib")
+    }
+    for name in names:
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.WARNING)
+        if _warnings_only not in logger.filters:
+            logger.addFilter(_warnings_only)
+
+
+silence_token_logging()
 
 AUTHORIZE_PATH = "/identity/connect/authorize"
 TOKEN_PATH = "/connect/token"
@@ -61,26 +82,24 @@ def _cfg(key: str) -> Any:
     return current_app.config[key]
 
 
-def _code_challenge(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+def _token_url() -> str:
+    return _cfg("XERO_IDENTITY_URL").rstrip("/") + TOKEN_PATH
+
+
+def _client_auth() -> tuple[str, str]:
+    return (_cfg("XERO_CLIENT_ID"), _cfg("XERO_CLIENT_SECRET"))
 
 
 def build_authorization_request() -> AuthRequest:
-    """Step 2a: a fresh state (256 bits), PKCE verifier and OIDC nonce for one login."""
+    """Step 2a: a fresh state (256 bits), PKCE verifier (S256, made by the library) and OIDC nonce."""
     state = secrets.token_urlsafe(32)
-    verifier = secrets.token_urlsafe(64)[:96]
     nonce = secrets.token_urlsafe(32)
     session = OAuth2Session(
-        _cfg("XERO_CLIENT_ID"), redirect_uri=_cfg("XERO_REDIRECT_URI"), scope=_cfg("XERO_SCOPES").split()
+        _cfg("XERO_CLIENT_ID"), redirect_uri=_cfg("XERO_REDIRECT_URI"), scope=_cfg("XERO_SCOPES").split(), pkce="S256"
     )
-    url, _ = session.authorization_url(
-        _cfg("XERO_LOGIN_URL").rstrip("/") + AUTHORIZE_PATH,
-        state=state,
-        code_challenge=_code_challenge(verifier),
-        code_challenge_method="S256",
-        nonce=nonce,
-    )
+    url, _ = session.authorization_url(_cfg("XERO_LOGIN_URL").rstrip("/") + AUTHORIZE_PATH, state=state, nonce=nonce)
+    # The callback is another request with another OAuth2Session: the verifier is kept server-side.
+    verifier = session._client.code_verifier
     return AuthRequest(url=url, state=state, code_verifier=verifier, nonce=nonce)
 
 
@@ -95,21 +114,32 @@ def _token_error(response: requests.Response) -> TokenEndpointError:
     return cls(error, f"Xero token endpoint refused the request: {error}", status=response.status_code)
 
 
-def _post_token(form: dict[str, str]) -> dict[str, Any]:
-    """POST to the token endpoint with HTTP Basic client auth; raise our errors, never log bodies."""
-    try:
-        response = requests.post(
-            _cfg("XERO_IDENTITY_URL").rstrip("/") + TOKEN_PATH,
-            data=form,
-            auth=(_cfg("XERO_CLIENT_ID"), _cfg("XERO_CLIENT_SECRET")),
-            headers={"Accept": "application/json"},
-            timeout=_cfg("XERO_HTTP_TIMEOUT"),
-        )
-    except requests.RequestException as exc:
-        raise XeroUnavailable(f"token endpoint unreachable: {type(exc).__name__}") from None
+def _refuse_errors(response: requests.Response) -> requests.Response:
+    """Compliance hook: our errors from the status code, before oauthlib parses the body."""
     if response.status_code != 200:
         raise _token_error(response)
-    return response.json()
+    return response
+
+
+def _token_session() -> OAuth2Session:
+    # No scope on this session: Xero's scopes are additive, so oauthlib's "scope has changed"
+    # check would refuse a normal answer; the granted scopes are read from the response instead.
+    session = OAuth2Session(_cfg("XERO_CLIENT_ID"), redirect_uri=_cfg("XERO_REDIRECT_URI"))
+    session.register_compliance_hook("access_token_response", _refuse_errors)
+    session.register_compliance_hook("refresh_token_response", _refuse_errors)
+    return session
+
+
+def _call_token_endpoint(call: Callable[[OAuth2Session], dict[str, Any]]) -> dict[str, Any]:
+    """Run one token-endpoint call on a fresh session; raise our errors, never log a body."""
+    try:
+        return dict(call(_token_session()))
+    except requests.RequestException as exc:
+        raise XeroUnavailable(f"token endpoint unreachable: {type(exc).__name__}") from None
+    except OAuth2Error as exc:
+        raise TokenEndpointError(exc.error or "invalid_response", f"token response refused: {exc.error}") from None
+    except ValueError:
+        raise TokenEndpointError("invalid_response", "token response could not be read") from None
 
 
 def _parse(body: dict[str, Any], nonce: str | None, verify_identity: bool = True) -> TokenResponse:
@@ -134,13 +164,15 @@ def _parse(body: dict[str, Any], nonce: str | None, verify_identity: bool = True
 
 def exchange_code(code: str, code_verifier: str, nonce: str) -> TokenResponse:
     """Step 2b: trade the one-time code (with the PKCE verifier) for tokens."""
-    body = _post_token(
-        {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": _cfg("XERO_REDIRECT_URI"),
-            "code_verifier": code_verifier,
-        }
+    body = _call_token_endpoint(
+        lambda session: session.fetch_token(
+            _token_url(),
+            code=code,
+            code_verifier=code_verifier,
+            auth=_client_auth(),
+            include_client_id=False,
+            timeout=_cfg("XERO_HTTP_TIMEOUT"),
+        )
     )
     return _parse(body, nonce)
 
@@ -148,21 +180,29 @@ def exchange_code(code: str, code_verifier: str, nonce: str) -> TokenResponse:
 def refresh(refresh_token: str) -> TokenResponse:
     """Rotate: Xero returns a new refresh token every time; the caller must store it first.
 
+    Called only by wizard.xero.tokens, under its single-flight lock and version compare-and-set.
     The id_token of a refresh response is not used (who the user is was settled at login), so it
     is not verified either: a JWKS outage or clock skew must not make us drop a refresh token that
     Xero has already rotated (the old one dies after the 30-minute grace).
     """
-    body = _post_token({"grant_type": "refresh_token", "refresh_token": refresh_token})
+    body = _call_token_endpoint(
+        lambda session: session.refresh_token(
+            _token_url(), refresh_token=refresh_token, auth=_client_auth(), timeout=_cfg("XERO_HTTP_TIMEOUT")
+        )
+    )
     return _parse(body, None, verify_identity=False)
 
 
 def revoke(refresh_token: str) -> None:
-    """Revoke the grant: Xero removes every connection of that user to this app."""
+    """Revoke the grant: Xero removes every connection of that user to this app.
+
+    requests-oauthlib has no revocation call (RFC 7009), so this one POST stays on requests.
+    """
     try:
         requests.post(
             _cfg("XERO_IDENTITY_URL").rstrip("/") + REVOCATION_PATH,
             data={"token": refresh_token},
-            auth=(_cfg("XERO_CLIENT_ID"), _cfg("XERO_CLIENT_SECRET")),
+            auth=_client_auth(),
             timeout=_cfg("XERO_HTTP_TIMEOUT"),
         )
     except requests.RequestException as exc:
