@@ -13,6 +13,7 @@ from wizard import xero_logins
 from wizard.clock import utcnow
 from wizard.extensions import db
 from wizard.models import Connection, TokenSet, User, XeroLogin
+from wizard.reconnecting import needs_reconnect, resolve_notifications, revive_siblings
 from wizard.xero import oauth
 from wizard.xero.api import XeroApi
 from wizard.xero.errors import IdTokenInvalid, XeroError
@@ -41,6 +42,7 @@ class Organisation:
     xero_connection_id: str
     auth_event_id: str
     existing_connection_id: int | None  # already a data source in this workspace
+    existing_needs_reconnect: bool = False  # ...whose connection this login can repair
 
 
 def xero_api() -> XeroApi:
@@ -54,9 +56,9 @@ def begin_authorization(user: User, mode: str = "redirect", reconnect_id: int | 
     return request.url
 
 
-def pending_mode(user: User) -> str | None:
-    login = xero_logins.waiting(user)
-    return login.mode if login else None
+def pending_login(user: User) -> XeroLogin | None:
+    """This user's login waiting for its callback (its mode and reconnect target), if any."""
+    return xero_logins.waiting(user)
 
 
 def finish_authorization(user: User, args: dict[str, Any]) -> XeroLogin:
@@ -145,18 +147,18 @@ def authorised_organisations(user: User, fresh: bool = True) -> list[Organisatio
     if fresh or login.tenants is None:
         login.tenants = _xero_tenants(login)
         db.session.commit()
-    existing = dict(
-        db.session.execute(
-            select(Connection.tenant_id, Connection.id).where(Connection.workspace_id == user.workspace_id)
-        ).all()
-    )
+    existing = {
+        c.tenant_id: c
+        for c in db.session.scalars(select(Connection).where(Connection.workspace_id == user.workspace_id))
+    }
     organisations = [
         Organisation(
             tenant_id=t["tenantId"],
             name=t.get("tenantName") or t["tenantId"],
             xero_connection_id=t.get("id", ""),
             auth_event_id=t.get("authEventId", ""),
-            existing_connection_id=existing.get(t["tenantId"]),
+            existing_connection_id=existing[t["tenantId"]].id if t["tenantId"] in existing else None,
+            existing_needs_reconnect=t["tenantId"] in existing and needs_reconnect(existing[t["tenantId"]]),
         )
         for t in login.tenants
         if (t.get("tenantType") or "ORGANISATION") == "ORGANISATION"
@@ -206,6 +208,24 @@ def create_connection(user: User, tenant_id: str) -> Connection:
     organisation = find_organisation(user, tenant_id)
     if organisation.existing_connection_id:
         raise ConnectError("already_connected")
+    connection = _new_connection(user, organisation)
+    authorised_login(user).chosen_tenant_id = ""
+    db.session.commit()
+    return connection
+
+
+def connect_all(user: User) -> list[Connection]:
+    """Step 3, "Connect all N": every organisation of this login not yet in the workspace."""
+    organisations = [o for o in authorised_organisations(user, fresh=False) if not o.existing_connection_id]
+    if not organisations:
+        raise ConnectError("already_connected")
+    connections = [_new_connection(user, organisation) for organisation in organisations]
+    authorised_login(user).chosen_tenant_id = ""
+    db.session.commit()
+    return connections
+
+
+def _new_connection(user: User, organisation: Organisation) -> Connection:
     token_set = _own_token_set(user, authorised_login(user).token_set_id)
     connection = Connection(
         workspace_id=user.workspace_id,
@@ -219,16 +239,15 @@ def create_connection(user: User, tenant_id: str) -> Connection:
     )
     connection.move_to("connecting", "created")
     db.session.add(connection)
-    authorised_login(user).chosen_tenant_id = ""
-    db.session.commit()
     return connection
 
 
-def reconnect(user: User, connection_id: int) -> Connection:
+def reconnect(user: User, connection_id: int) -> list[Connection]:
     """Re-authorise an existing connection with this login's tokens: same row, history and data.
 
     Refuses to switch silently to another organisation: the login must have authorised the
-    connection's own tenant.
+    connection's own tenant. Returns it first, then the siblings of the same Xero login that
+    came back with it; their "needs re-authorising" notifications are marked resolved.
     """
     connection = db.session.get(Connection, connection_id)
     if connection is None or connection.workspace_id != user.workspace_id:
@@ -237,12 +256,15 @@ def reconnect(user: User, connection_id: int) -> Connection:
     match = next((o for o in authorised_organisations(user) if o.tenant_id == connection.tenant_id), None)
     if match is None:
         raise ConnectError("reconnect_wrong_organisation")
+    old_token_set_id = connection.token_set_id
     connection.token_set_id = token_set.id
     connection.xero_connection_id = match.xero_connection_id
     connection.auth_event_id = match.auth_event_id
     connection.move_to("connecting", "reconnected")
+    repaired = [connection, *revive_siblings(xero_api(), connection, old_token_set_id)]
+    resolve_notifications([c.id for c in repaired])
     db.session.commit()
-    return connection
+    return repaired
 
 
 def disconnect(user: User, connection: Connection, delete_data: bool) -> str:

@@ -49,6 +49,15 @@ HINTS: dict[str, Hint] = {
             "for. Lost your device? Use Xero's 'Can't use your authenticator app?' link first.",
         ),
         Hint(
+            "window_closed",
+            "The Xero window was closed before you finished",
+            "The Xero window closed before Xero sent you back to us. It may have been closed on the "
+            "password page, at the multi-factor authentication (MFA) step, or on the consent screen; "
+            "we cannot tell which.",
+            "Start again and finish in the Xero window until it closes by itself. If Xero asks for an "
+            "MFA code, have your authenticator app ready.",
+        ),
+        Hint(
             "popup_blocked",
             "The Xero sign-in window was blocked or closed",
             "Your browser blocked the pop-up window for Xero, or it was closed before you finished.",

@@ -1,4 +1,4 @@
-"""xero_login: pending OAuth state kept server-side (issue 11 item 1)
+"""xero_login: pending OAuth state kept server-side (issue 11 item 1); notification.resolved_at
 
 Revision ID: a7c31e0b5f42
 Revises: d158b5658106
@@ -43,8 +43,14 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_xero_login_user_id'), ['user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_xero_login_workspace_id'), ['workspace_id'], unique=False)
 
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('resolved_at', sa.DateTime(), nullable=True))
+
 
 def downgrade():
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_column('resolved_at')
+
     with op.batch_alter_table('xero_login', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_xero_login_workspace_id'))
         batch_op.drop_index(batch_op.f('ix_xero_login_user_id'))

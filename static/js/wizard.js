@@ -28,13 +28,18 @@
       });
   }
 
+  // The wait URL may already carry ?reconnect=<id>.
+  function withProblem(waitUrl, problem) {
+    return waitUrl + (waitUrl.indexOf("?") === -1 ? "?" : "&") + "problem=" + problem;
+  }
+
   function watch(waitUrl) {
     var timer = setInterval(function () {
       if (finished) { clearInterval(timer); return; }
       if (!popup || popup.closed) {
         clearInterval(timer);
-        // Closed before Xero sent the user back: login, MFA or consent was not finished.
-        if (!finished) window.location.assign(waitUrl + "?problem=mfa_not_completed");
+        // Closed before Xero sent the user back: at the password, MFA or consent page, we cannot tell.
+        if (!finished) window.location.assign(withProblem(waitUrl, "window_closed"));
       }
     }, 500);
   }
@@ -60,7 +65,7 @@
       "popup=yes,width=" + width + ",height=" + height + ",left=" + left + ",top=" + top);
     var waitUrl = link.getAttribute("data-wait-url");
     if (!popup || popup.closed || typeof popup.closed === "undefined") {
-      window.location.assign(waitUrl + "?problem=popup_blocked");
+      window.location.assign(withProblem(waitUrl, "popup_blocked"));
       return;
     }
     showWaiting(waitUrl);

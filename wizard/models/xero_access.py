@@ -181,6 +181,7 @@ class Notification(db.Model):
     connection_id: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]  # the problem it reported is fixed (e.g. by a reconnect)
 
     @property
     def step_list(self) -> list[str]:

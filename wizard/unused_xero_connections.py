@@ -1,0 +1,57 @@
+"""Organisations ticked at Xero but not connected here: Xero keeps them connected to our app, unused.
+
+Xero creates a connection for every organisation ticked on its consent screen. Those the admin
+does not connect here still count against the app's connection limit and still show in Xero's
+"Connected apps", so the admin is told and can remove them (DELETE /connections/{id}).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from wizard import connecting
+from wizard.connecting import ConnectError, Organisation
+from wizard.extensions import db
+from wizard.models import Connection, TokenSet, User
+from wizard.xero.errors import XeroError
+from wizard.xero.tokens import access_token
+
+
+def unused(user: User) -> list[Organisation]:
+    """This login's organisations that no workspace of ours uses through the same Xero user.
+
+    The same Xero user may have connected one of them to another workspace here: Xero has one
+    connection per user, app and organisation, so removing it would break that workspace.
+    """
+    organisations = connecting.other_authorised(user)
+    if not organisations:
+        return []
+    login = connecting.authorised_login(user)
+    xero_userid = db.session.scalar(select(TokenSet.xero_userid).where(TokenSet.id == login.token_set_id))
+    in_use = set(
+        db.session.scalars(
+            select(Connection.tenant_id)
+            .join(TokenSet, Connection.token_set_id == TokenSet.id)
+            .where(TokenSet.xero_userid == xero_userid, Connection.tenant_id.in_([o.tenant_id for o in organisations]))
+        )
+    )
+    return [o for o in organisations if o.tenant_id not in in_use and o.xero_connection_id]
+
+
+def remove_unused(user: User) -> list[str]:
+    """Remove the unused organisations' connections at Xero; return their names."""
+    organisations = unused(user)
+    login = connecting.authorised_login(user)
+    api = connecting.xero_api()
+    removed = []
+    for organisation in organisations:
+        try:
+            api.delete_connection(access_token(login.token_set_id), organisation.xero_connection_id)
+        except XeroError as exc:
+            if exc.kind != "xero_not_found":
+                raise ConnectError(exc.kind, str(exc)) from None
+        removed.append(organisation.name)
+    gone = {o.tenant_id for o in organisations}
+    login.tenants = [t for t in login.tenants or [] if t.get("tenantId") not in gone]
+    db.session.commit()
+    return removed
