@@ -174,6 +174,7 @@ def test_a_new_login_offers_reconnect_it_now_which_revives_siblings_and_resolves
         assert db.session.scalar(select(Notification).where(Notification.resolved_at.is_(None))) is None
     notices = client.get("/notifications").get_data(as_text=True)
     assert _text(notices).count("Resolved") == 2 and ">Reconnect</a>" not in notices
+    assert "New:" not in _text(notices)
     assert ">Reconnect</a>" not in client.get("/data").get_data(as_text=True)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from wizard.clock import utcnow
 from wizard.extensions import db
@@ -69,9 +69,13 @@ def revive_siblings(api: XeroApi, repaired: Connection, old_token_set_id: int | 
 
 
 def resolve_notifications(connection_ids: list[int]) -> int:
-    """Mark the broken-connection notices of these connections resolved (the caller commits)."""
+    """Mark the broken-connection notices of these connections resolved (the caller commits).
+
+    They also count as read: the admin just fixed it, so they no longer call for attention.
+    """
     if not connection_ids:
         return 0
+    now = utcnow()
     return db.session.execute(
         update(Notification)
         .where(
@@ -79,6 +83,6 @@ def resolve_notifications(connection_ids: list[int]) -> int:
             Notification.kind.in_(BROKEN_KINDS),
             Notification.resolved_at.is_(None),
         )
-        .values(resolved_at=utcnow())
+        .values(resolved_at=now, read_at=func.coalesce(Notification.read_at, now))
         .execution_options(synchronize_session=False)
     ).rowcount

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.flows import hint_text, sign_in, start_popup_login, xero_login
+from tests.browser.flows import hint_text, start_popup_login, xero_login
 from tests.conftest import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture
-def admin_page(auth, live_server, browser):
-    auth.make_user()
-    page = browser.new_page()
-    sign_in(page, live_server.url)
-    return page
 
 
 def test_blocked_popup_falls_back_to_same_window(admin_page, live_server, shots):
@@ -38,8 +30,9 @@ def test_closed_popup_says_sign_in_was_not_finished(admin_page, live_server, sho
     popup = start_popup_login(page, base)
     popup.wait_for_load_state()
     popup.close()
-    page.wait_for_url(f"{base}/connect/xero/login?problem=mfa_not_completed")
-    assert "MFA" in hint_text(page)
+    page.wait_for_url(f"{base}/connect/xero/login?problem=window_closed")
+    text = hint_text(page)
+    assert "The Xero window was closed before you finished" in text and "password page" in text and "MFA" in text
     page.screenshot(path=str(shots / "popup-closed.png"))
 
 
@@ -64,8 +57,12 @@ def test_read_only_xero_user_is_told_which_roles_can_connect(admin_page, live_se
     popup.screenshot(path=str(shots / "xero-no-eligible-organisation.png"))
     popup.get_by_role("button", name="Cancel").click()
     page.wait_for_url(f"{base}/connect/xero/login?problem=access_denied")
+    page.get_by_role("link", name="Xero listed no organisation for me").click()
+    page.wait_for_url(f"{base}/connect/xero/login?problem=role_cannot_connect")
     text = hint_text(page)
-    assert "Standard" in text and "Adviser" in text
+    assert "Your Xero role cannot connect apps" in text and "Standard" in text and "Adviser" in text
+    assert "choose Allow access" not in text
+    assert page.get_by_role("link", name="Start again").is_visible()
     page.screenshot(path=str(shots / "read-only-hint.png"))
 
 
