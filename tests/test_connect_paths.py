@@ -89,7 +89,7 @@ def test_organisations_ticked_at_xero_but_not_connected_are_named_and_can_be_rem
     client.post("/connect/xero/organisations", data={"tenant_id": kowhai})
     done = client.post("/connect/xero/connections")
     complete = _text(client.get(done.headers["Location"]).get_data(as_text=True))
-    assert f"You also ticked {THAMES} on Xero's consent screen." in complete
+    assert f"In your last Xero login you ticked {THAMES} on Xero's consent screen." in complete
     assert "Xero keeps it connected to our app" in complete and "Remove it at Xero" in complete
     assert len(sandbox.state.connections()) == 2
 
@@ -97,7 +97,9 @@ def test_organisations_ticked_at_xero_but_not_connected_are_named_and_can_be_rem
     assert removed.status_code == 303
     assert f"Removed at Xero, not connected here: {THAMES}." in _text(client.get("/data").get_data(as_text=True))
     assert [c["tenantName"] for c in sandbox.state.connections()] == [KOWHAI]
-    assert "You also ticked" not in _text(client.get(done.headers["Location"]).get_data(as_text=True))
+    assert "In your last Xero login you ticked" not in _text(
+        client.get(done.headers["Location"]).get_data(as_text=True)
+    )
 
 
 def test_removing_unused_keeps_an_organisation_another_workspace_uses_through_the_same_xero_user(
@@ -115,7 +117,7 @@ def test_removing_unused_keeps_an_organisation_another_workspace_uses_through_th
     with app.app_context():
         kowhai = db.session.scalars(select(Connection).where(Connection.tenant_name == KOWHAI)).one().id
     complete = _text(other.get(f"/connect/xero/complete/{kowhai}").get_data(as_text=True))
-    assert "You also ticked" not in complete  # Thames is B's: not offered for removal
+    assert "In your last Xero login you ticked" not in complete  # Thames is B's: not offered for removal
     other.post("/connect/xero/unused/remove")
     assert sorted(c["tenantName"] for c in sandbox.state.connections()) == [KOWHAI, THAMES]
 
@@ -213,3 +215,15 @@ def test_closed_window_hint_does_not_blame_mfa_alone(auth, client):
     text = _text(client.get("/connect/xero/login?problem=window_closed").get_data(as_text=True))
     assert "The Xero window was closed before you finished" in text
     assert "password page" in text and "multi-factor authentication (MFA)" in text
+
+
+def test_leaving_step_3_without_connecting_is_told_on_the_data_page_with_connect_and_remove(app, auth, client, sandbox):
+    auth.as_new("admin")
+    _login(client, sandbox, [THAMES])  # step 3 shown, then the admin walks away to the Data page
+    data = client.get("/data").get_data(as_text=True)
+    text = _text(data)
+    assert f"In your last Xero login you ticked {THAMES} on Xero's consent screen." in text
+    assert 'href="/connect/xero/organisations">Connect it here</a>' in data and "Remove it at Xero" in text
+    assert client.post("/connect/xero/unused/remove").status_code == 303
+    assert sandbox.state.connections() == []
+    assert "In your last Xero login" not in _text(client.get("/data").get_data(as_text=True))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from wizard import connecting
+from wizard import connecting, xero_logins
 from wizard.connecting import ConnectError, Organisation
 from wizard.extensions import db
 from wizard.models import Connection, TokenSet, User
@@ -23,10 +23,10 @@ def unused(user: User) -> list[Organisation]:
     The same Xero user may have connected one of them to another workspace here: Xero has one
     connection per user, app and organisation, so removing it would break that workspace.
     """
-    organisations = connecting.other_authorised(user)
-    if not organisations:
+    login = xero_logins.authorised(user)
+    if login is None or login.tenants is None:  # no list from Xero yet: nothing was offered here
         return []
-    login = connecting.authorised_login(user)
+    organisations = connecting.other_authorised(user)
     xero_userid = db.session.scalar(select(TokenSet.xero_userid).where(TokenSet.id == login.token_set_id))
     in_use = set(
         db.session.scalars(

@@ -73,7 +73,7 @@ def test_ticked_at_xero_but_not_connected_is_named_and_removed_at_xero(admin_pag
     page.get_by_role("button", name="Connect organisation").click()
     page.get_by_role("heading", name=f"{KOWHAI} is connected").wait_for()
     notice = page.locator("#unused-at-xero").inner_text()
-    assert f"You also ticked {THAMES}" in notice and "Xero keeps it connected to our app" in notice
+    assert f"In your last Xero login you ticked {THAMES}" in notice and "Xero keeps it connected to our app" in notice
     page.screenshot(path=str(shots / "1-unused-named.png"))
     page.get_by_role("button", name="Remove it at Xero").click()
     page.wait_for_url(f"{base}/data")
@@ -127,3 +127,21 @@ def test_reconnect_keeps_its_way_through_a_wrong_login_and_revives_the_sibling(a
     page.goto(f"{base}/data")
     assert page.get_by_role("link", name=f"Reconnect {KOWHAI}").count() == 0
     assert page.get_by_role("link", name=f"Reconnect {THAMES}").count() == 0
+
+
+def test_walking_away_from_step_3_leaves_a_notice_on_the_data_page(admin_page, live_server, sandbox, shots):
+    page, base = admin_page, live_server.url
+    _login_ticking(page, base, [THAMES])
+    page.get_by_role("link", name="Data", exact=True).click()
+    page.wait_for_url(f"{base}/data")
+    assert f"In your last Xero login you ticked {THAMES}" in page.locator("#unused-at-xero").inner_text()
+    page.screenshot(path=str(shots / "1-data-page-unused-notice.png"))
+    page.get_by_role("link", name="Connect it here").click()
+    page.wait_for_url(f"{base}/connect/xero/organisations")
+    assert page.get_by_label(THAMES).is_checked()
+    page.goto(f"{base}/data")
+    page.get_by_role("button", name="Remove it at Xero").click()
+    page.wait_for_url(f"{base}/data")
+    assert f"Removed at Xero, not connected here: {THAMES}." in page.locator(".flash").inner_text()
+    assert page.locator("#unused-at-xero").count() == 0 and sandbox.state.connections() == []
+    page.screenshot(path=str(shots / "2-removed.png"))

@@ -18,8 +18,9 @@ bp = Blueprint("connect", __name__, url_prefix="/connect/xero")
 
 @bp.app_context_processor
 def reconnect_helpers():
-    """The Data page and notifications offer Reconnect on rows a new Xero login can repair."""
-    return {"needs_reconnect": needs_reconnect}
+    """The Data page and notifications offer Reconnect on rows a new Xero login can repair, and the
+    Data page names what an abandoned login left connected at Xero but unused here."""
+    return {"needs_reconnect": needs_reconnect, "unused_at_xero": _unused}
 
 
 def _step(template: str, step: int, status: int = 200, **context):
