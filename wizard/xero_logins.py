@@ -96,7 +96,3 @@ def authorised(user: User) -> XeroLogin | None:
     if token_set is None or token_set.workspace_id != user.workspace_id:
         return None
     return login
-
-
-def forget() -> None:
-    session.pop(SESSION_KEY, None)
