@@ -79,7 +79,7 @@ def create_grant():
     return redirect(url_for("support.grants"), code=303)
 
 
-@bp.get("/settings/support-access/<int:grant_id>")
+@bp.get("/settings/support-access/<id:grant_id>")
 def grant(grant_id: int):
     """One grant: what it covers and everything support did under it."""
     item = _own_grant(grant_id)
@@ -91,7 +91,7 @@ def grant(grant_id: int):
     )
 
 
-@bp.post("/settings/support-access/<int:grant_id>/revoke")
+@bp.post("/settings/support-access/<id:grant_id>/revoke")
 def revoke_grant(grant_id: int):
     """Revoke a grant at once; support's next request under it is refused."""
     grant_rules.revoke_grant(_own_grant(grant_id), current_user.id)
@@ -111,7 +111,7 @@ def console():
     return render_page("support/console.html", rows=rows, search=search, now=utcnow())
 
 
-@bp.get("/support/connections/<int:connection_id>")
+@bp.get("/support/connections/<id:connection_id>")
 def doctor(connection_id: int):
     """Connection doctor: state, token health, runs, limits and hints for one granted connection."""
     connection, grant = require_grant(connection_id)
@@ -124,7 +124,7 @@ def doctor(connection_id: int):
     )
 
 
-@bp.post("/support/connections/<int:connection_id>/sync")
+@bp.post("/support/connections/<id:connection_id>/sync")
 def rerun_sync(connection_id: int):
     """Connection doctor: re-run the sync under the grant, then back to the doctor."""
     connection, grant = require_grant(connection_id)
@@ -136,7 +136,7 @@ def rerun_sync(connection_id: int):
     return redirect(url_for("support.doctor", connection_id=connection.id), code=303)
 
 
-@bp.post("/support/connections/<int:connection_id>/recheck")
+@bp.post("/support/connections/<id:connection_id>/recheck")
 def recheck(connection_id: int):
     """Connection doctor: ask Xero once whether the connection still works; record the answer."""
     connection, grant = require_grant(connection_id)
