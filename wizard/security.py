@@ -6,6 +6,7 @@ import os
 from urllib.parse import urlparse
 
 from flask import Flask, Response, request
+from flask_login import current_user
 
 from wizard.config import DEV_SECRET_KEY
 
@@ -80,8 +81,11 @@ def init_security(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         if app.config.get("PRODUCTION"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if request.blueprint == "connect" or request.endpoint == "auth.login":
-            # OAuth responses and login pages must never be cached or leak a referrer.
+        if request.blueprint in ("connect", "auth"):
+            # OAuth responses and sign-in/out pages must never be cached or leak a referrer.
             response.headers["Cache-Control"] = "no-store"
             response.headers["Referrer-Policy"] = "no-referrer"
+        elif request.endpoint != "static" and current_user.is_authenticated:
+            # Whatever a signed-in user sees is theirs: no browser or proxy may keep a copy.
+            response.headers["Cache-Control"] = "no-store"
         return response

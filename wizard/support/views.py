@@ -27,13 +27,6 @@ def audit_words():
     return {"label": audit.label}
 
 
-@bp.after_request
-def no_store(response):
-    # Diagnostics and audit trails must not linger in browser or proxy caches (OA-W6).
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _own_grant(grant_id: int) -> SupportGrant:
     grant = grant_rules.workspace_grant(current_user.workspace_id, grant_id)
     if grant is None:

@@ -41,13 +41,6 @@ def data_page_notices():
     return {"xero_access_notices": notices}
 
 
-@bp.after_request
-def no_store(response):
-    # Like the rest of support access: requests and audit trails stay out of caches.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _support_page(connection: Connection, grant: SupportGrant, form: AccessForm) -> ResponseReturnValue:
     current = access_rules.open_request(connection.id)
     return render_page(
