@@ -9,6 +9,7 @@ from flask import Flask, Response, request
 from flask_login import current_user
 
 from wizard.config import DEV_SECRET_KEY
+from wizard.secret_key import HOW_TO_GENERATE, secret_key_problem
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -23,7 +24,9 @@ def check_production_config(app: Flask) -> None:
         return
     problems = []
     if app.config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):
-        problems.append("SECRET_KEY is the development default")
+        problems.append(f"SECRET_KEY is the development default ({HOW_TO_GENERATE})")
+    elif weak_key := secret_key_problem(app.config["SECRET_KEY"]):
+        problems.append(weak_key)
     if os.environ.get("OAUTHLIB_INSECURE_TRANSPORT"):
         problems.append("OAUTHLIB_INSECURE_TRANSPORT is set")
     if urlparse(app.config.get("XERO_REDIRECT_URI", "")).scheme != "https":
