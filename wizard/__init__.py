@@ -32,9 +32,12 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.config.from_prefixed_env()
     if config:
         app.config.update(config)
-    os.makedirs(app.instance_path, exist_ok=True)
+    from wizard.instance_files import create_private_sqlite_file, secure_instance_folder
+
+    secure_instance_folder(app.instance_path)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "wizard.db")
+    create_private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from wizard.security import (
         allow_loopback_http,
