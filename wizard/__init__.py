@@ -43,10 +43,12 @@ def create_app(config: Mapping | None = None) -> Flask:
         allow_loopback_http,
         check_production_config,
         init_security,
+        trust_proxies,
     )
 
     check_production_config(app)
     allow_loopback_http(app)
+    trust_proxies(app)
 
     from wizard.extensions import csrf, db, limiter, login_manager, migrate
 

@@ -95,5 +95,10 @@ class Config:
         # Login throttling must be shared by every web process: Redis when there is one.
         self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or limiter_storage(self.REDIS_URL)
         self.RATELIMIT_HEADERS_ENABLED = True
+        # Failed sign-ins allowed per account (from any address) and per client address.
+        self.LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute; 20 per hour")
+        self.LOGIN_LIMIT_PER_ADDRESS = _env("LOGIN_LIMIT_PER_ADDRESS", "20 per minute; 100 per hour")
+        # Proxies in front of the app whose X-Forwarded-For/-Proto to believe (0: none, the default).
+        self.TRUSTED_PROXY_HOPS = int(_env("TRUSTED_PROXY_HOPS", "0"))
         # Redis down must not make sign-in fail: count in memory until it is back.
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True

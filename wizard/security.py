@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 
 from flask import Flask, Response, request
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from wizard.config import DEV_SECRET_KEY
 from wizard.secret_key import HOW_TO_GENERATE, secret_key_problem
@@ -70,6 +71,17 @@ def allow_loopback_http(app: Flask) -> None:
     urls = [app.config[k] for k in ("XERO_LOGIN_URL", "XERO_IDENTITY_URL", "XERO_API_URL")]
     if all(urlparse(u).hostname in ("127.0.0.1", "localhost", "::1") for u in urls):
         os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_HOPS proxies, take the client address and scheme from their headers.
+
+    Off by default: without a proxy that overwrites them, anyone could send X-Forwarded-For and
+    pick their own throttle bucket.
+    """
+    hops = app.config.get("TRUSTED_PROXY_HOPS", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def init_security(app: Flask) -> None:
