@@ -87,6 +87,12 @@ class Config:
         self.SUPPORT_XERO_EMAIL = _env("SUPPORT_XERO_EMAIL", "support@planwise.example")
 
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+        # A sign-in ends after this long without a request, and this long after it began.
+        self.SESSION_IDLE_MINUTES = int(_env("SESSION_IDLE_MINUTES", "60"))
+        self.SESSION_MAX_HOURS = int(_env("SESSION_MAX_HOURS", "12"))
+        self.SESSION_SEEN_EVERY_SECONDS = 60  # how stale last_seen_at may get (one write a minute at most)
+        # Granting support access or accepting a Xero access request wants the password this recently.
+        self.REAUTH_MINUTES = int(_env("REAUTH_MINUTES", "5"))
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.PRODUCTION

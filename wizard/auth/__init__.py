@@ -35,22 +35,68 @@ def start_session(user) -> None:
 
 
 def user_for_session(session_id: str):
-    """The user of a live (not signed-out) sign-in, in one query."""
+    """The user of a live sign-in (not signed out, not idle too long, not too old), in one query.
+
+    Reading pages writes nothing, except `last_seen_at` at most once a minute per sign-in.
+    """
+    from datetime import timedelta
+
+    from flask import current_app
     from sqlalchemy import select
 
+    from wizard.clock import utcnow
     from wizard.models import LoginSession, User
+    from wizard.request_numbers import parse_id
 
     user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit() or not token:
+    if parse_id(user_id) is None or not token:
         return None
-    user = db.session.scalar(
-        select(User)
+    now, config = utcnow(), current_app.config
+    row = db.session.execute(
+        select(User, LoginSession)
         .join(LoginSession, LoginSession.user_id == User.id)
-        .where(User.id == int(user_id), LoginSession.token == token[:64], LoginSession.revoked_at.is_(None))
-    )
-    if user is not None:
-        user.login_token = token
+        .where(
+            User.id == int(user_id),
+            LoginSession.token == token[:64],
+            LoginSession.revoked_at.is_(None),
+            LoginSession.last_seen_at > now - timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
+            LoginSession.created_at > now - timedelta(hours=config["SESSION_MAX_HOURS"]),
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    user, login_session = row
+    if now - login_session.last_seen_at >= timedelta(seconds=config["SESSION_SEEN_EVERY_SECONDS"]):
+        _touch(login_session.token, now)
+    user.login_token, user.login_session = token, login_session
     return user
+
+
+def _touch(token: str, now) -> None:
+    """Record activity in its own short transaction: the request's session stays clean, so the
+    user just loaded is not expired and re-read by a commit."""
+    from sqlalchemy import update
+
+    from wizard.models import LoginSession
+
+    with db.engine.begin() as connection:
+        connection.execute(update(LoginSession.__table__).where(LoginSession.token == token).values(last_seen_at=now))
+
+
+def end_all_sessions(user_id: int) -> int:
+    """Sign a user out everywhere: every live sign-in of theirs ends now. Returns how many."""
+    from sqlalchemy import update
+
+    from wizard.clock import utcnow
+    from wizard.models import LoginSession
+
+    ended = db.session.execute(
+        update(LoginSession.__table__)
+        .where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    return ended
 
 
 def end_session(user) -> None:

@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from wizard.auth import end_session, sign_in, start_session
+from wizard import policy
+from wizard.auth import end_all_sessions, end_session, sign_in, start_session
 from wizard.extensions import limiter
 
 bp = Blueprint("auth", __name__)
@@ -53,3 +54,16 @@ def logout():
     session.clear()
     flash("You have signed out.")
     return redirect(url_for("auth.login"), code=303)
+
+
+@bp.post("/logout/everywhere")
+def logout_everywhere():
+    """Sign out on every device and browser: all of the user's sign-ins end now."""
+    ended = end_all_sessions(current_user.id)
+    logout_user()
+    session.clear()
+    flash(f"You have signed out everywhere ({ended} sign-in{'s' if ended != 1 else ''} ended).")
+    return redirect(url_for("auth.login"), code=303)
+
+
+policy.register("auth.logout_everywhere", policy.SIGNED_IN)
