@@ -60,8 +60,10 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     from wizard import crypto, jobs
     from wizard.auth import init_login
+    from wizard.auth.reauth import init_reauth
 
     init_login(app)
+    init_reauth(app)
     crypto.init_cipher(app)
     jobs.init_queue(app)
     init_security(app)

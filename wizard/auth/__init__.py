@@ -73,14 +73,28 @@ def user_for_session(session_id: str):
 
 
 def _touch(token: str, now) -> None:
-    """Record activity in its own short transaction: the request's session stays clean, so the
-    user just loaded is not expired and re-read by a commit."""
+    _update_login_session(token, last_seen_at=now)
+
+
+def record_password_typed(user) -> None:
+    """The user has just typed their password again (re-authentication) in this sign-in."""
+    from wizard.clock import utcnow
+
+    now = utcnow()
+    _update_login_session(user.login_token, password_at=now)
+    if user.login_session is not None:
+        user.login_session.password_at = now
+
+
+def _update_login_session(token: str, **values) -> None:
+    """In its own short transaction: the request's session stays clean, so the user just loaded
+    is not expired and re-read by a commit, and a form shown again keeps what was recorded."""
     from sqlalchemy import update
 
     from wizard.models import LoginSession
 
     with db.engine.begin() as connection:
-        connection.execute(update(LoginSession.__table__).where(LoginSession.token == token).values(last_seen_at=now))
+        connection.execute(update(LoginSession.__table__).where(LoginSession.token == token).values(**values))
 
 
 def end_all_sessions(user_id: int) -> int:

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from wizard.auth import reauth
 from wizard.clock import utcnow
 from wizard.htmx import render_page
 from wizard.models import SupportGrant
@@ -34,12 +35,13 @@ def _own_grant(grant_id: int) -> SupportGrant:
     return grant
 
 
-def _grants_page(wanted: GrantRequest, status: int = 200) -> ResponseReturnValue:
+def _grants_page(wanted: GrantRequest, status: int = 200, reauth_error: str | None = None) -> ResponseReturnValue:
     workspace_id = current_user.workspace_id
     return render_page(
         "support/grants.html",
         status,
         wanted=wanted,
+        reauth_error=reauth_error,
         durations=grant_rules.DURATIONS,
         now=utcnow(),
         connections=grant_rules.grantable_connections(workspace_id),
@@ -63,6 +65,9 @@ def create_grant():
         hours=request.form.get("hours", ""),
         reason=request.form.get("reason", ""),
     )
+    reauth_error = reauth.confirm(current_user, request.form.get(reauth.FIELD, ""))
+    if reauth_error:
+        return _grants_page(wanted, reauth_error=reauth_error)
     try:
         grant = grant_rules.create_grant(current_user.workspace_id, current_user.id, wanted)
     except GrantInputError as exc:

@@ -11,6 +11,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from wizard.auth import reauth
 from wizard.clock import utcnow
 from wizard.data.lookups import get_connection
 from wizard.htmx import render_page
@@ -109,11 +110,16 @@ def mark_done(connection_id: int):
 @bp.get("/data/connections/<id:connection_id>/xero-access")
 def guide(connection_id: int):
     """Grant temporary access to Xero: the open request, the steps in Xero, the history."""
-    connection = get_connection(connection_id)
+    return _guide_page(get_connection(connection_id))
+
+
+def _guide_page(connection: Connection, reauth_error: str | None = None, message: str = "") -> ResponseReturnValue:
     current = access_rules.open_request(connection.id)
     return render_page(
         "support/xero_access.html",
         connection=connection,
+        reauth_error=reauth_error,
+        message=message,
         current=current,
         actions=current.allowed_actions(ADMIN) if current else [],
         history=access_rules.connection_requests(connection.id),
@@ -127,8 +133,12 @@ def guide(connection_id: int):
 @bp.post("/data/connections/<id:connection_id>/xero-access/accept")
 def accept(connection_id: int):
     """Grant temporary access to Xero: accept support's request."""
+    connection = get_connection(connection_id)
+    reauth_error = reauth.confirm(current_user, request.form.get(reauth.FIELD, ""))
+    if reauth_error:
+        return _guide_page(connection, reauth_error, message=request.form.get("message", "")[: access_rules.TEXT_MAX])
     done = "Accepted. Now invite the support user in Xero, following the steps below."
-    return _act(get_connection(connection_id), "accept", "xero_access.guide", done)
+    return _act(connection, "accept", "xero_access.guide", done)
 
 
 @bp.post("/data/connections/<id:connection_id>/xero-access/decline")
