@@ -50,6 +50,10 @@ def create_app(config: Mapping | None = None) -> Flask:
     allow_loopback_http(app)
     trust_proxies(app)
 
+    from wizard.access_log import redact_dev_server_log
+
+    redact_dev_server_log()
+
     from wizard.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
