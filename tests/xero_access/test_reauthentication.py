@@ -104,3 +104,30 @@ def test_how_recent_the_password_must_be_is_configurable(app, world, as_persona,
     admin = as_persona("admin")
     frozen_clock.set(world.now + timedelta(seconds=61))
     assert FIELD_LABEL in admin.get(GRANTS_URL).get_data(as_text=True)
+
+
+def test_wrong_passwords_here_are_throttled_like_sign_ins(world, frozen_clock):
+    from wizard import create_app
+    from wizard.extensions import limiter
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "LOGIN_LIMIT_PER_ACCOUNT": "3 per minute",
+        }
+    )
+    limiter.reset()
+    frozen_clock.set(world.now)
+    admin = app.test_client()
+    assert admin.post("/login", data={"email": world.emails["admin"], "password": PASSWORD}).status_code == 303
+    frozen_clock.set(world.now + timedelta(minutes=6))
+    before = _grant_count(app, world.workspace_a)
+    for _ in range(3):
+        page = admin.post(GRANTS_URL, data={"scope": "all", "hours": "1", "current_password": "guess"})
+        assert _error(page.get_data(as_text=True)).startswith("That is not your Planwise password")
+    right = admin.post(GRANTS_URL, data={"scope": "all", "hours": "1", "current_password": PASSWORD})
+    assert _error(right.get_data(as_text=True)) == "Too many wrong passwords. Wait a few minutes, then enter it again."
+    assert _grant_count(app, world.workspace_a) == before
