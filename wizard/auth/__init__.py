@@ -48,15 +48,16 @@ def user_for_session(session_id: str):
     from wizard.models import LoginSession, User
     from wizard.request_numbers import parse_id
 
-    user_id, _, token = session_id.partition(":")
-    if parse_id(user_id) is None or not token:
+    user_text, _, token = session_id.partition(":")
+    user_id = parse_id(user_text)
+    if user_id is None or not token:
         return None
     now, config = utcnow(), current_app.config
     row = db.session.execute(
         select(User, LoginSession)
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(
-            User.id == int(user_id),
+            User.id == user_id,
             LoginSession.token == token[:64],
             LoginSession.revoked_at.is_(None),
             LoginSession.last_seen_at > now - timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
