@@ -43,7 +43,9 @@ def test_a_sign_in_idle_for_longer_than_the_idle_lifetime_ends(app, auth, client
     moving_clock.advance(minutes=61)
     response = client.get("/data")
     assert _signed_out(response)
-    assert 'name="password"' in client.get(response.headers["Location"]).get_data(as_text=True)
+    login_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'name="password"' in login_page and "Your sign-in has ended. Sign in again to carry on." in login_page
+    assert "Your sign-in has ended" not in client.get("/login").get_data(as_text=True)  # said once
 
 
 def test_a_sign_in_ends_at_its_absolute_lifetime_however_busy(app, auth, client, moving_clock):
@@ -134,7 +136,9 @@ def test_a_role_change_ends_every_session_of_that_user(app, auth):
     with app.app_context():
         db.session.get(User, admin_id).role = "viewer"
         db.session.commit()
-    assert _signed_out(ann.get("/data"))
+    ended = ann.get("/data", headers={"HX-Request": "true"})  # htmx too: a full-page hop to sign in
+    assert ended.status_code == 204 and ended.headers["HX-Redirect"].startswith("/login")
+    assert "Your sign-in has ended." in ann.get("/login").get_data(as_text=True)
     assert bob.get("/data").status_code == 200
     ann.post("/login", data={"email": "ann@example.test", "password": "pw"})
     assert ann.get("/data").status_code == 200  # signing in again works, as a viewer now

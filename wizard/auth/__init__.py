@@ -19,7 +19,17 @@ def init_login(app: Flask) -> None:
     @login_manager.unauthorized_handler
     def unauthorized():
         # Never swap a login page into a fragment: htmx gets HX-Redirect.
+        say_if_sign_in_ended()
         return full_redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def say_if_sign_in_ended() -> None:
+    """The cookie still names a sign-in the server has ended (idle, too old, signed out
+    elsewhere, role changed): tell the person once, on the sign-in page."""
+    from flask import flash, session
+
+    if session.pop("_user_id", None) is not None:
+        flash("Your sign-in has ended. Sign in again to carry on.")
 
 
 def start_session(user) -> None:
