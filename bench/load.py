@@ -346,6 +346,8 @@ def main() -> int:
             sys.executable,
             "-m",
             "gunicorn",
+            "-c",  # the shipped settings (access log with the OAuth callback's query redacted)
+            str(ROOT / "gunicorn.conf.py"),
             "-w",
             str(args.web_workers),
             "-k",

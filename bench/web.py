@@ -42,6 +42,8 @@ def gunicorn(app_ref: str, port: int, workers: int, env: dict, cwd: Path) -> sub
             sys.executable,
             "-m",
             "gunicorn",
+            "-c",  # the shipped settings (access log with the OAuth callback's query redacted)
+            str(ROOT / "gunicorn.conf.py"),
             "-w",
             str(workers),
             "-k",

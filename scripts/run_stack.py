@@ -34,8 +34,12 @@ def main() -> int:
     env = dict(os.environ)
     port = env.setdefault("PORT", "5000")
     host = env.get("HOST", "127.0.0.1")
+    # Everything the stack writes (the database, embedded Redis' files, the dev token key) holds
+    # secrets: readable by this account only.
+    os.umask(0o077)
     instance = ROOT / "instance"
-    instance.mkdir(exist_ok=True)
+    instance.mkdir(mode=0o700, exist_ok=True)
+    instance.chmod(0o700)
     children: list[subprocess.Popen] = []
     embedded_redis = None
 

@@ -113,9 +113,9 @@ def _schema(test_env):
 
 
 def _empty_tables(db) -> None:
-    with db.engine.begin() as conn:
-        for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
+    from tests.helpers.tables import empty_all_tables
+
+    empty_all_tables(db)
 
 
 def _reset_sandbox(sandbox) -> None:

@@ -32,18 +32,27 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.config.from_prefixed_env()
     if config:
         app.config.update(config)
-    os.makedirs(app.instance_path, exist_ok=True)
+    from wizard.instance_files import create_private_sqlite_file, secure_instance_folder
+
+    secure_instance_folder(app.instance_path)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "wizard.db")
+    create_private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from wizard.security import (
         allow_loopback_http,
         check_production_config,
         init_security,
+        trust_proxies,
     )
 
     check_production_config(app)
     allow_loopback_http(app)
+    trust_proxies(app)
+
+    from wizard.access_log import redact_dev_server_log
+
+    redact_dev_server_log()
 
     from wizard.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -55,11 +64,17 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     from wizard import crypto, jobs
     from wizard.auth import init_login
+    from wizard.auth.reauth import init_reauth
 
     init_login(app)
+    init_reauth(app)
     crypto.init_cipher(app)
     jobs.init_queue(app)
     init_security(app)
+
+    from wizard.request_numbers import init_converters
+
+    init_converters(app)
 
     from wizard.auth.views import bp as auth_bp
     from wizard.books.views import bp as books_bp

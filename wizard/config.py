@@ -87,6 +87,12 @@ class Config:
         self.SUPPORT_XERO_EMAIL = _env("SUPPORT_XERO_EMAIL", "support@planwise.example")
 
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead of a clock
+        # A sign-in ends after this long without a request, and this long after it began.
+        self.SESSION_IDLE_MINUTES = int(_env("SESSION_IDLE_MINUTES", "60"))
+        self.SESSION_MAX_HOURS = int(_env("SESSION_MAX_HOURS", "12"))
+        self.SESSION_SEEN_EVERY_SECONDS = 60  # how stale last_seen_at may get (one write a minute at most)
+        # Granting support access or accepting a Xero access request wants the password this recently.
+        self.REAUTH_MINUTES = int(_env("REAUTH_MINUTES", "5"))
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.PRODUCTION
@@ -95,5 +101,10 @@ class Config:
         # Login throttling must be shared by every web process: Redis when there is one.
         self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI") or limiter_storage(self.REDIS_URL)
         self.RATELIMIT_HEADERS_ENABLED = True
+        # Failed sign-ins allowed per account (from any address) and per client address.
+        self.LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute; 20 per hour")
+        self.LOGIN_LIMIT_PER_ADDRESS = _env("LOGIN_LIMIT_PER_ADDRESS", "20 per minute; 100 per hour")
+        # Proxies in front of the app whose X-Forwarded-For/-Proto to believe (0: none, the default).
+        self.TRUSTED_PROXY_HOPS = int(_env("TRUSTED_PROXY_HOPS", "0"))
         # Redis down must not make sign-in fail: count in memory until it is back.
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True

@@ -97,6 +97,9 @@ def enforce() -> None:
     if not current_user.is_authenticated:
         from flask import url_for
 
+        from wizard.auth import say_if_sign_in_ended
+
+        say_if_sign_in_ended()
         return full_redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if rule == SIGNED_IN:
         return

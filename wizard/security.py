@@ -6,8 +6,11 @@ import os
 from urllib.parse import urlparse
 
 from flask import Flask, Response, request
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from wizard.config import DEV_SECRET_KEY
+from wizard.secret_key import HOW_TO_GENERATE, secret_key_problem
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -22,7 +25,9 @@ def check_production_config(app: Flask) -> None:
         return
     problems = []
     if app.config.get("SECRET_KEY") in (None, "", DEV_SECRET_KEY):
-        problems.append("SECRET_KEY is the development default")
+        problems.append(f"SECRET_KEY is the development default ({HOW_TO_GENERATE})")
+    elif weak_key := secret_key_problem(app.config["SECRET_KEY"]):
+        problems.append(weak_key)
     if os.environ.get("OAUTHLIB_INSECURE_TRANSPORT"):
         problems.append("OAUTHLIB_INSECURE_TRANSPORT is set")
     if urlparse(app.config.get("XERO_REDIRECT_URI", "")).scheme != "https":
@@ -68,6 +73,17 @@ def allow_loopback_http(app: Flask) -> None:
         os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
 
 
+def trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_HOPS proxies, take the client address and scheme from their headers.
+
+    Off by default: without a proxy that overwrites them, anyone could send X-Forwarded-For and
+    pick their own throttle bucket.
+    """
+    hops = app.config.get("TRUSTED_PROXY_HOPS", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+
 def init_security(app: Flask) -> None:
     login_origin = app.config["XERO_LOGIN_URL"].rstrip("/")
     csp = CSP.format(login=login_origin)
@@ -80,8 +96,11 @@ def init_security(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         if app.config.get("PRODUCTION"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if request.blueprint == "connect" or request.endpoint == "auth.login":
-            # OAuth responses and login pages must never be cached or leak a referrer.
+        if request.blueprint in ("connect", "auth"):
+            # OAuth responses and sign-in/out pages must never be cached or leak a referrer.
             response.headers["Cache-Control"] = "no-store"
             response.headers["Referrer-Policy"] = "no-referrer"
+        elif request.endpoint != "static" and current_user.is_authenticated:
+            # Whatever a signed-in user sees is theirs: no browser or proxy may keep a copy.
+            response.headers["Cache-Control"] = "no-store"
         return response

@@ -32,6 +32,7 @@ FIELDS = (
     "message",
     "answer",
     "q",
+    "current_password",
     "csrf_token",
 )
 PERSONA = {

@@ -6,6 +6,8 @@ alone pass the guard and give the cookie every flag."""
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from cryptography.fernet import Fernet
 
@@ -41,7 +43,7 @@ def test_production_from_the_environment_alone_is_safe(test_env, monkeypatch):
     for name in ("XERO_LOGIN_URL", "XERO_IDENTITY_URL", "XERO_API_URL", "DEMO_MODE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("WIZARD_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("SECRET_KEY", secrets.token_hex(32))
     monkeypatch.setenv("XERO_CLIENT_ID", "real-client")
     monkeypatch.setenv("XERO_REDIRECT_URI", "https://app.example.com/connect/xero/callback")
     monkeypatch.setenv("TOKEN_ENCRYPTION_KEY", Fernet.generate_key().decode())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 
 import pytest
 from cryptography.fernet import Fernet
@@ -11,7 +12,7 @@ from wizard import create_app
 
 PRODUCTION = {
     "PRODUCTION": True,
-    "SECRET_KEY": "a-long-random-production-secret",
+    "SECRET_KEY": secrets.token_urlsafe(32),
     "XERO_REDIRECT_URI": "https://app.example.com/connect/xero/callback",
     "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
     "SESSION_COOKIE_SECURE": True,
@@ -26,6 +27,10 @@ PRODUCTION = {
     ("override", "env", "message"),
     [
         ({"SECRET_KEY": "dev-only-secret-key-change-me"}, {}, "SECRET_KEY"),
+        ({"SECRET_KEY": "a"}, {}, "SECRET_KEY is shorter than 32 bytes"),
+        ({"SECRET_KEY": "a-long-random-production-secret"}, {}, "SECRET_KEY is shorter than 32 bytes"),
+        ({"SECRET_KEY": "x" * 64}, {}, "SECRET_KEY looks predictable"),
+        ({"SECRET_KEY": "password" * 8}, {}, "SECRET_KEY looks predictable"),
         ({}, {"OAUTHLIB_INSECURE_TRANSPORT": "1"}, "OAUTHLIB_INSECURE_TRANSPORT"),
         ({"XERO_REDIRECT_URI": "http://app.example.com/connect/xero/callback"}, {}, "not https"),
         ({"TOKEN_ENCRYPTION_KEY": None}, {}, "TOKEN_ENCRYPTION_KEY"),

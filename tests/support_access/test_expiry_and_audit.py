@@ -28,8 +28,8 @@ def test_grant_allows_one_second_before_expiry_and_denies_one_second_after(app, 
     with app.app_context():
         expires_at = db.session.get(SupportGrant, world.grants["active"]).expires_at
     url = f"/support/connections/{world.connections['active']}"
-    support = as_persona("support")
     frozen_clock.set(expires_at - timedelta(seconds=1))
+    support = as_persona("support")  # signed in a day later (a sign-in ends after an hour idle)
     assert support.get(url).status_code == 200
     assert b"Acme Active Ltd" in support.get("/support").data
     frozen_clock.set(expires_at)

@@ -77,6 +77,8 @@ def test_an_all_connections_grant_covers_connections_added_later(app, as_persona
         ("abc", "from 1 hour to 7 days"),
         ("", "from 1 hour to 7 days"),
         ("-3", "from 1 hour to 7 days"),
+        ("²", "from 1 hour to 7 days"),
+        ("9" * 30, "from 1 hour to 7 days"),
     ],
 )
 def test_a_bad_duration_is_explained_next_to_the_field_and_nothing_is_lost(app, as_persona, world, hours, message):
@@ -103,6 +105,14 @@ def test_another_workspaces_connection_cannot_be_granted(app, as_persona, world)
     assert response.status_code == 200
     assert 'id="scope-error">Choose one of your connections, or all of them.' in response.get_data(as_text=True)
     assert len(_grants(app, world.workspace_a)) == 3 and _grants(app, world.workspace_b) == []
+
+
+@pytest.mark.parametrize("scope", ["²", "9" * 30, "0"])
+def test_a_scope_that_is_no_id_is_explained_and_grants_nothing(app, as_persona, world, scope):
+    response = as_persona("admin").post(GRANTS_URL, data={"scope": scope, "hours": "4"})
+    assert response.status_code == 200
+    assert 'id="scope-error">Choose one of your connections, or all of them.' in response.get_data(as_text=True)
+    assert len(_grants(app, world.workspace_a)) == 3
 
 
 def test_a_reason_over_500_characters_is_refused_and_kept(as_persona):

@@ -36,11 +36,10 @@ class World:
 
 
 def empty_tables() -> None:
+    from tests.helpers.tables import empty_all_tables
     from wizard.extensions import db
 
-    with db.engine.begin() as conn:
-        for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
+    empty_all_tables(db)
 
 
 def _user(db, email: str, role: str, workspace_id: int | None):

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.support_access import conftest as support_access
+from wizard.clock import utcnow
 from wizard.extensions import db
 from wizard.models import AuditEvent, Notification, SupportGrant, XeroAccessRequest
 
@@ -85,7 +86,25 @@ class Flow:
 
     def __init__(self, app, world, as_persona, state: str = "active") -> None:
         self.app, self.world, self.state = app, world, state
-        self.support, self.admin = as_persona("support"), as_persona("admin")
+        self._as_persona, self._clients = as_persona, {}
+
+    def _signed_in(self, persona: str):
+        """The persona's client, signed in again when the frozen clock has jumped: the steps can be
+        days apart, and a sign-in ends after an hour idle (a real admin signs in when back)."""
+        now = utcnow()
+        client, since = self._clients.get(persona, (None, now))
+        if client is None or abs(now - since) > timedelta(minutes=30):
+            client = self._as_persona(persona)
+            self._clients[persona] = (client, now)
+        return client
+
+    @property
+    def support(self):
+        return self._signed_in("support")
+
+    @property
+    def admin(self):
+        return self._signed_in("admin")
 
     @property
     def request(self) -> XeroAccessRequest | None:

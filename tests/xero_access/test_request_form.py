@@ -35,6 +35,8 @@ def test_doctor_links_to_the_request_page_which_defaults_to_standard_for_3_days(
         ({"days": "0"}, "days", "Choose from 1 to 14 days."),
         ({"days": "15"}, "days", "Choose from 1 to 14 days."),
         ({"days": "two"}, "days", "Choose from 1 to 14 days."),
+        ({"days": "²"}, "days", "Choose from 1 to 14 days."),
+        ({"days": "9" * 30}, "days", "Choose from 1 to 14 days."),
         ({"role": "payroll_admin"}, "role", "Choose one of the Xero roles listed."),
         (
             {"role": "adviser", "role_justification": " "},

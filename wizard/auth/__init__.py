@@ -19,7 +19,17 @@ def init_login(app: Flask) -> None:
     @login_manager.unauthorized_handler
     def unauthorized():
         # Never swap a login page into a fragment: htmx gets HX-Redirect.
+        say_if_sign_in_ended()
         return full_redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def say_if_sign_in_ended() -> None:
+    """The cookie still names a sign-in the server has ended (idle, too old, signed out
+    elsewhere, role changed): tell the person once, on the sign-in page."""
+    from flask import flash, session
+
+    if session.pop("_user_id", None) is not None:
+        flash("Your sign-in has ended. Sign in again to carry on.")
 
 
 def start_session(user) -> None:
@@ -35,22 +45,83 @@ def start_session(user) -> None:
 
 
 def user_for_session(session_id: str):
-    """The user of a live (not signed-out) sign-in, in one query."""
+    """The user of a live sign-in (not signed out, not idle too long, not too old), in one query.
+
+    Reading pages writes nothing, except `last_seen_at` at most once a minute per sign-in.
+    """
+    from datetime import timedelta
+
+    from flask import current_app
     from sqlalchemy import select
 
+    from wizard.clock import utcnow
     from wizard.models import LoginSession, User
+    from wizard.request_numbers import parse_id
 
-    user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit() or not token:
+    user_text, _, token = session_id.partition(":")
+    user_id = parse_id(user_text)
+    if user_id is None or not token:
         return None
-    user = db.session.scalar(
-        select(User)
+    now, config = utcnow(), current_app.config
+    row = db.session.execute(
+        select(User, LoginSession)
         .join(LoginSession, LoginSession.user_id == User.id)
-        .where(User.id == int(user_id), LoginSession.token == token[:64], LoginSession.revoked_at.is_(None))
-    )
-    if user is not None:
-        user.login_token = token
+        .where(
+            User.id == user_id,
+            LoginSession.token == token[:64],
+            LoginSession.revoked_at.is_(None),
+            LoginSession.last_seen_at > now - timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
+            LoginSession.created_at > now - timedelta(hours=config["SESSION_MAX_HOURS"]),
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    user, login_session = row
+    if now - login_session.last_seen_at >= timedelta(seconds=config["SESSION_SEEN_EVERY_SECONDS"]):
+        _touch(login_session.token, now)
+    user.login_token, user.login_session = token, login_session
     return user
+
+
+def _touch(token: str, now) -> None:
+    _update_login_session(token, last_seen_at=now)
+
+
+def record_password_typed(user) -> None:
+    """The user has just typed their password again (re-authentication) in this sign-in."""
+    from wizard.clock import utcnow
+
+    now = utcnow()
+    _update_login_session(user.login_token, password_at=now)
+    if user.login_session is not None:
+        user.login_session.password_at = now
+
+
+def _update_login_session(token: str, **values) -> None:
+    """In its own short transaction: the request's session stays clean, so the user just loaded
+    is not expired and re-read by a commit, and a form shown again keeps what was recorded."""
+    from sqlalchemy import update
+
+    from wizard.models import LoginSession
+
+    with db.engine.begin() as connection:
+        connection.execute(update(LoginSession.__table__).where(LoginSession.token == token).values(**values))
+
+
+def end_all_sessions(user_id: int) -> int:
+    """Sign a user out everywhere: every live sign-in of theirs ends now. Returns how many."""
+    from sqlalchemy import update
+
+    from wizard.clock import utcnow
+    from wizard.models import LoginSession
+
+    ended = db.session.execute(
+        update(LoginSession.__table__)
+        .where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    return ended
 
 
 def end_session(user) -> None:

@@ -6,11 +6,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
-from wizard.auth import end_session, start_session
-from wizard.extensions import db, limiter
-from wizard.models import User
+from wizard import policy
+from wizard.auth import end_all_sessions, end_session, sign_in, start_session
+from wizard.extensions import limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -26,16 +25,16 @@ def safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute; 50 per hour", methods=["POST"])
+@limiter.limit(sign_in.per_address_limit, key_func=sign_in.address_key, methods=["POST"], deduct_when=sign_in.failed)
+@limiter.limit(sign_in.per_account_limit, key_func=sign_in.account_key, methods=["POST"], deduct_when=sign_in.failed)
 def login():
     """Sign in with email and password; the session is cleared first (no fixation)."""
     if request.method == "GET" and current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
     error = None
     if request.method == "POST":
-        email = request.form.get("email", "").strip().lower()[:320]
-        user = db.session.scalar(select(User).where(User.email == email))
-        if user and user.check_password(request.form.get("password", "")[:1000]):
+        user = sign_in.authenticate(sign_in.submitted_email(), request.form.get("password", "")[:1000])
+        if user is not None:
             next_url = safe_next(request.args.get("next") or request.form.get("next"))
             session.clear()
             start_session(user)
@@ -55,3 +54,16 @@ def logout():
     session.clear()
     flash("You have signed out.")
     return redirect(url_for("auth.login"), code=303)
+
+
+@bp.post("/logout/everywhere")
+def logout_everywhere():
+    """Sign out on every device and browser: all of the user's sign-ins end now."""
+    ended = end_all_sessions(current_user.id)
+    logout_user()
+    session.clear()
+    flash(f"You have signed out everywhere ({ended} sign-in{'s' if ended != 1 else ''} ended).")
+    return redirect(url_for("auth.login"), code=303)
+
+
+policy.register("auth.logout_everywhere", policy.SIGNED_IN)

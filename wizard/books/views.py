@@ -14,7 +14,7 @@ from wizard.htmx import render_page
 bp = Blueprint("books", __name__, url_prefix="/books")
 
 
-@bp.get("/<int:connection_id>")
+@bp.get("/<id:connection_id>")
 def overview(connection_id: int):
     """Books: record counts per data type and the sync history."""
     conn = get_connection(connection_id)
@@ -27,7 +27,7 @@ def overview(connection_id: int):
     )
 
 
-@bp.get("/<int:connection_id>/accounts")
+@bp.get("/<id:connection_id>/accounts")
 def accounts(connection_id: int):
     """Books: the chart of accounts as synced."""
     conn = get_connection(connection_id)
@@ -36,7 +36,7 @@ def accounts(connection_id: int):
     )
 
 
-@bp.get("/<int:connection_id>/profit-and-loss")
+@bp.get("/<id:connection_id>/profit-and-loss")
 def profit_and_loss(connection_id: int):
     """Books: monthly profit and loss (table and chart) from Xero's report."""
     conn = get_connection(connection_id)
@@ -44,7 +44,7 @@ def profit_and_loss(connection_id: int):
     return render_page("books/profit_and_loss.html", connection=conn, pnl=pnl, chart=pnl_chart(pnl), section="pnl")
 
 
-@bp.get("/<int:connection_id>/reconciliation")
+@bp.get("/<id:connection_id>/reconciliation")
 def reconciliation(connection_id: int):
     """Books: our trial balance from synced transactions against Xero's, account by account."""
     conn = get_connection(connection_id)

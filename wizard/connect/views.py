@@ -12,6 +12,7 @@ from wizard.data.summary import record_counts
 from wizard.hints import HINTS, hint_for
 from wizard.htmx import full_redirect, render_page
 from wizard.reconnecting import needs_reconnect
+from wizard.request_numbers import parse_id
 
 bp = Blueprint("connect", __name__, url_prefix="/connect/xero")
 
@@ -33,7 +34,7 @@ def start():
     return _step("start", 1, problem=HINTS.get(request.args.get("problem", "")[:60]))
 
 
-@bp.get("/reconnect/<int:connection_id>")
+@bp.get("/reconnect/<id:connection_id>")
 def reconnect(connection_id: int):
     """Step 1 for an existing connection: log in to Xero again, same connection and data."""
     connection = get_connection(connection_id)
@@ -44,7 +45,7 @@ def reconnect(connection_id: int):
 def authorize():
     """Step 2a: a full-page hop (or the pop-up's first page) to Xero's authorize URL."""
     mode = "popup" if request.args.get("mode") == "popup" else "redirect"
-    reconnect_id = request.args.get("reconnect", type=int)
+    reconnect_id = request.args.get("reconnect", type=parse_id)
     if reconnect_id is not None:
         get_connection(reconnect_id)
     return full_redirect(connecting.begin_authorization(current_user, mode, reconnect_id))
@@ -98,7 +99,7 @@ def _after_login(mode: str | None, next_url: str):
     return redirect(next_url, code=303)
 
 
-@bp.post("/reconnect/<int:connection_id>")
+@bp.post("/reconnect/<id:connection_id>")
 def reconnect_now(connection_id: int):
     """Step 3: "Reconnect it now": this login authorised an organisation whose connection needs it."""
     get_connection(connection_id)
@@ -183,7 +184,7 @@ def create_connection():
     return redirect(url_for("connect.complete", connection_id=connection.id), code=303)
 
 
-@bp.get("/complete/<int:connection_id>")
+@bp.get("/complete/<id:connection_id>")
 def complete(connection_id: int):
     """Step 4: the connection is on the Data page; watch the initial sync finish."""
     connection = get_connection(connection_id)

@@ -34,7 +34,7 @@ def picker():
     return render_page("data/picker.html")
 
 
-@bp.get("/connections/<int:connection_id>")
+@bp.get("/connections/<id:connection_id>")
 def connection(connection_id: int):
     """One connection: its state, record counts and sync history."""
     conn = get_connection(connection_id)
@@ -47,7 +47,7 @@ def connection(connection_id: int):
     )
 
 
-@bp.get("/connections/<int:connection_id>/status")
+@bp.get("/connections/<id:connection_id>/status")
 def sync_status(connection_id: int):
     """Progress of the latest sync: a fragment that polls itself until the run finishes."""
     conn = get_connection(connection_id)
@@ -59,7 +59,7 @@ def sync_status(connection_id: int):
     )
 
 
-@bp.post("/connections/<int:connection_id>/sync")
+@bp.post("/connections/<id:connection_id>/sync")
 def sync_now(connection_id: int):
     """ "Sync now": start (or join) a sync, then show the connection."""
     conn = get_connection(connection_id)
@@ -69,13 +69,13 @@ def sync_now(connection_id: int):
     return redirect(url_for("data.connection", connection_id=conn.id), code=303)
 
 
-@bp.get("/connections/<int:connection_id>/disconnect")
+@bp.get("/connections/<id:connection_id>/disconnect")
 def confirm_disconnect(connection_id: int):
     """Disconnect, step 1: say what will happen and ask keep-or-delete."""
     return render_page("data/disconnect.html", connection=get_connection(connection_id), problem=None)
 
 
-@bp.post("/connections/<int:connection_id>/disconnect")
+@bp.post("/connections/<id:connection_id>/disconnect")
 def disconnect(connection_id: int):
     """Disconnect, step 2: at Xero first, then keep or delete the synced data."""
     conn = get_connection(connection_id)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, event, inspect, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from wizard.clock import utcnow
@@ -41,6 +41,7 @@ class User(UserMixin, db.Model):
 
     # Set when loaded through a sign-in session; Flask-Login stores get_id() in the cookie.
     login_token = None
+    login_session = None  # its LoginSession row, loaded in the same query
 
     def get_id(self) -> str:
         return f"{self.id}:{self.login_token}"
@@ -61,11 +62,34 @@ class User(UserMixin, db.Model):
 
 
 class LoginSession(db.Model):
-    """A server-side record of each sign-in: signing out revokes it, so an old cookie is dead."""
+    """A server-side record of each sign-in: signing out revokes it, so an old cookie is dead.
+
+    It also ends by itself: idle for longer than SESSION_IDLE_MINUTES (by `last_seen_at`, kept
+    to the minute) or older than SESSION_MAX_HOURS (by `created_at`).
+    """
 
     __tablename__ = "login_session"
 
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the password was last typed in this session (sign-in, or re-authentication).
+    password_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+
+
+@event.listens_for(Session, "before_flush")
+def _end_sessions_of_users_whose_role_changes(session: Session, _flush_context, _instances) -> None:
+    """A changed role must not live on in sessions signed in under the old one: end them all."""
+    changed = [
+        user.id
+        for user in session.dirty
+        if isinstance(user, User) and user.id is not None and inspect(user).attrs.role.history.has_changes()
+    ]
+    if changed:
+        session.execute(
+            update(LoginSession.__table__)
+            .where(LoginSession.user_id.in_(changed), LoginSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )

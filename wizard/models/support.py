@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from wizard.clock import utcnow
 from wizard.extensions import db
+from wizard.models import audit_guard
 
 GRANT_SCOPE = "diagnostics"
 
@@ -78,6 +79,9 @@ class AuditEvent(db.Model):
     allowed: Mapped[bool] = mapped_column(default=True)
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+audit_guard.attach(AuditEvent.__table__)
 
 
 class AuditLogImmutable(Exception):

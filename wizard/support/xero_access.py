@@ -34,6 +34,7 @@ from wizard.models.xero_access import (
     TransitionRefused,
 )
 from wizard.notifications.inbox import notify_admins
+from wizard.request_numbers import whole_number
 from wizard.support import audit
 from wizard.support.grants import latest_grant
 
@@ -95,8 +96,8 @@ def _validate(form: AccessForm) -> int:
         errors["reason"] = "Say why support needs to look inside Xero itself."
     elif len(form.reason.strip()) > TEXT_MAX:
         errors["reason"] = f"Keep the reason under {TEXT_MAX} characters."
-    days = int(form.days) if form.days.strip().isdigit() else 0
-    if not MIN_DAYS <= days <= MAX_DAYS:
+    days = whole_number(form.days, MIN_DAYS, MAX_DAYS)
+    if days is None:
         errors["days"] = f"Choose from {MIN_DAYS} to {MAX_DAYS} days."
     if form.role not in ROLES:
         errors["role"] = "Choose one of the Xero roles listed."
@@ -107,7 +108,7 @@ def _validate(form: AccessForm) -> int:
         )
     elif len(form.role_justification.strip()) > TEXT_MAX:
         errors["role_justification"] = f"Keep the justification under {TEXT_MAX} characters."
-    if errors:
+    if errors or days is None:
         raise AccessInputError(errors)
     return days
 

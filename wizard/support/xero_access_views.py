@@ -11,6 +11,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from wizard.auth import reauth
 from wizard.clock import utcnow
 from wizard.data.lookups import get_connection
 from wizard.htmx import render_page
@@ -39,13 +40,6 @@ def data_page_notices():
         return access_rules.workspace_open_requests(current_user.workspace_id)
 
     return {"xero_access_notices": notices}
-
-
-@bp.after_request
-def no_store(response):
-    # Like the rest of support access: requests and audit trails stay out of caches.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _support_page(connection: Connection, grant: SupportGrant, form: AccessForm) -> ResponseReturnValue:
@@ -78,7 +72,7 @@ def _act(connection: Connection, action: str, page: str, done: str) -> ResponseR
     return redirect(url_for(page, connection_id=connection.id), code=303)
 
 
-@bp.get("/support/connections/<int:connection_id>/xero-access")
+@bp.get("/support/connections/<id:connection_id>/xero-access")
 def request_form(connection_id: int):
     """Xero access, support side: the open request's progress, or the form to ask for one."""
     connection, grant = require_grant(connection_id)
@@ -86,7 +80,7 @@ def request_form(connection_id: int):
     return _support_page(connection, grant, AccessForm())
 
 
-@bp.post("/support/connections/<int:connection_id>/xero-access")
+@bp.post("/support/connections/<id:connection_id>/xero-access")
 def create_request(connection_id: int):
     """Xero access, support side: ask the customer; bad input shows the form again."""
     connection, grant = require_grant(connection_id)
@@ -105,7 +99,7 @@ def create_request(connection_id: int):
     return redirect(url_for("xero_access.request_form", connection_id=connection_id), code=303)
 
 
-@bp.post("/support/connections/<int:connection_id>/xero-access/done")
+@bp.post("/support/connections/<id:connection_id>/xero-access/done")
 def mark_done(connection_id: int):
     """Xero access, support side: say support has finished inside the customer's Xero."""
     connection, _grant = require_grant(connection_id)
@@ -113,14 +107,19 @@ def mark_done(connection_id: int):
     return _act(connection, "finish", "xero_access.request_form", done)
 
 
-@bp.get("/data/connections/<int:connection_id>/xero-access")
+@bp.get("/data/connections/<id:connection_id>/xero-access")
 def guide(connection_id: int):
     """Grant temporary access to Xero: the open request, the steps in Xero, the history."""
-    connection = get_connection(connection_id)
+    return _guide_page(get_connection(connection_id))
+
+
+def _guide_page(connection: Connection, reauth_error: str | None = None, message: str = "") -> ResponseReturnValue:
     current = access_rules.open_request(connection.id)
     return render_page(
         "support/xero_access.html",
         connection=connection,
+        reauth_error=reauth_error,
+        message=message,
         current=current,
         actions=current.allowed_actions(ADMIN) if current else [],
         history=access_rules.connection_requests(connection.id),
@@ -131,28 +130,32 @@ def guide(connection_id: int):
     )
 
 
-@bp.post("/data/connections/<int:connection_id>/xero-access/accept")
+@bp.post("/data/connections/<id:connection_id>/xero-access/accept")
 def accept(connection_id: int):
     """Grant temporary access to Xero: accept support's request."""
+    connection = get_connection(connection_id)
+    reauth_error = reauth.confirm(current_user, request.form.get(reauth.FIELD, ""))
+    if reauth_error:
+        return _guide_page(connection, reauth_error, message=request.form.get("message", "")[: access_rules.TEXT_MAX])
     done = "Accepted. Now invite the support user in Xero, following the steps below."
-    return _act(get_connection(connection_id), "accept", "xero_access.guide", done)
+    return _act(connection, "accept", "xero_access.guide", done)
 
 
-@bp.post("/data/connections/<int:connection_id>/xero-access/decline")
+@bp.post("/data/connections/<id:connection_id>/xero-access/decline")
 def decline(connection_id: int):
     """Grant temporary access to Xero: decline support's request."""
     done = "Declined. Support sees your answer and your message."
     return _act(get_connection(connection_id), "decline", "xero_access.guide", done)
 
 
-@bp.post("/data/connections/<int:connection_id>/xero-access/invited")
+@bp.post("/data/connections/<id:connection_id>/xero-access/invited")
 def mark_invited(connection_id: int):
     """Grant temporary access to Xero: say the support user was invited in Xero."""
     done = "Marked as invited. The access period starts now."
     return _act(get_connection(connection_id), "invite", "xero_access.guide", done)
 
 
-@bp.post("/data/connections/<int:connection_id>/xero-access/removed")
+@bp.post("/data/connections/<id:connection_id>/xero-access/removed")
 def mark_removed(connection_id: int):
     """Grant temporary access to Xero: say the support user was removed from Xero."""
     done = "Marked as removed in Xero. Nothing is left behind."
