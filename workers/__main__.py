@@ -1,91 +1,53 @@
-"""`python -m workers`: build the app once, then run an RQ worker (with its scheduler)."""
+"""`python -m workers`: build the app once, then run an RQ worker, its scheduler and the duties' cron.
+
+Only RQ's public surface is used: `Worker(...)` options, `work(with_scheduler=True)` and
+`rq.cron.CronScheduler` (workers/duties.py). How a dead worker's run and duties are taken over
+within a minute is explained in docs/architecture.md ("When a worker dies").
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import signal
 import time
 
 from flask import Flask
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from rq import Worker
 
 from wizard import create_app
+from workers.duties import CronThread, build_cron
 
 log = logging.getLogger("workers")
 
-
-class SyncWorker(Worker):
-    """An RQ worker that also keeps the sweep scheduled.
-
-    The sweep (scheduled syncs, deadlines, lost runs) re-schedules itself through Redis; if Redis
-    loses its data (a restart without persistence), that chain is gone. Every maintenance pass
-    puts it back, so the database ledger is reconciled again within one maintenance interval.
-    """
-
-    keeps_sweep = True  # off for --burst workers, which exit when the queue is empty
-
-    def execute_job(self, job, queue) -> None:
-        """Run one job; Redis vanishing while the horse works does not end this worker.
-
-        RQ quits the whole worker when it cannot read the finished job's status. Here the worker
-        lets the horse finish, waits for Redis, and carries on: the run's row in the database
-        says what happened, and the sweep re-enqueues a run whose job Redis lost.
-        """
-        try:
-            super().execute_job(job, queue)
-        except RedisConnectionError as exc:
-            log.error("worker.redis_lost job=%s error=%s", job.id, exc)
-            _finish_horse(self)
-            wait_for_redis_connection(self.connection)
-
-    def run_maintenance_tasks(self) -> None:
-        super().run_maintenance_tasks()
-        if not self.keeps_sweep:
-            return
-        from workers.tasks import schedule_sweep
-
-        try:
-            schedule_sweep()
-        except RedisError as exc:
-            log.warning("worker.sweep_not_scheduled error=%s", type(exc).__name__)
+# RQ's defaults (maintenance every 600 s; an idle worker blocks 405 s in its dequeue) would leave
+# RQ's scheduler lock of a dead worker untaken for ten minutes. An idle worker now wakes every 45 s
+# and runs maintenance (abandoned-job cleanup, taking over a free scheduler lock) every 60 s.
+MAINTENANCE_SECONDS = 60
+WORKER_TTL_SECONDS = 60
 
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 
-def build_worker(app: Flask, args: argparse.Namespace) -> SyncWorker:
+def build_worker(app: Flask, name: str | None = None) -> Worker:
     holder = app.extensions["rq"]
-    options = {}
-    if args.maintenance_interval:
-        # The idle worker wakes from its blocking dequeue every worker_ttl - 15 s: make that the
-        # maintenance interval, or abandoned jobs would wait for the default 405 s wake-up.
-        options["worker_ttl"] = args.maintenance_interval + 15
-    if args.job_monitoring_interval:
-        options["job_monitoring_interval"] = args.job_monitoring_interval
-    worker = SyncWorker([holder.queue], connection=holder.redis, name=args.name, **options)
-    if args.maintenance_interval:
-        worker.maintenance_interval = args.maintenance_interval
-    worker.keeps_sweep = not args.burst
-    return worker
+    return Worker(
+        [holder.queue],
+        connection=holder.redis,
+        name=name,
+        maintenance_interval=MAINTENANCE_SECONDS,
+        worker_ttl=WORKER_TTL_SECONDS,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="RQ worker for Xero syncs")
     parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
     parser.add_argument("--name", default=None)
-    parser.add_argument(
-        "--maintenance-interval",
-        type=int,
-        default=None,
-        help="seconds between RQ maintenance runs (abandoned-job cleanup)",
-    )
-    parser.add_argument(
-        "--job-monitoring-interval", type=int, default=None, help="seconds between heartbeats of a running job"
-    )
     parser.add_argument(
         "--log-level",
         default=os.environ.get("LOG_LEVEL", "INFO"),
@@ -103,24 +65,30 @@ def main() -> None:
 
 
 def work(app: Flask, args: argparse.Namespace) -> bool:
-    """Run one RQ worker until it stops; False if it stopped because Redis went away."""
+    """Run one RQ worker until it stops; False if it stopped for another reason than being asked to."""
     from wizard.extensions import db
-    from workers.tasks import schedule_sweep
 
-    worker = build_worker(app, args)
+    worker = build_worker(app, args.name)
+    cron = None if args.burst else CronThread(build_cron(app, f"{worker.name}-cron")).start()
     try:
-        if not args.burst:
-            schedule_sweep()
         db.engine.dispose()  # no DB connection may cross the work horse's fork
         worker.work(burst=args.burst, with_scheduler=True)
-        return True
-    except RedisConnectionError as exc:
+    except RedisError as exc:
         log.error("worker.redis_lost error=%s", exc)
+    finally:
         _finish_horse(worker)
-        return args.burst
+        if cron is not None:
+            cron.stop()
+    return args.burst or _shutdown_requested(worker)
 
 
-def _finish_horse(worker: SyncWorker) -> None:
+def _shutdown_requested(worker: Worker) -> bool:
+    """RQ's `work()` also returns when Redis failed under a job ("unhandled exception, quitting").
+    Only a SIGINT/SIGTERM ends this process: RQ's `request_stop` then arms `request_force_stop`."""
+    return signal.getsignal(signal.SIGTERM) == worker.request_force_stop
+
+
+def _finish_horse(worker: Worker) -> None:
     """The work horse carries on without Redis (its run lock is taken back); let it finish first."""
     pid = worker.horse_pid
     if not pid:
@@ -131,11 +99,8 @@ def _finish_horse(worker: SyncWorker) -> None:
         return
 
 
-def wait_for_redis(app: Flask) -> None:
-    wait_for_redis_connection(app.extensions["rq"].redis)
-
-
-def wait_for_redis_connection(redis, pause: float = 1.0) -> None:
+def wait_for_redis(app: Flask, pause: float = 1.0) -> None:
+    redis = app.extensions["rq"].redis
     while True:
         try:
             redis.ping()

@@ -41,7 +41,7 @@ def test_redis_restart_mid_sync_loses_no_run(app, auth, client, sandbox, fault_w
     from wizard.models import User
 
     sandbox.state.limits.configure(minute=100_000)
-    worker = fault_workers("--maintenance-interval", "2", **RECOVERY)
+    worker = fault_workers(**RECOVERY)
     org = connect_org(app, sandbox, records=1200)
     other = connect_org(app, sandbox, records=100)
     with app.app_context():

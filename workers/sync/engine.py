@@ -61,19 +61,20 @@ SKIP_NOTE = "Not synced: the Xero login did not grant this data."
 
 
 def settings(app: Flask) -> dict[str, Any]:
-    """Sync settings from app config (FLASK_* environment variables reach it too)."""
-    get = app.config.get
+    """Sync settings from app config (defaults and parsing: wizard/config.py)."""
+    config = app.config
     return {
-        "page_size": int(get("SYNC_PAGE_SIZE", 1000)),
-        "threads": int(get("SYNC_THREADS", 5)),
-        "backoff": float(get("SYNC_RETRY_BACKOFF", 1.0)),
-        "offline_retry": float(get("SYNC_OFFLINE_RETRY_SECONDS", 300)),
-        "watermark_margin": float(get("SYNC_WATERMARK_MARGIN_SECONDS", 120)),
+        "page_size": config["SYNC_PAGE_SIZE"],
+        "threads": config["SYNC_THREADS"],
+        "backoff": config["SYNC_RETRY_BACKOFF"],
+        "offline_retry": config["SYNC_OFFLINE_RETRY_SECONDS"],
+        "watermark_margin": config["SYNC_WATERMARK_MARGIN_SECONDS"],
+        "db_retries": config["SYNC_DB_RETRIES"],
         "limits": Limits(
-            concurrent=int(get("XERO_MAX_IN_FLIGHT", 5)),
-            per_minute=int(get("XERO_CALLS_PER_MINUTE", 60)),
-            per_day=int(get("XERO_DAY_BUDGET", 5000)),
-            time_scale=float(get("XERO_TIME_SCALE", 1.0)),
+            concurrent=config["XERO_MAX_IN_FLIGHT"],
+            per_minute=config["XERO_CALLS_PER_MINUTE"],
+            per_day=config["XERO_DAY_BUDGET"],
+            time_scale=config["XERO_TIME_SCALE"],
         ),
     }
 
