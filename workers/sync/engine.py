@@ -50,6 +50,7 @@ from wizard.xero.errors import (
 )
 from workers.sync import store
 from workers.sync.client import CallResult, TenantClient
+from workers.sync.db_retry import retry_on_lost_connection
 from workers.sync.governor import Governor, Limits
 from workers.sync.streams import STREAMS, Stream, report_calls, stream
 
@@ -204,6 +205,7 @@ class SyncEngine:
             run.id,
             self.stop,
             backoff=self.settings["backoff"],
+            db_retries=self.settings["db_retries"],
         )
         with long_lived_heap_frozen():
             fatal = self._pump(run, connection, client)
@@ -389,6 +391,12 @@ class SyncEngine:
 
     # writing ---------------------------------------------------------------------------
     def _write(self, run: SyncRun, connection: Connection, progress: StreamProgress, page: Page) -> None:
+        """Commit one page; a lost database connection rolls it back and writes it again."""
+        retry_on_lost_connection(
+            lambda: self._write_page(run, connection, progress, page), self.settings["db_retries"], "write_page"
+        )
+
+    def _write_page(self, run: SyncRun, connection: Connection, progress: StreamProgress, page: Page) -> None:
         started, started_cpu = time.perf_counter(), time.thread_time()
         s = stream(progress.stream)
         cursor = store.cursor_for(connection.id, s.name)
