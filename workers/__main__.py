@@ -1,24 +1,27 @@
-"""`python -m workers`: build the app once, then run an RQ worker, its scheduler and the duties' cron.
+"""`python -m workers`: build the app once, then run an RQ sync worker (with RQ's scheduler) and,
+in a child process, the duty worker with its `CronScheduler` (workers/duties.py).
 
-Only RQ's public surface is used: `Worker(...)` options, `work(with_scheduler=True)` and
-`rq.cron.CronScheduler` (workers/duties.py). How a dead worker's run and duties are taken over
-within a minute is explained in docs/architecture.md ("When a worker dies").
+Only RQ's public surface is used: `Worker(...)` options, `work(with_scheduler=...)` and
+`rq.cron.CronScheduler`. How a dead worker's run and duties are taken over within a minute is
+explained in docs/architecture.md ("When a worker dies").
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import os
 import signal
 import time
+from collections.abc import Callable
 
 from flask import Flask
 from redis.exceptions import RedisError
-from rq import Worker
+from rq import Queue, Worker
 
 from wizard import create_app
-from workers.duties import CronThread, build_cron
+from workers.duties import CronThread, build_cron, die_with_parent, duty_queue
 
 log = logging.getLogger("workers")
 
@@ -33,11 +36,10 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 
-def build_worker(app: Flask, name: str | None = None) -> Worker:
-    holder = app.extensions["rq"]
+def build_worker(app: Flask, queue: Queue, name: str | None = None) -> Worker:
     return Worker(
-        [holder.queue],
-        connection=holder.redis,
+        [queue],
+        connection=app.extensions["rq"].redis,
         name=name,
         maintenance_interval=MAINTENANCE_SECONDS,
         worker_ttl=WORKER_TTL_SECONDS,
@@ -46,7 +48,7 @@ def build_worker(app: Flask, name: str | None = None) -> Worker:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="RQ worker for Xero syncs")
-    parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    parser.add_argument("--burst", action="store_true", help="exit when the queue is empty (no duties)")
     parser.add_argument("--name", default=None)
     parser.add_argument(
         "--log-level",
@@ -57,34 +59,55 @@ def main() -> None:
 
     app = create_app()
     configure_logging(args.log_level)
+    duties = None
+    if not args.burst:
+        name = f"{args.name}-duties" if args.name else None
+        duties = multiprocessing.get_context("fork").Process(target=serve_duties, args=(app, name), name="duties")
+        duties.start()
+    try:
+        with app.app_context():
+            serve(app, lambda: build_worker(app, app.extensions["rq"].queue, args.name), args.burst, True)
+    finally:
+        if duties is not None and duties.is_alive():
+            duties.terminate()  # a warm stop: RQ lets a running sweep finish
+            duties.join(timeout=DUTY_STOP_SECONDS)
+
+
+DUTY_STOP_SECONDS = 30
+
+
+def serve_duties(app: Flask, name: str | None) -> None:
+    """The duty process: the cron thread enqueues the sweep, an RQ worker on the duty queue runs it."""
+    die_with_parent()
     with app.app_context():
-        while not work(app, args):
-            # Redis went away under the worker: wait for it and serve again. The database ledger
-            # and the sweep put back whatever the outage lost.
-            wait_for_redis(app)
+        serve(app, lambda: build_worker(app, duty_queue(app), name), burst=False, with_scheduler=False, cron=True)
 
 
-def work(app: Flask, args: argparse.Namespace) -> bool:
-    """Run one RQ worker until it stops; False if it stopped for another reason than being asked to."""
+def serve(app: Flask, new_worker: Callable[[], Worker], burst: bool, with_scheduler: bool, cron: bool = False) -> None:
+    """Run workers until one is asked to stop; after Redis went away under one, wait and serve again.
+    The database ledger and the sweep put back whatever the outage lost."""
     from wizard.extensions import db
 
-    worker = build_worker(app, args.name)
-    cron = None if args.burst else CronThread(build_cron(app, f"{worker.name}-cron")).start()
-    try:
-        db.engine.dispose()  # no DB connection may cross the work horse's fork
-        worker.work(burst=args.burst, with_scheduler=True)
-    except RedisError as exc:
-        log.error("worker.redis_lost error=%s", exc)
-    finally:
-        _finish_horse(worker)
-        if cron is not None:
-            cron.stop()
-    return args.burst or _shutdown_requested(worker)
+    while True:
+        worker = new_worker()
+        ticker = CronThread(build_cron(app, f"{worker.name}-cron")).start() if cron else None
+        try:
+            db.engine.dispose()  # no DB connection may cross the work horse's fork
+            worker.work(burst=burst, with_scheduler=with_scheduler)
+        except RedisError as exc:
+            log.error("worker.redis_lost error=%s", exc)
+        finally:
+            _finish_horse(worker)
+            if ticker is not None:
+                ticker.stop()
+        if burst or _shutdown_requested(worker):
+            return
+        wait_for_redis(app)
 
 
 def _shutdown_requested(worker: Worker) -> bool:
     """RQ's `work()` also returns when Redis failed under a job ("unhandled exception, quitting").
-    Only a SIGINT/SIGTERM ends this process: RQ's `request_stop` then arms `request_force_stop`."""
+    Only a SIGINT/SIGTERM ends the process: RQ's `request_stop` then arms `request_force_stop`."""
     return signal.getsignal(signal.SIGTERM) == worker.request_force_stop
 
 

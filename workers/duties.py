@@ -1,35 +1,45 @@
-"""Periodic duties (the sweep) on RQ's `CronScheduler`, run by every worker process.
+"""Periodic duties (the sweep): RQ's `CronScheduler` enqueues them on a queue of their own, which
+a small duty worker, started by every `python -m workers` beside its sync worker, runs.
 
-RQ's own scheduler is one process per queue behind a lock that outlives a killed holder by about
-61 s, and idle workers only try to take it over at maintenance. The cron scheduler has no lock:
-each `python -m workers` runs one in a thread, so a duty keeps its pace while any worker lives.
-The sweep itself skips a tick that another worker's sweep already covered (`workers.tasks.sweep`).
+Why not RQ's scheduler or the sync queue: RQ's scheduler is one process per queue behind a lock
+that outlives a killed holder by about 61 s, and idle workers try to take it over only at
+maintenance; and a sweep queued behind hour-long syncs waits until a sync worker is free. The
+cron scheduler has no lock: each `python -m workers` runs one, so duties keep their pace while
+any worker process lives, busy or not. The sweep skips a tick another worker's sweep covered.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import signal
 import threading
 
 from flask import Flask
 from redis.exceptions import RedisError
+from rq import Queue
 from rq.cron import CronScheduler
 
 log = logging.getLogger(__name__)
 DUTY_JOB_TIMEOUT = 300
+PR_SET_PDEATHSIG = 1
+
+
+def duty_queue(app: Flask) -> Queue:
+    holder = app.extensions["rq"]
+    return Queue(f"{holder.queue_name}-duties", connection=holder.redis)
 
 
 def build_cron(app: Flask, name: str) -> CronScheduler:
-    """The duties every worker enqueues on its own clock."""
+    """The duties every worker process enqueues on its own clock."""
     from workers.tasks import sweep
 
-    holder = app.extensions["rq"]
     interval = app.config["SYNC_SWEEP_SECONDS"]
-    cron = CronScheduler(connection=holder.redis, name=name)
-    # ttl: a sweep no worker picked up within its interval is dropped; the next one replaces it.
+    cron = CronScheduler(connection=app.extensions["rq"].redis, name=name)
+    # ttl: a sweep no duty worker picked up within its interval is dropped; the next one replaces it.
     cron.register(
         sweep,
-        queue_name=holder.queue_name,
+        queue_name=duty_queue(app).name,
         interval=interval,
         job_timeout=DUTY_JOB_TIMEOUT,
         result_ttl=interval * 2,
@@ -40,11 +50,11 @@ def build_cron(app: Flask, name: str) -> CronScheduler:
 
 
 class CronThread:
-    """Runs a `CronScheduler` beside the worker loop, in the worker's own process.
+    """Runs a `CronScheduler` beside the duty worker, in the same process.
 
-    `CronScheduler.start()` installs signal handlers, which only the main thread may do, so this
-    runs the same loop (enqueue what is due, save, heartbeat, sleep) from a daemon thread. It dies
-    with its process: a killed worker takes its cron with it, the other workers' crons go on.
+    `CronScheduler.start()` installs signal handlers, which only the main thread may do (the RQ
+    worker has it), so this runs the same loop (enqueue what is due, save, heartbeat, sleep) from
+    a daemon thread. It dies with its process; the other worker processes' crons go on.
     """
 
     def __init__(self, cron: CronScheduler) -> None:
@@ -80,3 +90,11 @@ class CronThread:
             except RedisError as exc:
                 log.warning("cron.tick_failed error=%s", type(exc).__name__)
                 pause = 1.0
+
+
+def die_with_parent() -> None:
+    """Linux: the duty process gets SIGTERM when the worker that started it dies, even by kill -9."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (AttributeError, OSError):
+        log.warning("duties.no_parent_death_signal")

@@ -93,9 +93,9 @@ def test_a_second_sweep_within_the_interval_is_skipped(app):
 
 
 def test_every_worker_process_enqueues_the_sweep_on_its_own_cron(app):
-    from workers.duties import CronThread, build_cron
+    from workers.duties import CronThread, build_cron, duty_queue
 
-    queue = app.extensions["rq"].queue
+    queue = duty_queue(app)
     cron = CronThread(build_cron(app, "test-cron")).start()
     try:
         queued = wait_until(lambda: [j for j in queue.get_jobs() if j.func_name == "workers.tasks.sweep"], timeout=10)

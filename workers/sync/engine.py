@@ -59,6 +59,7 @@ log = logging.getLogger(__name__)
 # Errors that end one stream (noted on it) but not the run.
 STREAM_ERRORS = (InsufficientScope, NotPermitted, XeroBadRequest, XeroNotFound)
 SKIP_NOTE = "Not synced: the Xero login did not grant this data."
+SLOT_MARGIN_SECONDS = 10
 
 
 def settings(app: Flask) -> dict[str, Any]:
@@ -76,6 +77,9 @@ def settings(app: Flask) -> dict[str, Any]:
             per_minute=config["XERO_CALLS_PER_MINUTE"],
             per_day=config["XERO_DAY_BUDGET"],
             time_scale=config["XERO_TIME_SCALE"],
+            # A dead worker's call slots come back once its calls would have timed out anyway,
+            # so the execution that takes its run over is not held at the door for two minutes.
+            slot_timeout=config["XERO_HTTP_TIMEOUT"] + SLOT_MARGIN_SECONDS,
         ),
     }
 
