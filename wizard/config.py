@@ -151,7 +151,7 @@ class Config:
         # Every worker's cron enqueues the sweep this often (lost runs, due re-syncs, overdue retries).
         self.SYNC_SWEEP_SECONDS = env.integer("SYNC_SWEEP_SECONDS", 10, minimum=1)
         # A queued run whose job Redis lost is enqueued again after this long (the sweep does it).
-        self.SYNC_REVIVE_AFTER_SECONDS = env.integer("SYNC_REVIVE_AFTER_SECONDS", 120)
+        self.SYNC_REVIVE_AFTER_SECONDS = env.integer("SYNC_REVIVE_AFTER_SECONDS", 30)
         # Lease of the one-execution-per-run lock, renewed every third of it while the run works;
         # a dead worker's run is taken over one lease (plus a sweep) after its last renewal.
         self.SYNC_RUN_LOCK_SECONDS = env.integer("SYNC_RUN_LOCK_SECONDS", 24, minimum=3)

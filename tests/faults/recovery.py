@@ -18,12 +18,13 @@ from tests.conftest import ROOT
 FIGURES = ROOT / "test-output" / "fault-recovery.jsonl"
 
 
-def _page_key(request: dict) -> tuple[str, str]:
-    return request["path"].lower(), request["query"]
-
-
-def _fetched(requests: list[dict]) -> set[tuple[str, str]]:
-    return {_page_key(r) for r in requests if r["status"] == 200 and "/api.xro/" in r["path"].lower()}
+def _fetched(requests: list[dict], tenant_id: str) -> set[tuple[str, str]]:
+    """The run's organisation's data pages Xero answered, as (path, query)."""
+    return {
+        (r["path"].lower(), r["query"])
+        for r in requests
+        if r["status"] == 200 and r["tenant"] == tenant_id and "/api.xro/" in r["path"].lower()
+    }
 
 
 @dataclass
@@ -39,7 +40,7 @@ class FaultClock:
     finished_after: float | None = None
 
     def __post_init__(self) -> None:
-        self.calls, self.committed = _committed(self.app, self.run_id)
+        self.calls, self.committed, self.tenant_id = _committed(self.app, self.run_id)
 
     def settle(self, seconds: float = 2.0) -> None:
         """Let the requests the dead execution had sent be answered and logged, then mark the log."""
@@ -61,8 +62,8 @@ class FaultClock:
 
     def refetched(self) -> tuple[set, set]:
         """(pages fetched again after the fault, pages in flight at the fault)."""
-        before = _fetched(self.before)
-        after = _fetched(self.sandbox.state.requests()[len(self.before) :])
+        before = _fetched(self.before, self.tenant_id)
+        after = _fetched(self.sandbox.state.requests()[len(self.before) :], self.tenant_id)
         in_flight = {key for key in before if not self.committed(key)}
         return before & after, in_flight
 
@@ -76,11 +77,11 @@ class FaultClock:
 
 
 def _committed(app, run_id: int):
-    """The run's committed call count, and a test of whether a page request was committed."""
+    """The run's committed call count, a test of whether a page request was committed, its tenant."""
     from sqlalchemy import select
 
     from wizard.extensions import db
-    from wizard.models import StreamCursor, SyncRun
+    from wizard.models import Connection, StreamCursor, SyncRun
 
     with app.app_context():
         db.session.expire_all()
@@ -91,7 +92,7 @@ def _committed(app, run_id: int):
             for c in db.session.scalars(select(StreamCursor).where(StreamCursor.connection_id == run.connection_id))
             if c.checkpoint_run_id == run_id
         }
-        calls = run.calls
+        calls, tenant_id = run.calls, db.session.get(Connection, run.connection_id).tenant_id
 
     def committed(key: tuple[str, str]) -> bool:
         path, query = key
@@ -101,4 +102,4 @@ def _committed(app, run_id: int):
         page = parse_qs(query).get("page")
         return bool(page) and int(page[0]) < next_page.get(stream, 0)
 
-    return calls, committed
+    return calls, committed, tenant_id
