@@ -7,8 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from redis.exceptions import RedisError
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import NoSuchJobError, SchedulerNotFound
 from rq.job import Job, JobStatus
 from rq.registry import DeferredJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from rq.scheduler import RQScheduler
@@ -67,9 +66,14 @@ def job_view(run: SyncRun) -> JobView:
 
 
 def scheduler_holder() -> str | None:
-    """Name of the worker whose RQ scheduler holds the queue's lock (runs retries and resumes)."""
+    """Which process holds RQ's scheduler lock for the queue (it moves due retries and resumes to
+    the queue), as `host pid N`; None when nobody holds it (the workers' sweep then moves them)."""
+    redis = jobs.redis()
     try:
-        holder = jobs.redis().get(RQScheduler.get_locking_key(jobs.queue().name))
-    except RedisError:
-        return None
-    return holder.decode() if isinstance(holder, bytes) else holder
+        name = redis.get(RQScheduler.get_locking_key(jobs.queue().name))
+        if name is None:
+            return None
+        scheduler = RQScheduler.fetch(name.decode() if isinstance(name, bytes) else name, redis)
+    except SchedulerNotFound:
+        return "a scheduler that has not registered yet"
+    return f"{scheduler.hostname} pid {scheduler.pid}"

@@ -413,6 +413,7 @@ class SyncEngine:
             run.records += written
         progress.calls += page.calls
         run.calls += page.calls
+        run.progressed_at = utcnow()
         progress.correlation_id = page.correlation_id or progress.correlation_id
         if page.total is not None:
             progress.total = page.total
