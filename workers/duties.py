@@ -1,5 +1,6 @@
-"""Periodic duties (the sweep): RQ's `CronScheduler` enqueues them on a queue of their own, which
-a small duty worker, started by every `python -m workers` beside its sync worker, runs.
+"""Periodic duties (the sweep; support grant expiry and Xero access reminders): RQ's
+`CronScheduler` enqueues them on a queue of their own, which a small duty worker, started by every
+`python -m workers` beside its sync worker, runs.
 
 Why not RQ's scheduler or the sync queue: RQ's scheduler is one process per queue behind a lock
 that outlives a killed holder by about 61 s, and idle workers try to take it over only at
@@ -22,6 +23,7 @@ from rq.cron import CronScheduler
 
 log = logging.getLogger(__name__)
 DUTY_JOB_TIMEOUT = 300
+SUPPORT_DUTY_SECONDS = 60  # reminders are due by the hour: a minute late is on time
 PR_SET_PDEATHSIG = 1
 
 
@@ -32,20 +34,20 @@ def duty_queue(app: Flask) -> Queue:
 
 def build_cron(app: Flask, name: str) -> CronScheduler:
     """The duties every worker process enqueues on its own clock."""
-    from workers.tasks import sweep
+    from workers.tasks import support_duties, sweep
 
-    interval = app.config["SYNC_SWEEP_SECONDS"]
     cron = CronScheduler(connection=app.extensions["rq"].redis, name=name)
-    # ttl: a sweep no duty worker picked up within its interval is dropped; the next one replaces it.
-    cron.register(
-        sweep,
-        queue_name=duty_queue(app).name,
-        interval=interval,
-        job_timeout=DUTY_JOB_TIMEOUT,
-        result_ttl=interval * 2,
-        ttl=interval,
-        failure_ttl=86400,
-    )
+    for duty, interval in ((sweep, app.config["SYNC_SWEEP_SECONDS"]), (support_duties, SUPPORT_DUTY_SECONDS)):
+        # ttl: a duty no duty worker picked up within its interval is dropped; the next replaces it.
+        cron.register(
+            duty,
+            queue_name=duty_queue(app).name,
+            interval=interval,
+            job_timeout=DUTY_JOB_TIMEOUT,
+            result_ttl=interval * 2,
+            ttl=interval,
+            failure_ttl=86400,
+        )
     return cron
 
 

@@ -152,6 +152,18 @@ def sweep() -> dict[str, int]:
     return {"scheduled": started, "expired": expired, "revived": revived}
 
 
+def support_duties() -> dict[str, int]:
+    """Every SUPPORT_DUTY_SECONDS: record support grants that ran out, and remind admins to remove
+    the support user from Xero (24 h before and at the end; each reminder is claimed once, so
+    every worker's cron may run it)."""
+    from wizard.support.grants import record_expiries
+    from wizard.support.xero_access import send_reminders
+
+    expired = record_expiries()
+    sent = send_reminders()
+    return {"grants_expired": expired, "reminders": sent.before_expiry + sent.at_expiry}
+
+
 def _revive_lost_runs(now) -> int:
     """Enqueue again a run nothing will run: queued ones after a grace period, paused ones once
     their resume is due, and running ones whose job is lost (see `_job_alive`)."""
