@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 SWEEP_GUARD = "sync-sweep-guard"
 # A job RQ's scheduler should have moved to the queue this long ago is moved by the sweep instead.
 SCHEDULER_GRACE_SECONDS = 5
+# A second delivery waits this long for the run lock (an owner winding down), then leaves the run.
+LOCK_WAIT_SECONDS = 2
 
 
 def run_sync(sync_run_id: int) -> dict[str, Any]:
@@ -36,10 +38,14 @@ def run_sync(sync_run_id: int) -> dict[str, Any]:
     # thread_local=False: the keeper thread renews the lock the job's main thread took.
     seconds = current_app.config["SYNC_RUN_LOCK_SECONDS"]
     lock = jobs.redis().lock(
-        run_watch.run_lock_name(sync_run_id), timeout=seconds, blocking_timeout=seconds + 5, thread_local=False
+        run_watch.run_lock_name(sync_run_id), timeout=seconds, blocking_timeout=LOCK_WAIT_SECONDS, thread_local=False
     )
     if not lock.acquire():
-        raise LockError(f"sync run {sync_run_id} is being run by another worker")
+        # Another execution owns the run and will end it. Failing here would spend the run's RQ
+        # retries and, once they ran out, fail a run that is progressing; if that owner dies, its
+        # lock lapses and the sweep enqueues the run again.
+        log.info("sync.owned_elsewhere run=%s", sync_run_id)
+        return {"skipped": "owned_elsewhere"}
     engine = SyncEngine(sync_run_id)
     keeper = _LockKeeper(lock, engine.yield_to_owner)
     keeper.start()
@@ -169,7 +175,7 @@ def _revive_lost_runs(now) -> int:
     their resume is due, and running ones whose job is lost (see `_job_alive`)."""
     revived = 0
     stale = now - timedelta(seconds=current_app.config["SYNC_REVIVE_AFTER_SECONDS"])
-    for run in db.session.scalars(select(SyncRun).where(SyncRun.state.in_(syncing.ACTIVE_STATES))):
+    for run in db.session.scalars(select(SyncRun).where(SyncRun.state.in_(syncing.ACTIVE_STATES))).all():
         if run.state == "queued" and run.created_at > stale:
             continue
         if run.state == "paused" and (run.paused_until is None or run.paused_until > now):

@@ -105,3 +105,14 @@ def test_every_worker_process_enqueues_the_sweep_on_its_own_cron(app):
         cron.stop()
     assert set(queued) == {"workers.tasks.sweep", "workers.tasks.support_duties"}
     assert queued["workers.tasks.sweep"].ttl == app.config["SYNC_SWEEP_SECONDS"]
+
+
+def test_a_second_delivery_leaves_a_run_another_execution_owns_without_failing_it(app, sync_run):
+    from workers.tasks import run_sync
+
+    sync_run.start()
+    db.session.commit()
+    jobs.redis().set(run_lock_name(sync_run.id), "the-owner", ex=30)
+    assert run_sync(sync_run.id) == {"skipped": "owned_elsewhere"}
+    db.session.refresh(sync_run)
+    assert sync_run.state == "running" and not sync_run.errors and sync_run.attempts == 1
