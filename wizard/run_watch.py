@@ -52,7 +52,7 @@ def job_view(run: SyncRun) -> JobView:
     queue = jobs.queue()
     view.started_at, view.last_heartbeat = _naive(job.started_at), _naive(job.last_heartbeat)
     if view.status == JobStatus.QUEUED:
-        view.registered = run.rq_job_id in queue.get_job_ids()
+        view.registered = queue.get_job_position(run.rq_job_id) is not None  # LPOS, in Redis
     elif view.status == JobStatus.SCHEDULED:
         registry = ScheduledJobRegistry(queue=queue)
         view.registered = run.rq_job_id in registry

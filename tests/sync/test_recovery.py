@@ -116,3 +116,15 @@ def test_a_second_delivery_leaves_a_run_another_execution_owns_without_failing_i
     assert run_sync(sync_run.id) == {"skipped": "owned_elsewhere"}
     db.session.refresh(sync_run)
     assert sync_run.state == "running" and not sync_run.errors and sync_run.attempts == 1
+
+
+def test_a_queued_run_is_enqueued_again_only_once_its_job_is_gone(app, sync_run):
+    from workers.tasks import SWEEP_GUARD, sweep
+
+    sync_run.created_at -= timedelta(seconds=app.config["SYNC_REVIVE_AFTER_SECONDS"] + 1)
+    db.session.commit()
+    assert sweep()["revived"] == 0  # its job waits in the queue
+    Job.fetch(sync_run.rq_job_id, connection=jobs.redis()).delete()  # what Redis restarted empty leaves
+    jobs.redis().delete(SWEEP_GUARD)
+    assert sweep()["revived"] == 1
+    assert jobs.queue().get_job_position(sync_run.rq_job_id) == 0
