@@ -83,3 +83,20 @@ def test_killed_scheduler_holder_run_is_taken_over_within_a_minute(app, sandbox,
     assert refetched <= in_flight, f"committed pages fetched again: {sorted(refetched - in_flight)}"
     clock.report(refetched=len(refetched), in_flight=len(in_flight))
     assert "sync.worker_lost" in others[0].output(), "taken over by the sweep, not by RQ's 90 s heartbeat expiry"
+
+
+def test_sigterm_stops_the_worker_and_its_duty_process(app, fault_workers):
+    """A supervisor's stop ends the whole tree; only a Redis failure makes the worker serve again."""
+    from workers.duties import duty_queue
+
+    worker = fault_workers()
+    queue = app.extensions["rq"].queue
+    # Serving: the sync worker (signal handlers installed) and the duty process's worker.
+    wait_until(lambda: "Listening on" in worker.output() and len(Worker.all(queue=duty_queue(app))) == 1, timeout=30)
+    wait_until(lambda: len(Worker.all(queue=queue)) == 1, timeout=30)
+    tree = psutil.Process(worker.proc.pid).children(recursive=True)
+    assert tree, "no duty process"
+    worker.proc.terminate()
+    assert worker.proc.wait(timeout=20) == 0, worker.output()[-2000:]
+    gone, alive = psutil.wait_procs(tree, timeout=10)
+    assert not alive, [p.pid for p in alive]
