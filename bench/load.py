@@ -286,14 +286,15 @@ def main() -> int:
         "XERO_IDENTITY_URL": sandbox.url,
         "XERO_API_URL": sandbox.url,
         "XERO_REDIRECT_URI": redirect_uri,
+        "OAUTHLIB_INSECURE_TRANSPORT": "1",  # the sandbox speaks http on loopback
         "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "WIZARD_INSTANCE_PATH": str(tmp / "instance"),
         "SECRET_KEY": "load-secret-key",
-        "FLASK_RATELIMIT_ENABLED": "false",
+        "RATELIMIT_ENABLED": "false",
         "RQ_QUEUE": "load",
-        "FLASK_SYNC_SWEEP_SECONDS": "2",
-        "FLASK_SYNC_REVIVE_AFTER_SECONDS": "5",
-        "FLASK_SYNC_RUN_LOCK_SECONDS": "10",
+        "SYNC_SWEEP_SECONDS": "2",
+        "SYNC_REVIVE_AFTER_SECONDS": "5",
+        "SYNC_RUN_LOCK_SECONDS": "10",
     }
     os.environ.update(env)
 
@@ -333,7 +334,7 @@ def main() -> int:
 
     def start_worker(n: int) -> subprocess.Popen:
         return subprocess.Popen(
-            [sys.executable, "-m", "workers", "--maintenance-interval", "5"],
+            [sys.executable, "-m", "workers"],
             cwd=ROOT,
             env=env,
             stdout=logs[n],

@@ -143,11 +143,12 @@ def main() -> None:
         "XERO_LOGIN_URL": sandbox.url,
         "XERO_IDENTITY_URL": sandbox.url,
         "XERO_API_URL": sandbox.url,
+        "OAUTHLIB_INSECURE_TRANSPORT": "1",  # the sandbox speaks http on loopback
         "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "WIZARD_INSTANCE_PATH": str(tmp / "instance"),
         "SECRET_KEY": "bench-secret-key",
-        "FLASK_XERO_TIME_SCALE": str(args.time_scale),
-        "FLASK_SYNC_WATERMARK_MARGIN_SECONDS": "0",
+        "XERO_TIME_SCALE": str(args.time_scale),
+        "SYNC_WATERMARK_MARGIN_SECONDS": "0",
     }
     os.environ.update(env)
 
@@ -171,7 +172,7 @@ class Bench:
         self.access_tokens: dict[str, str] = {}
 
     def workers(self, **settings) -> list[subprocess.Popen]:
-        env = {**os.environ, **self.env, **{f"FLASK_{k}": str(v) for k, v in settings.items()}}
+        env = {**os.environ, **self.env, **{k: str(v) for k, v in settings.items()}}
         return [
             subprocess.Popen(
                 [sys.executable, "-m", "workers"],

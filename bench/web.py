@@ -136,11 +136,11 @@ def main() -> None:
         "XERO_IDENTITY_URL": sandbox.url,
         "XERO_API_URL": sandbox.url,
         "XERO_REDIRECT_URI": redirect_uri,
+        "OAUTHLIB_INSECURE_TRANSPORT": "1",  # the sandbox speaks http on loopback
         "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "WIZARD_INSTANCE_PATH": str(tmp / "instance"),
         "SECRET_KEY": "bench-secret-key",
         "RATELIMIT_ENABLED": "false",
-        "FLASK_RATELIMIT_ENABLED": "false",
     }
     os.environ.update(env)
 

@@ -57,6 +57,8 @@ def main() -> int:
         env.setdefault("XERO_REDIRECT_URI", f"http://{host}:{port}/connect/xero/callback")
         env.setdefault("XERO_SANDBOX_REDIRECT_URIS", env["XERO_REDIRECT_URI"])
         env.setdefault("DEMO_MODE", "1")
+        # oauthlib refuses plain http unless told; the sandbox on loopback speaks http.
+        env.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
         children.append(
             subprocess.Popen(
                 [PY, "-m", "xero_sandbox", "--host", "127.0.0.1", "--port", sandbox_port], cwd=ROOT, env=env

@@ -86,6 +86,7 @@ def test_env(redis_url, sandbox):
         "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "WIZARD_INSTANCE_PATH": str(_TMP / "instance"),
         "SECRET_KEY": "test-secret-key",
+        "OAUTHLIB_INSECURE_TRANSPORT": "1",  # the sandbox speaks http on loopback
     }
     os.environ.update(env)
     return env

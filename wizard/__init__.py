@@ -20,16 +20,15 @@ def _sri(path: str) -> str:
 
 def create_app(config: Mapping | None = None) -> Flask:
     """Build the app: settings, extensions, blueprints and commands; no business logic."""
+    from wizard.config import Config, instance_path
+
     app = Flask(
         __name__,
         template_folder="../templates",
         static_folder="../static",
-        instance_path=os.environ.get("WIZARD_INSTANCE_PATH") or None,
+        instance_path=instance_path(),
     )
-    from wizard.config import Config
-
-    app.config.from_object(Config())
-    app.config.from_prefixed_env()
+    app.config.from_object(Config())  # the only place settings are read from the environment
     if config:
         app.config.update(config)
     from wizard.instance_files import create_private_sqlite_file, secure_instance_folder
@@ -40,14 +39,14 @@ def create_app(config: Mapping | None = None) -> Flask:
     create_private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
 
     from wizard.security import (
-        allow_loopback_http,
         check_production_config,
         init_security,
         trust_proxies,
+        warn_loopback_http,
     )
 
     check_production_config(app)
-    allow_loopback_http(app)
+    warn_loopback_http(app)
     trust_proxies(app)
 
     from wizard.access_log import redact_dev_server_log

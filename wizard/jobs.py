@@ -17,7 +17,7 @@ class QueueHolder:
         self.url = app.config.get("REDIS_URL")
         self.embedded_path = os.path.join(app.instance_path, "redis.db")
         self.queue_name = app.config["RQ_QUEUE"]
-        self.is_async = app.config.get("RQ_ASYNC", True)
+        self.is_async = app.config["RQ_ASYNC"]
 
     @cached_property
     def redis(self) -> Redis:

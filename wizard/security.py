@@ -64,13 +64,15 @@ def _cookie_problems(app: Flask) -> list[str]:
     return problems
 
 
-def allow_loopback_http(app: Flask) -> None:
-    """oauthlib refuses http URLs; allow them only for a local Xero sandbox outside production."""
-    if app.config.get("PRODUCTION"):
+def warn_loopback_http(app: Flask) -> None:
+    """oauthlib refuses http URLs unless OAUTHLIB_INSECURE_TRANSPORT is set. The app never sets it
+    itself (building an app must not change the process environment): the launcher sets it for a
+    local sandbox (scripts/run_stack.py, the tests); say so at start when it is missing."""
+    if app.config.get("PRODUCTION") or os.environ.get("OAUTHLIB_INSECURE_TRANSPORT"):
         return
     urls = [app.config[k] for k in ("XERO_LOGIN_URL", "XERO_IDENTITY_URL", "XERO_API_URL")]
-    if all(urlparse(u).hostname in ("127.0.0.1", "localhost", "::1") for u in urls):
-        os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    if any(urlparse(u).scheme == "http" for u in urls):
+        app.logger.warning("settings.http_xero_urls hint=set OAUTHLIB_INSECURE_TRANSPORT=1 for a local sandbox")
 
 
 def trust_proxies(app: Flask) -> None:

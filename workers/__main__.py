@@ -1,91 +1,55 @@
-"""`python -m workers`: build the app once, then run an RQ worker (with its scheduler)."""
+"""`python -m workers`: build the app once, then run an RQ sync worker (with RQ's scheduler) and,
+in a child process, the duty worker with its `CronScheduler` (workers/duties.py).
+
+Only RQ's public surface is used: `Worker(...)` options, `work(with_scheduler=...)` and
+`rq.cron.CronScheduler`. How a dead worker's run and duties are taken over within a minute is
+explained in docs/architecture.md ("When a worker dies").
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import os
+import signal
 import time
+from collections.abc import Callable
 
 from flask import Flask
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
-from rq import Worker
+from rq import Queue, Worker
 
 from wizard import create_app
+from workers.duties import CronThread, build_cron, die_with_parent, duty_queue
 
 log = logging.getLogger("workers")
 
-
-class SyncWorker(Worker):
-    """An RQ worker that also keeps the sweep scheduled.
-
-    The sweep (scheduled syncs, deadlines, lost runs) re-schedules itself through Redis; if Redis
-    loses its data (a restart without persistence), that chain is gone. Every maintenance pass
-    puts it back, so the database ledger is reconciled again within one maintenance interval.
-    """
-
-    keeps_sweep = True  # off for --burst workers, which exit when the queue is empty
-
-    def execute_job(self, job, queue) -> None:
-        """Run one job; Redis vanishing while the horse works does not end this worker.
-
-        RQ quits the whole worker when it cannot read the finished job's status. Here the worker
-        lets the horse finish, waits for Redis, and carries on: the run's row in the database
-        says what happened, and the sweep re-enqueues a run whose job Redis lost.
-        """
-        try:
-            super().execute_job(job, queue)
-        except RedisConnectionError as exc:
-            log.error("worker.redis_lost job=%s error=%s", job.id, exc)
-            _finish_horse(self)
-            wait_for_redis_connection(self.connection)
-
-    def run_maintenance_tasks(self) -> None:
-        super().run_maintenance_tasks()
-        if not self.keeps_sweep:
-            return
-        from workers.tasks import schedule_sweep
-
-        try:
-            schedule_sweep()
-        except RedisError as exc:
-            log.warning("worker.sweep_not_scheduled error=%s", type(exc).__name__)
+# RQ's defaults (maintenance every 600 s; an idle worker blocks 405 s in its dequeue) would leave
+# RQ's scheduler lock of a dead worker untaken for ten minutes. An idle worker now wakes every 45 s
+# and runs maintenance (abandoned-job cleanup, taking over a free scheduler lock) every 60 s.
+MAINTENANCE_SECONDS = 60
+WORKER_TTL_SECONDS = 60
 
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 
-def build_worker(app: Flask, args: argparse.Namespace) -> SyncWorker:
-    holder = app.extensions["rq"]
-    options = {}
-    if args.maintenance_interval:
-        # The idle worker wakes from its blocking dequeue every worker_ttl - 15 s: make that the
-        # maintenance interval, or abandoned jobs would wait for the default 405 s wake-up.
-        options["worker_ttl"] = args.maintenance_interval + 15
-    if args.job_monitoring_interval:
-        options["job_monitoring_interval"] = args.job_monitoring_interval
-    worker = SyncWorker([holder.queue], connection=holder.redis, name=args.name, **options)
-    if args.maintenance_interval:
-        worker.maintenance_interval = args.maintenance_interval
-    worker.keeps_sweep = not args.burst
-    return worker
+def build_worker(app: Flask, queue: Queue, name: str | None = None) -> Worker:
+    return Worker(
+        [queue],
+        connection=app.extensions["rq"].redis,
+        name=name,
+        maintenance_interval=MAINTENANCE_SECONDS,
+        worker_ttl=WORKER_TTL_SECONDS,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="RQ worker for Xero syncs")
-    parser.add_argument("--burst", action="store_true", help="exit when the queue is empty")
+    parser.add_argument("--burst", action="store_true", help="exit when the queue is empty (no duties)")
     parser.add_argument("--name", default=None)
-    parser.add_argument(
-        "--maintenance-interval",
-        type=int,
-        default=None,
-        help="seconds between RQ maintenance runs (abandoned-job cleanup)",
-    )
-    parser.add_argument(
-        "--job-monitoring-interval", type=int, default=None, help="seconds between heartbeats of a running job"
-    )
     parser.add_argument(
         "--log-level",
         default=os.environ.get("LOG_LEVEL", "INFO"),
@@ -95,32 +59,59 @@ def main() -> None:
 
     app = create_app()
     configure_logging(args.log_level)
-    with app.app_context():
-        while not work(app, args):
-            # Redis went away under the worker: wait for it and serve again. The database ledger
-            # and the sweep put back whatever the outage lost.
-            wait_for_redis(app)
-
-
-def work(app: Flask, args: argparse.Namespace) -> bool:
-    """Run one RQ worker until it stops; False if it stopped because Redis went away."""
-    from wizard.extensions import db
-    from workers.tasks import schedule_sweep
-
-    worker = build_worker(app, args)
+    duties = None
+    if not args.burst:
+        name = f"{args.name}-duties" if args.name else None
+        duties = multiprocessing.get_context("fork").Process(target=serve_duties, args=(app, name), name="duties")
+        duties.start()
     try:
-        if not args.burst:
-            schedule_sweep()
-        db.engine.dispose()  # no DB connection may cross the work horse's fork
-        worker.work(burst=args.burst, with_scheduler=True)
-        return True
-    except RedisConnectionError as exc:
-        log.error("worker.redis_lost error=%s", exc)
-        _finish_horse(worker)
-        return args.burst
+        with app.app_context():
+            serve(app, lambda: build_worker(app, app.extensions["rq"].queue, args.name), args.burst, True)
+    finally:
+        if duties is not None and duties.is_alive():
+            duties.terminate()  # a warm stop: RQ lets a running sweep finish
+            duties.join(timeout=DUTY_STOP_SECONDS)
 
 
-def _finish_horse(worker: SyncWorker) -> None:
+DUTY_STOP_SECONDS = 30
+
+
+def serve_duties(app: Flask, name: str | None) -> None:
+    """The duty process: the cron thread enqueues the sweep, an RQ worker on the duty queue runs it."""
+    die_with_parent()
+    with app.app_context():
+        serve(app, lambda: build_worker(app, duty_queue(app), name), burst=False, with_scheduler=False, cron=True)
+
+
+def serve(app: Flask, new_worker: Callable[[], Worker], burst: bool, with_scheduler: bool, cron: bool = False) -> None:
+    """Run workers until one is asked to stop; after Redis went away under one, wait and serve again.
+    The database ledger and the sweep put back whatever the outage lost."""
+    from wizard.extensions import db
+
+    while True:
+        worker = new_worker()
+        ticker = CronThread(build_cron(app, f"{worker.name}-cron")).start() if cron else None
+        try:
+            db.engine.dispose()  # no DB connection may cross the work horse's fork
+            worker.work(burst=burst, with_scheduler=with_scheduler)
+        except RedisError as exc:
+            log.error("worker.redis_lost error=%s", exc)
+        finally:
+            _finish_horse(worker)
+            if ticker is not None:
+                ticker.stop()
+        if burst or _shutdown_requested(worker):
+            return
+        wait_for_redis(app)
+
+
+def _shutdown_requested(worker: Worker) -> bool:
+    """RQ's `work()` also returns when Redis failed under a job ("unhandled exception, quitting").
+    Only a SIGINT/SIGTERM ends the process: RQ's `request_stop` then arms `request_force_stop`."""
+    return signal.getsignal(signal.SIGTERM) == worker.request_force_stop
+
+
+def _finish_horse(worker: Worker) -> None:
     """The work horse carries on without Redis (its run lock is taken back); let it finish first."""
     pid = worker.horse_pid
     if not pid:
@@ -131,11 +122,8 @@ def _finish_horse(worker: SyncWorker) -> None:
         return
 
 
-def wait_for_redis(app: Flask) -> None:
-    wait_for_redis_connection(app.extensions["rq"].redis)
-
-
-def wait_for_redis_connection(redis, pause: float = 1.0) -> None:
+def wait_for_redis(app: Flask, pause: float = 1.0) -> None:
+    redis = app.extensions["rq"].redis
     while True:
         try:
             redis.ping()

@@ -8,36 +8,44 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
 from redis.exceptions import LockError, LockNotOwnedError, RedisError
-from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from rq.registry import DeferredJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
-from wizard import jobs, syncing
+from wizard import jobs, run_watch, syncing
 from wizard.clock import utcnow
 from wizard.extensions import db
 from wizard.models import Connection, SyncRun
 from workers.sync.engine import SyncEngine
 
 log = logging.getLogger(__name__)
-RUN_LOCK_SECONDS = 45  # renewed while the run is alive; a killed worker's lock lapses before RQ retries
+SWEEP_GUARD = "sync-sweep-guard"
+# A job RQ's scheduler should have moved to the queue this long ago is moved by the sweep instead.
+SCHEDULER_GRACE_SECONDS = 5
+# A second delivery waits this long for the run lock (an owner winding down), then leaves the run.
+LOCK_WAIT_SECONDS = 2
 
 
 def run_sync(sync_run_id: int) -> dict[str, Any]:
     """Run (or resume) one sync run; one execution per run at a time, even if RQ delivers twice."""
     db.engine.dispose(close=False)  # never share the parent's pooled connections after the fork
     # thread_local=False: the keeper thread renews the lock the job's main thread took.
-    seconds = int(current_app.config.get("SYNC_RUN_LOCK_SECONDS", RUN_LOCK_SECONDS))
+    seconds = current_app.config["SYNC_RUN_LOCK_SECONDS"]
     lock = jobs.redis().lock(
-        run_lock_name(sync_run_id), timeout=seconds, blocking_timeout=seconds + 5, thread_local=False
+        run_watch.run_lock_name(sync_run_id), timeout=seconds, blocking_timeout=LOCK_WAIT_SECONDS, thread_local=False
     )
     if not lock.acquire():
-        raise LockError(f"sync run {sync_run_id} is being run by another worker")
+        # Another execution owns the run and will end it. Failing here would spend the run's RQ
+        # retries and, once they ran out, fail a run that is progressing; if that owner dies, its
+        # lock lapses and the sweep enqueues the run again.
+        log.info("sync.owned_elsewhere run=%s", sync_run_id)
+        return {"skipped": "owned_elsewhere"}
     engine = SyncEngine(sync_run_id)
     keeper = _LockKeeper(lock, engine.yield_to_owner)
     keeper.start()
@@ -49,10 +57,6 @@ def run_sync(sync_run_id: int) -> dict[str, Any]:
             lock.release()
         except (LockError, RedisError):
             log.warning("sync.lock_lapsed run=%s", sync_run_id)
-
-
-def run_lock_name(sync_run_id: int) -> str:
-    return f"sync-run-lock:{sync_run_id}"
 
 
 class _LockKeeper:
@@ -126,11 +130,14 @@ def on_sync_failure(job: Job, connection, exc_type, exc_value, traceback) -> Non
 
 
 def sweep() -> dict[str, int]:
-    """Every minute: start due scheduled syncs, end runs past their deadline, revive lost ones.
+    """Every SYNC_SWEEP_SECONDS: start due scheduled syncs, end runs past their deadline, revive lost ones.
 
-    Scheduled first (chained), so one failing sweep cannot stop the next.
+    Every worker's cron enqueues it (workers/duties.py); a tick another worker's sweep covered a
+    moment ago is skipped, so N workers do not sweep N times.
     """
-    schedule_sweep()
+    interval = current_app.config["SYNC_SWEEP_SECONDS"]
+    if not jobs.redis().set(SWEEP_GUARD, "1", nx=True, ex=max(1, interval - 1)):
+        return {"skipped": 1}
     db.engine.dispose(close=False)
     now = utcnow()
     started = 0
@@ -151,65 +158,77 @@ def sweep() -> dict[str, int]:
     return {"scheduled": started, "expired": expired, "revived": revived}
 
 
+def support_duties() -> dict[str, int]:
+    """Every SUPPORT_DUTY_SECONDS: record support grants that ran out, and remind admins to remove
+    the support user from Xero (24 h before and at the end; each reminder is claimed once, so
+    every worker's cron may run it)."""
+    from wizard.support.grants import record_expiries
+    from wizard.support.xero_access import send_reminders
+
+    expired = record_expiries()
+    sent = send_reminders()
+    return {"grants_expired": expired, "reminders": sent.before_expiry + sent.at_expiry}
+
+
 def _revive_lost_runs(now) -> int:
-    """Enqueue again a run whose job vanished from Redis (a lost enqueue, Redis restarted empty):
-    queued ones after a grace period, overdue paused ones, and running ones nobody holds the lock of.
-    """
+    """Enqueue again a run nothing will run: queued ones after a grace period, paused ones once
+    their resume is due, and running ones whose job is lost (see `_job_alive`)."""
     revived = 0
-    stale = now - timedelta(seconds=int(current_app.config.get("SYNC_REVIVE_AFTER_SECONDS", 120)))
-    for run in db.session.scalars(select(SyncRun).where(SyncRun.state.in_(syncing.ACTIVE_STATES))):
+    stale = now - timedelta(seconds=current_app.config["SYNC_REVIVE_AFTER_SECONDS"])
+    for run in db.session.scalars(select(SyncRun).where(SyncRun.state.in_(syncing.ACTIVE_STATES))).all():
         if run.state == "queued" and run.created_at > stale:
             continue
-        if run.state == "paused" and (run.paused_until is None or run.paused_until > stale):
+        if run.state == "paused" and (run.paused_until is None or run.paused_until > now):
             continue
-        if _job_alive(run):
+        if _job_alive(run, now):
             continue
         syncing.enqueue_run(run)
         revived += 1
     return revived
 
 
-def _job_alive(run: SyncRun) -> bool:
+def _job_alive(run: SyncRun, now) -> bool:
     """Will RQ run (or is it running) this run's job? A job hash alone is not enough: after Redis
     lost its data, a dying work horse can write its job back with no queue or registry entry."""
-    redis = jobs.redis()
-    if redis.exists(run_lock_name(run.id)):
+    view = run_watch.job_view(run)
+    if view.lock_held:
         return True  # a work horse is on the run right now
-    if not run.rq_job_id:
+    if view.status == JobStatus.SCHEDULED and view.registered:
+        return _scheduled_job_moves(run, view, now)
+    if view.status == JobStatus.STARTED:
+        # The horse takes the run lock as it starts and renews it every third of its lease: a
+        # started job nobody holds the lock of, past one lease, lost its worker (kill -9, a lost
+        # host). RQ would notice only when the heartbeat expires (90 s) at a maintenance pass.
+        lease = timedelta(seconds=current_app.config["SYNC_RUN_LOCK_SECONDS"])
+        if view.started_at is not None and now - view.started_at < lease:
+            return True
+        _forget_lost_job(run)
         return False
-    try:
-        job = Job.fetch(run.rq_job_id, connection=redis)
-        status = job.get_status()
-    except NoSuchJobError:
-        return False
-    queue = jobs.queue()
-    if status == JobStatus.QUEUED:
-        return True
-    if status == JobStatus.SCHEDULED:
-        return run.rq_job_id in ScheduledJobRegistry(queue=queue)
-    if status == JobStatus.DEFERRED:
-        return run.rq_job_id in DeferredJobRegistry(queue=queue)
-    if status == JobStatus.STARTED:
-        # A worker that died leaves it here; RQ's own cleanup retries it (AbandonedJobError).
-        return run.rq_job_id in StartedJobRegistry(queue=queue)
-    # failed, finished, stopped or cancelled while the run is still active: nothing will run it
+    if view.status in (JobStatus.QUEUED, JobStatus.DEFERRED):
+        return view.registered
+    # no job, or failed, finished, stopped or cancelled while the run is still active
     return False
 
 
-def schedule_sweep() -> None:
-    """Queue the next sweep; every worker calls this at start, the job id keeps it to one."""
-    interval = int(current_app.config.get("SYNC_SWEEP_SECONDS", 60))
-    when = utcnow() + timedelta(seconds=interval)
-    bucket = int(when.timestamp()) // interval
+def _scheduled_job_moves(run: SyncRun, view: run_watch.JobView, now) -> bool:
+    """A retry or resume waits in RQ's scheduled registry; RQ's scheduler (one per queue, behind a
+    lock that outlives a killed holder by a minute) moves it when due. Overdue: move it here."""
+    if view.scheduled_for is None or now - view.scheduled_for < timedelta(seconds=SCHEDULER_GRACE_SECONDS):
+        return True
+    queue = jobs.queue()
+    if ScheduledJobRegistry(queue=queue).remove(view.job_id):  # whoever removes it enqueues it
+        queue.enqueue_job(Job.fetch(view.job_id, connection=jobs.redis()))
+        log.warning("sync.scheduled_job_moved run=%s job=%s due=%s", run.id, view.job_id, view.scheduled_for)
+    return True
+
+
+def _forget_lost_job(run: SyncRun) -> None:
+    """Record the lost worker on the run and delete the abandoned job, so RQ's own cleanup does not
+    retry it a second time once its heartbeat expires."""
+    run.record_error("worker_lost", "The worker running this sync stopped; another one takes it over.")
+    db.session.commit()
     try:
-        jobs.queue().enqueue_at(
-            when.replace(tzinfo=UTC),
-            "workers.tasks.sweep",
-            job_id=f"sync-sweep-{bucket}",
-            unique=True,
-            result_ttl=interval * 2,
-            failure_ttl=86400,
-            job_timeout=300,
-        )
-    except DuplicateJobError:
-        return
+        Job.fetch(run.rq_job_id, connection=jobs.redis()).delete()
+    except NoSuchJobError:
+        pass
+    log.warning("sync.worker_lost run=%s job=%s", run.id, run.rq_job_id)

@@ -34,14 +34,14 @@ def debug_logs(caplog):
 
 @pytest.fixture
 def fault_workers(test_env, tmp_path):
-    """Start real `python -m workers` processes at DEBUG; extra FLASK_* settings per worker.
+    """Start real `python -m workers` processes at DEBUG; extra settings per worker (documented names).
 
     `module` swaps the entry module (tests.faults.faulty_worker installs a DB fault hook first).
     """
     started: list[WorkerProcess] = []
 
     def start(*args: str, module: str = "workers", env: dict[str, str] | None = None, **settings) -> WorkerProcess:
-        env = {**test_env, "LOG_LEVEL": "DEBUG", **(env or {}), **{f"FLASK_{k}": str(v) for k, v in settings.items()}}
+        env = {**test_env, "LOG_LEVEL": "DEBUG", **(env or {}), **{k: str(v) for k, v in settings.items()}}
         process = _ModuleWorker(env, tmp_path / f"worker-{len(started)}.log", module).start(*args)
         started.append(process)
         return process

@@ -1,6 +1,7 @@
 """Redis restarts mid-sync and comes back empty (no persistence, as in CI): the run being synced
 and a sync requested while Redis was down both end in the database ledger, with exact rows, no
-duplicates and no secret in any log. The workers' sweep re-enqueues what Redis forgot."""
+duplicates and no secret in any log. The workers' sweep re-enqueues what Redis forgot. The workers
+are started as the README says, with the default recovery settings."""
 
 from __future__ import annotations
 
@@ -10,13 +11,11 @@ import pytest
 
 from tests.conftest import wait_until
 from tests.faults.invariants import assert_no_secret_in, assert_rows_exact, assert_runs_finished, secrets_seen
+from tests.faults.recovery import FaultClock
 from tests.sync.helpers import connect_org, run_state, start_sync, wait_for_run
 from wizard import create_app
 
-RECOVERY = {
-    "SYNC_SWEEP_SECONDS": 2,
-    "SYNC_REVIVE_AFTER_SECONDS": 2,
-    "SYNC_RUN_LOCK_SECONDS": 6,
+SHAPE = {
     "SYNC_PAGE_SIZE": 40,
     "SYNC_THREADS": 1,
     "XERO_CALLS_PER_MINUTE": 100_000,
@@ -41,7 +40,7 @@ def test_redis_restart_mid_sync_loses_no_run(app, auth, client, sandbox, fault_w
     from wizard.models import User
 
     sandbox.state.limits.configure(minute=100_000)
-    worker = fault_workers("--maintenance-interval", "2", **RECOVERY)
+    worker = fault_workers(**SHAPE)
     org = connect_org(app, sandbox, records=1200)
     other = connect_org(app, sandbox, records=100)
     with app.app_context():
@@ -56,6 +55,7 @@ def test_redis_restart_mid_sync_loses_no_run(app, auth, client, sandbox, fault_w
 
     throttled = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}).test_client()  # rate limits on
     args = redis_control.stop()
+    clock = FaultClock(app, sandbox, first, "Redis restarted empty")
     assert run_state(app, first) == "running", "the run ended before Redis went down: slow it down"
     # While Redis is down the web app still answers (sign-in's throttle counts in memory), and a
     # requested sync is kept in the ledger.
@@ -64,19 +64,26 @@ def test_redis_restart_mid_sync_loses_no_run(app, auth, client, sandbox, fault_w
     response = client.post(f"/data/connections/{other.connection_id}/sync")
     assert response.status_code == 303, response.status_code
     time.sleep(2)  # long enough for the run's next governor call to meet the outage
+    clock.settle(0.5)
     redis_control.start(args)
     time.sleep(1)
     sandbox.state.faults.set_latency(0, org.tenant_id)
+    clock.wait_until_moving(60)
 
     from wizard import syncing
 
     with app.app_context():
         second = syncing.latest_run(other.connection_id).id
     assert wait_for_run(app, first, timeout=90) == "succeeded", worker.output()[-3000:]
+    clock.finished()
     assert wait_for_run(app, second, timeout=60) == "succeeded", worker.output()[-3000:]
+    second_after = round(time.monotonic() - clock.at, 1)
     assert_runs_finished(app, [first, second])
     assert_rows_exact(app, sandbox, org)
     assert_rows_exact(app, sandbox, other)
+    refetched, in_flight = clock.refetched()
+    assert refetched <= in_flight, f"committed pages fetched again: {sorted(refetched - in_flight)}"
+    clock.report(refetched=len(refetched), in_flight=len(in_flight), requested_in_outage_finished_after_s=second_after)
     secrets = secrets_seen(app, sandbox)
     assert_no_secret_in(worker.output(), secrets)
     assert_no_secret_in(debug_logs.text, secrets)

@@ -13,7 +13,7 @@ from tests.sync.helpers import connect_org, run_state, start_sync, wait_for_run
 
 
 def _lock_key(run_id: int) -> str:
-    from workers.tasks import run_lock_name
+    from wizard.run_watch import run_lock_name
 
     return run_lock_name(run_id)
 
@@ -74,8 +74,6 @@ def test_run_whose_lock_another_execution_owns_is_left_to_it_never_reported_succ
     redis = app.extensions["rq"].redis
     sandbox.state.limits.configure(minute=100_000)
     worker = fault_workers(
-        "--maintenance-interval",
-        "2",
         SYNC_RUN_LOCK_SECONDS=3,
         SYNC_PAGE_SIZE=40,
         SYNC_THREADS=1,

@@ -16,12 +16,12 @@ def _clean_redis(app):
 
 @pytest.fixture
 def workers(test_env, tmp_path):
-    """Start more real `python -m workers` processes, each with extra settings (FLASK_* env)."""
+    """Start more real `python -m workers` processes, each with extra settings (documented environment names)."""
     started: list[WorkerProcess] = []
 
     def start(*args: str, **settings: str) -> WorkerProcess:
         # DEBUG, so the fault tests can check that no token reaches even the most verbose log.
-        env = {**test_env, "LOG_LEVEL": "DEBUG", **{f"FLASK_{k}": str(v) for k, v in settings.items()}}
+        env = {**test_env, "LOG_LEVEL": "DEBUG", **{k: str(v) for k, v in settings.items()}}
         process = WorkerProcess(env, tmp_path / f"worker-{len(started)}.log").start(*args)
         started.append(process)
         return process

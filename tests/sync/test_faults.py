@@ -45,7 +45,7 @@ def _run(app, run_id):
 
 @pytest.mark.slow
 def test_kill_9_mid_run_is_retried_by_another_worker_and_resumes_at_first_uncommitted_page(app, sandbox, workers):
-    first = workers("--job-monitoring-interval", "5", SYNC_PAGE_SIZE=40, SYNC_THREADS=1)
+    first = workers(SYNC_PAGE_SIZE=40, SYNC_THREADS=1)
     org = connect_org(app, sandbox, records=1200)
     sandbox.state.faults.set_latency(0.15, org.tenant_id)
     run_id = start_sync(app, org.connection_id)
@@ -54,7 +54,7 @@ def test_kill_9_mid_run_is_retried_by_another_worker_and_resumes_at_first_uncomm
     resume_page = _cursor_page(app, org.connection_id, "Invoices")
     seen = len(sandbox.state.requests())
     sandbox.state.faults.set_latency(0, org.tenant_id)
-    second = workers("--maintenance-interval", "5", SYNC_PAGE_SIZE=40)
+    second = workers(SYNC_PAGE_SIZE=40)
     assert wait_for_run(app, run_id, timeout=180) == "succeeded"
     after = [r for r in sandbox.state.requests()[seen:] if r["path"].endswith("/Invoices")]
     assert after and after[0]["page"] == resume_page

@@ -152,3 +152,14 @@ def test_cli_commands_send_reminders_idempotently(app, world, flow, frozen_clock
     output = runner.invoke(args=["expire-grants"]).output
     assert "1 Xero access reminder(s) sent" in output
     assert "0 24-hour and 0 expiry" in runner.invoke(args=["xero-access-reminders"]).output
+
+
+def test_the_workers_duty_sends_due_reminders_once_without_any_cli(app, world, flow, frozen_clock):
+    from workers.tasks import support_duties
+
+    expires = _invited(flow, frozen_clock, world.now)
+    frozen_clock.set(expires)
+    with app.app_context():
+        assert support_duties()["reminders"] == 1
+        assert support_duties()["reminders"] == 0
+    assert _reminders(app, world) == ["xero_access.reminder_expiry"]

@@ -48,6 +48,8 @@ class SyncRun(db.Model):
     errors: Mapped[list | None] = mapped_column(JSON)
     # Calls per second the governor allowed when progress was last saved (for the ETA).
     call_rate: Mapped[float | None]
+    # When an execution last started or committed a page: how long the run has stood still.
+    progressed_at: Mapped[datetime | None]
 
     streams: Mapped[list[StreamProgress]] = relationship(
         back_populates="sync_run", order_by="StreamProgress.position", cascade="all, delete-orphan"
@@ -61,6 +63,7 @@ class SyncRun(db.Model):
         self.state = "running"
         self.attempts += 1
         self.started_at = self.started_at or utcnow()
+        self.progressed_at = utcnow()
         self.paused_until = None
         self.pause_reason = ""
 
@@ -104,6 +107,14 @@ class SyncRun(db.Model):
         if self.state not in ("running", "queued") or not self.call_rate:
             return None
         return self.remaining_calls / self.call_rate
+
+    def stalled_minutes(self, after_seconds: int) -> int | None:
+        """Whole minutes a running run has made no progress, once that is `after_seconds` or more."""
+        since = self.progressed_at or self.started_at
+        if self.state != "running" or since is None:
+            return None
+        idle = (utcnow() - since).total_seconds()
+        return int(idle // 60) if idle >= after_seconds else None
 
     @property
     def progress(self) -> tuple[int, int]:

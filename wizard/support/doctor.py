@@ -16,7 +16,7 @@ from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from wizard import syncing
+from wizard import run_watch, syncing
 from wizard.clock import utcnow
 from wizard.extensions import db
 from wizard.hints import HINTS, Hint, hint_for
@@ -77,6 +77,17 @@ class Diagnosis:
     hints: list[Hint]
     role_hints: list[Hint]
     last_recheck: AuditEvent | None
+    worker_view: WorkerView | None = None  # what RQ knows of the active run
+
+
+@dataclass
+class WorkerView:
+    """The active run's job as RQ has it, and who runs RQ's scheduler; `error` when Redis is away."""
+
+    run_id: int
+    job: run_watch.JobView | None
+    scheduler: str | None
+    error: str = ""
 
 
 def needed_scopes() -> list[str]:
@@ -158,7 +169,20 @@ def diagnose(connection: Connection) -> Diagnosis:
         current_hints(connection, token, runs),
         role_hints,
         audit.last_of("connection.recheck", connection.id),
+        worker_view(runs),
     )
+
+
+def worker_view(runs: list[SyncRun]) -> WorkerView | None:
+    """Why an active run may be standing still: its RQ job's state and heartbeat, the run lock,
+    and RQ's scheduler holder."""
+    active = next((run for run in runs if not run.finished), None)
+    if active is None:
+        return None
+    try:
+        return WorkerView(active.id, run_watch.job_view(active), run_watch.scheduler_holder())
+    except RedisError as exc:
+        return WorkerView(active.id, None, None, error=f"Redis cannot be reached ({type(exc).__name__})")
 
 
 class CannotSync(Exception):

@@ -12,11 +12,13 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from wizard.xero import tokens
 from wizard.xero.api import XeroApi, XeroResponse
 from wizard.xero.errors import RateLimited, TokenExpired, XeroUnavailable
+from workers.sync.db_retry import retry_on_lost_connection
 from workers.sync.governor import Governor
 
 log = logging.getLogger("workers.sync.calls")
@@ -40,16 +42,21 @@ class TenantClient:
         stop: threading.Event,
         retries: int = 4,
         backoff: float = 1.0,
+        *,
+        db_retries: int,
     ) -> None:
         self.api, self.governor = api, governor
         self.token_set_id, self.tenant_id, self.run_id = token_set_id, tenant_id, run_id
         self.stop, self.retries, self.backoff = stop, retries, backoff
+        self.db_retries = db_retries
 
     def get(self, stream: str, resource: str, params: dict[str, Any] | None, since: datetime | None) -> CallResult:
         calls, failures, refused = 0, 0, None
         started = time.monotonic()
         while True:
-            token = tokens.access_token(self.token_set_id, refused=refused)
+            token = retry_on_lost_connection(
+                partial(tokens.access_token, self.token_set_id, refused=refused), self.db_retries, "access_token"
+            )
             elapsed_ms = 0.0
             try:
                 with self.governor.slot(self.stop) as in_flight:

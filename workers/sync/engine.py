@@ -50,6 +50,7 @@ from wizard.xero.errors import (
 )
 from workers.sync import store
 from workers.sync.client import CallResult, TenantClient
+from workers.sync.db_retry import retry_on_lost_connection
 from workers.sync.governor import Governor, Limits
 from workers.sync.streams import STREAMS, Stream, report_calls, stream
 
@@ -58,22 +59,27 @@ log = logging.getLogger(__name__)
 # Errors that end one stream (noted on it) but not the run.
 STREAM_ERRORS = (InsufficientScope, NotPermitted, XeroBadRequest, XeroNotFound)
 SKIP_NOTE = "Not synced: the Xero login did not grant this data."
+SLOT_MARGIN_SECONDS = 10
 
 
 def settings(app: Flask) -> dict[str, Any]:
-    """Sync settings from app config (FLASK_* environment variables reach it too)."""
-    get = app.config.get
+    """Sync settings from app config (defaults and parsing: wizard/config.py)."""
+    config = app.config
     return {
-        "page_size": int(get("SYNC_PAGE_SIZE", 1000)),
-        "threads": int(get("SYNC_THREADS", 5)),
-        "backoff": float(get("SYNC_RETRY_BACKOFF", 1.0)),
-        "offline_retry": float(get("SYNC_OFFLINE_RETRY_SECONDS", 300)),
-        "watermark_margin": float(get("SYNC_WATERMARK_MARGIN_SECONDS", 120)),
+        "page_size": config["SYNC_PAGE_SIZE"],
+        "threads": config["SYNC_THREADS"],
+        "backoff": config["SYNC_RETRY_BACKOFF"],
+        "offline_retry": config["SYNC_OFFLINE_RETRY_SECONDS"],
+        "watermark_margin": config["SYNC_WATERMARK_MARGIN_SECONDS"],
+        "db_retries": config["SYNC_DB_RETRIES"],
         "limits": Limits(
-            concurrent=int(get("XERO_MAX_IN_FLIGHT", 5)),
-            per_minute=int(get("XERO_CALLS_PER_MINUTE", 60)),
-            per_day=int(get("XERO_DAY_BUDGET", 5000)),
-            time_scale=float(get("XERO_TIME_SCALE", 1.0)),
+            concurrent=config["XERO_MAX_IN_FLIGHT"],
+            per_minute=config["XERO_CALLS_PER_MINUTE"],
+            per_day=config["XERO_DAY_BUDGET"],
+            time_scale=config["XERO_TIME_SCALE"],
+            # A dead worker's call slots come back once its calls would have timed out anyway,
+            # so the execution that takes its run over is not held at the door for two minutes.
+            slot_timeout=config["XERO_HTTP_TIMEOUT"] + SLOT_MARGIN_SECONDS,
         ),
     }
 
@@ -203,6 +209,7 @@ class SyncEngine:
             run.id,
             self.stop,
             backoff=self.settings["backoff"],
+            db_retries=self.settings["db_retries"],
         )
         with long_lived_heap_frozen():
             fatal = self._pump(run, connection, client)
@@ -388,6 +395,12 @@ class SyncEngine:
 
     # writing ---------------------------------------------------------------------------
     def _write(self, run: SyncRun, connection: Connection, progress: StreamProgress, page: Page) -> None:
+        """Commit one page; a lost database connection rolls it back and writes it again."""
+        retry_on_lost_connection(
+            lambda: self._write_page(run, connection, progress, page), self.settings["db_retries"], "write_page"
+        )
+
+    def _write_page(self, run: SyncRun, connection: Connection, progress: StreamProgress, page: Page) -> None:
         started, started_cpu = time.perf_counter(), time.thread_time()
         s = stream(progress.stream)
         cursor = store.cursor_for(connection.id, s.name)
@@ -400,6 +413,7 @@ class SyncEngine:
             run.records += written
         progress.calls += page.calls
         run.calls += page.calls
+        run.progressed_at = utcnow()
         progress.correlation_id = page.correlation_id or progress.correlation_id
         if page.total is not None:
             progress.total = page.total
