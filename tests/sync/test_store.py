@@ -132,3 +132,33 @@ def test_the_last_copy_of_an_id_repeated_within_a_page_wins(app):
 )
 def test_xero_timestamps_parse_like_the_client_does(value):
     assert store.xero_timestamp(value) == parse_xero_date(value)
+
+
+def test_text_with_backslashes_tabs_newlines_and_unicode_is_stored_exactly(app):
+    """On PostgreSQL pages travel as COPY text, where these characters are escapes: none may be lost."""
+    from wizard.extensions import db
+
+    with app.app_context():
+        connection_id = _connection_id(db)
+        awkward = 'C:\\ledger\\new\ttab\nline\r\\N "quoted" \\\\ émoji 🧾 \\t'
+        invoice = {**_invoice(1, 1_000, reference=awkward), "InvoiceID": "inv\\0001\tx", "Status": "PAID\\N"}
+        _write_page(connection_id, [invoice, _invoice(2, 1_000, status="")])
+        stored = _stored(connection_id)
+        assert stored["inv\\0001\tx"] == ("PAID\\N", False, invoice)
+        assert stored["inv-0002"][:2] == ("", False)
+
+
+def test_a_failed_page_leaves_nothing_behind_and_the_next_page_writes(app):
+    """A page's transaction that rolls back (the worker died mid-page) neither stores its rows nor
+    breaks the next page written on the same database connection."""
+    from wizard.extensions import db
+
+    with app.app_context():
+        connection_id = _connection_id(db)
+        rows = store.record_rows(connection_id, INVOICES, [_invoice(1, 1_000)], datetime(2026, 1, 1))
+        store.upsert_rows(rows)
+        db.session.rollback()
+        assert _stored(connection_id) == {}
+        assert _write_page(connection_id, [_invoice(2, 1_000)]) == 1
+        assert _write_page(connection_id, [_invoice(3, 1_000)]) == 1
+        assert set(_stored(connection_id)) == {"inv-0002", "inv-0003"}

@@ -1,7 +1,8 @@
 """Writing synced data: bulk upserts by (connection, stream, Xero id), reports, checkpoints.
 
-On PostgreSQL and SQLite alike a page is one `INSERT .. ON CONFLICT DO UPDATE` statement, compiled
-once and executed for all of the page's rows (executemany). A row only moves forward: an older copy
+A page is one `INSERT .. ON CONFLICT DO UPDATE` statement, compiled once: on SQLite executed for all
+of the page's rows (executemany); on PostgreSQL fed from a COPY of the page (`pg_copy`), which is
+several times cheaper than binding thousands of parameters. A row only moves forward: an older copy
 of a record (a repeated page) never overwrites a newer one. Pages arrive as raw JSON and are decoded
 here with orjson; each record's payload is re-serialised compactly on its own.
 
@@ -24,6 +25,7 @@ from wizard.clock import utcnow
 from wizard.extensions import db
 from wizard.models import StreamCursor, XeroRecord, XeroReport
 from wizard.xero.api import parse_xero_date
+from workers.sync import pg_copy
 from workers.sync.streams import TOMBSTONE_STATUSES, Stream
 
 _EPOCH = datetime(1970, 1, 1)
@@ -52,37 +54,42 @@ def xero_timestamp(value: str | None) -> datetime | None:
     return parse_xero_date(value)
 
 
+def _move_forward(statement: Insert) -> Insert:
+    """`statement` (a dialect insert into xero_record) with the upsert rule: the data moves forward
+    only; the pass marker always does (an older copy still proves the record exists in Xero, so a
+    full pass must not tombstone it)."""
+    table = XeroRecord.__table__
+    new = statement.excluded
+    newer = or_(
+        table.c.xero_updated_at.is_(None), new.xero_updated_at.is_(None), new.xero_updated_at >= table.c.xero_updated_at
+    )
+    set_ = {
+        name: case((newer, new[name]), else_=table.c[name])
+        for name in ("status", "tombstoned", "xero_updated_at", "payload", "synced_at")
+    }
+    set_["seen_run_id"] = new.seen_run_id
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.connection_id, table.c.stream, table.c.xero_id], set_=set_
+    )
+
+
 def _upsert() -> Insert:
-    """The page upsert for the session's dialect, built once so its compiled form is cached."""
+    """The page write for the session's dialect, built once so its compiled form is cached."""
     dialect = db.session.get_bind().dialect.name
     statement = _UPSERTS.get(dialect)
     if statement is not None:
         return statement
     table = XeroRecord.__table__
     if dialect == "postgresql":
-        statement = postgresql.insert(table)
+        # Fed from the COPY staging table (pg_copy): one set-based statement per page.
+        statement = pg_copy.merge_statement(_move_forward(postgresql.insert(table)))
     elif dialect == "sqlite":
-        statement = sqlite.insert(table)
+        # RETURNING lets SQLAlchemy batch the executemany into multi-row VALUES statements; without
+        # it, an upsert is sent one row per round trip (SQLAlchemy 2.1 only batches plain inserts
+        # then). Batching an upsert is safe here because `record_rows` leaves no duplicate key in a page.
+        statement = _move_forward(sqlite.insert(table)).returning(table.c.id)
     else:
         raise RuntimeError(f"upserts are written for PostgreSQL and SQLite, not {dialect}")
-    new = statement.excluded
-    newer = or_(
-        table.c.xero_updated_at.is_(None), new.xero_updated_at.is_(None), new.xero_updated_at >= table.c.xero_updated_at
-    )
-    # The data moves forward only; the pass marker always does (an older copy still proves the
-    # record exists in Xero, so a full pass must not tombstone it).
-    set_ = {
-        name: case((newer, new[name]), else_=table.c[name])
-        for name in ("status", "tombstoned", "xero_updated_at", "payload", "synced_at")
-    }
-    set_["seen_run_id"] = new.seen_run_id
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.connection_id, table.c.stream, table.c.xero_id],
-        set_=set_,
-    ).returning(table.c.id)
-    # RETURNING lets SQLAlchemy batch the executemany into multi-row VALUES statements; without it,
-    # an upsert is sent one row per round trip (SQLAlchemy 2.1 only batches plain inserts then).
-    # Batching an upsert is safe here because `record_rows` leaves no duplicate key in a page.
     _UPSERTS[dialect] = statement
     return statement
 
@@ -115,8 +122,13 @@ def record_rows(
 
 def upsert_rows(rows: list[dict[str, Any]]) -> int:
     """Insert or update a page's rows (from `record_rows`) in the current transaction; returns rows written."""
-    if rows:
-        db.session.execute(_upsert(), rows).close()
+    if not rows:
+        return 0
+    statement = _upsert()
+    if db.session.get_bind().dialect.name == "postgresql":
+        pg_copy.write_page(db.session, statement, rows)
+    else:
+        db.session.execute(statement, rows).close()
     return len(rows)
 
 
