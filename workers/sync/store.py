@@ -21,6 +21,7 @@ import orjson
 from sqlalchemy import Insert, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from wizard.books import postings, totals
 from wizard.clock import utcnow
 from wizard.extensions import db
 from wizard.models import StreamCursor, XeroRecord, XeroReport
@@ -94,11 +95,20 @@ def _upsert() -> Insert:
     return statement
 
 
+class PageRows(list):
+    """A page's xero_record rows; for a stream that posts to accounts, also each record's postings
+    (computed where the page is decoded, so the single writer only sums them)."""
+
+    posted: dict[str, list[postings.Posting]] | None = None
+
+
 def record_rows(
     connection_id: int, stream: Stream, items: list[dict[str, Any]], now: datetime, run_id: int | None = None
-) -> list[dict]:
+) -> PageRows:
     """Table rows for one page, stamped as seen by `run_id`; the last copy of a duplicated id in a page wins."""
     rows: dict[str, dict] = {}
+    posts = stream.name in postings.POSTING_STREAMS
+    posted: dict[str, list[postings.Posting]] = {}
     key, status_field, updated_field, name = stream.key, stream.status_field, stream.updated_field, stream.name
     for item in items:
         xero_id = item.get(key)
@@ -117,18 +127,28 @@ def record_rows(
             "synced_at": now,
             "seen_run_id": run_id,
         }
-    return list(rows.values())
+        if posts:
+            posted[xero_id] = postings.postings(name, item)
+    page = PageRows(rows.values())
+    page.posted = posted if posts else None
+    return page
 
 
 def upsert_rows(rows: list[dict[str, Any]]) -> int:
-    """Insert or update a page's rows (from `record_rows`) in the current transaction; returns rows written."""
+    """Insert or update a page's rows (from `record_rows`) in the current transaction, and move the
+    books totals by what the page changes; returns rows written."""
     if not rows:
         return 0
+    posted = getattr(rows, "posted", None)
+    first = rows[0]
+    delta = totals.page_delta(first["connection_id"], first["stream"], rows, posted) if posted is not None else None
     statement = _upsert()
     if db.session.get_bind().dialect.name == "postgresql":
         pg_copy.write_page(db.session, statement, rows)
     else:
         db.session.execute(statement, rows).close()
+    if delta:
+        totals.apply(first["connection_id"], delta)
     return len(rows)
 
 
@@ -137,16 +157,16 @@ def tombstone_unseen(connection_id: int, stream_name: str, run_id: int) -> int:
     tombstones (kept, marked). Call it only once every page of the pass is written, in the
     transaction of the final checkpoint; an interrupted pass must tombstone nothing."""
     table = XeroRecord.__table__
-    result = db.session.execute(
-        update(table)
-        .where(
-            table.c.connection_id == connection_id,
-            table.c.stream == stream_name,
-            table.c.tombstoned.is_(False),
-            table.c.seen_run_id.is_distinct_from(run_id),
-        )
-        .values(tombstoned=True)
+    unseen = (
+        table.c.connection_id == connection_id,
+        table.c.stream == stream_name,
+        table.c.tombstoned.is_(False),
+        table.c.seen_run_id.is_distinct_from(run_id),
     )
+    if stream_name in postings.POSTING_STREAMS and not postings.counts(stream_name, tombstoned=True):
+        gone = db.session.scalars(select(table.c.payload).where(*unseen).execution_options(yield_per=2000))
+        totals.apply(connection_id, totals.tombstone_delta(gone, stream_name))
+    result = db.session.execute(update(table).where(*unseen).values(tombstoned=True))
     return result.rowcount or 0
 
 

@@ -1,0 +1,135 @@
+"""Keeping `book_total` equal to the committed records, page by page, and reading it back.
+
+The sync calls `page_delta` before it writes a page and `apply` after, in the page's transaction:
+the delta is what the page's winning copies post minus what the copies they replace posted (a
+record only moves forward, so an older copy changes nothing). `tombstone_delta` does the same for
+the rows a complete full pass tombstones. `recompute` is the slow, obvious sum over every record:
+what the totals must always equal, and what `rebuild` stores for books synced before totals existed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Insert, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from wizard.books import postings
+from wizard.extensions import db
+from wizard.models import BookTotal, XeroRecord
+
+Key = tuple[str, str, date]  # (basis, account reference, day)
+_ADD: dict[str, Insert] = {}
+
+
+def _add_statement() -> Insert:
+    """`amount = amount + new amount` upsert for the session's dialect, built once."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect not in _ADD:
+        table = BookTotal.__table__
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        _ADD[dialect] = insert.on_conflict_do_update(
+            index_elements=[table.c.connection_id, table.c.basis, table.c.account_ref, table.c.day],
+            set_={"amount": table.c.amount + insert.excluded.amount},
+        )
+    return _ADD[dialect]
+
+
+def _add(delta: Counter, stream: str, posted: Iterable[postings.Posting], sign: int) -> None:
+    basis = postings.basis(stream)
+    for ref, day, amount in posted:
+        delta[(basis, ref, day)] += sign * amount
+
+
+def page_delta(
+    connection_id: int, stream: str, rows: list[dict[str, Any]], posted: dict[str, list[postings.Posting]]
+) -> Counter:
+    """What writing this page (rows from the sync's `record_rows`, `posted` their postings by Xero
+    id) changes in the totals; call it before the page is written, in its transaction."""
+    delta: Counter = Counter()
+    ids = [row["xero_id"] for row in rows]
+    old = {
+        xero_id: (updated, tombstoned, payload)
+        for xero_id, updated, tombstoned, payload in db.session.execute(
+            select(XeroRecord.xero_id, XeroRecord.xero_updated_at, XeroRecord.tombstoned, XeroRecord.payload).where(
+                XeroRecord.connection_id == connection_id, XeroRecord.stream == stream, XeroRecord.xero_id.in_(ids)
+            )
+        )
+    }
+    for row in rows:
+        previous = old.get(row["xero_id"])
+        new_updated: datetime | None = row["xero_updated_at"]
+        if previous is not None:
+            updated, tombstoned, payload = previous
+            if updated is not None and new_updated is not None and new_updated < updated:
+                continue  # the stored copy is newer and stays (store.py's rule)
+            if postings.counts(stream, tombstoned):
+                _add(delta, stream, postings.postings(stream, orjson.loads(payload)), -1)
+        if postings.counts(stream, row["tombstoned"]):
+            _add(delta, stream, posted.get(row["xero_id"], ()), 1)
+    return delta
+
+
+def tombstone_delta(unseen_payloads: Iterable[str], stream: str) -> Counter:
+    """What tombstoning these live rows (their payloads) takes out of the totals."""
+    delta: Counter = Counter()
+    for payload in unseen_payloads:
+        _add(delta, stream, postings.postings(stream, orjson.loads(payload)), -1)
+    return delta
+
+
+def apply(connection_id: int, delta: Counter) -> None:
+    """Add a delta to the stored totals, in the current transaction."""
+    rows = [
+        {"connection_id": connection_id, "basis": basis, "account_ref": ref, "day": day, "amount": amount}
+        for (basis, ref, day), amount in delta.items()
+        if amount
+    ]
+    if rows:
+        db.session.execute(_add_statement(), rows)
+
+
+def stored(connection_id: int) -> dict[Key, int]:
+    query = select(BookTotal.basis, BookTotal.account_ref, BookTotal.day, BookTotal.amount).where(
+        BookTotal.connection_id == connection_id, BookTotal.amount != 0
+    )
+    return {(basis, ref, day): amount for basis, ref, day, amount in db.session.execute(query)}
+
+
+def _records(connection_id: int) -> Iterator[tuple[str, bool, str]]:
+    query = select(XeroRecord.stream, XeroRecord.tombstoned, XeroRecord.payload).where(
+        XeroRecord.connection_id == connection_id, XeroRecord.stream.in_(sorted(postings.POSTING_STREAMS))
+    )
+    yield from db.session.execute(query.execution_options(yield_per=2000))
+
+
+def recompute(connection_id: int) -> dict[Key, int]:
+    """Every committed record's postings summed from scratch (slow: reads every payload)."""
+    delta: Counter = Counter()
+    for stream, tombstoned, payload in _records(connection_id):
+        if postings.counts(stream, tombstoned):
+            _add(delta, stream, postings.postings(stream, orjson.loads(payload)), 1)
+    return {key: amount for key, amount in delta.items() if amount}
+
+
+def rebuild(connection_id: int) -> int:
+    """Replace a connection's totals with a recomputation (books synced before totals existed); returns rows."""
+    db.session.execute(delete(BookTotal).where(BookTotal.connection_id == connection_id))
+    fresh = Counter(recompute(connection_id))
+    apply(connection_id, fresh)
+    return len(fresh)
+
+
+def balances(connection_id: int, basis: str, as_at: date, fy_start: date) -> list[tuple[str, bool, int]]:
+    """(account reference, dated before `fy_start`, cents) summed over every day up to `as_at`."""
+    before = (BookTotal.day < fy_start).label("before_year")
+    query = (
+        select(BookTotal.account_ref, before, func.sum(BookTotal.amount))
+        .where(BookTotal.connection_id == connection_id, BookTotal.basis == basis, BookTotal.day <= as_at)
+        .group_by(BookTotal.account_ref, before)
+    )
+    return [(ref, bool(before_year), int(amount)) for ref, before_year, amount in db.session.execute(query)]
