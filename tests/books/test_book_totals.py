@@ -134,3 +134,29 @@ def test_totals_equal_a_recomputation_after_full_incremental_and_interrupted_syn
     sandbox.state.faults.set_latency(0, org.tenant_id)
     assert wait_for_run(app, run_id, timeout=120) == "succeeded"
     assert _totals_equal_recomputation(app, org.connection_id) != incremental
+
+
+def test_rebuild_command_fills_totals_for_books_synced_before_they_existed(app):
+    from sqlalchemy import delete
+
+    from wizard.books import totals
+    from wizard.extensions import db
+    from wizard.models import BookTotal, SyncRun
+
+    with app.app_context():
+        idle = bare_connection("Synced before totals")
+        _write(idle, "Invoices", [_invoice(n, 1_000, 100.0 + n) for n in range(4)])
+        expected = totals.stored(idle)
+        busy = bare_connection("Syncing now")
+        _write(busy, "Invoices", [_invoice(1, 1_000, 10.0)])
+        db.session.add(SyncRun(connection_id=busy, state="running"))
+        db.session.execute(delete(BookTotal))  # as after the upgrade: records, no totals
+        db.session.commit()
+        assert totals.stored(idle) == {}
+
+    result = app.test_cli_runner().invoke(args=["rebuild-book-totals"])
+    assert "books totals rebuilt for 1 connection(s)" in result.output
+    assert f"syncing now, run again when done: connection(s) {busy}" in result.output
+    with app.app_context():
+        assert totals.stored(idle) == expected == totals.recompute(idle)
+        assert totals.stored(busy) == {}

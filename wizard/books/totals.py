@@ -20,7 +20,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from wizard.books import postings
 from wizard.extensions import db
-from wizard.models import BookTotal, XeroRecord
+from wizard.models import BookTotal, Connection, SyncRun, XeroRecord
+from wizard.models.sync import ACTIVE_RUN_STATES
 
 Key = tuple[str, str, date]  # (basis, account reference, day)
 _ADD: dict[str, Insert] = {}
@@ -122,6 +123,22 @@ def rebuild(connection_id: int) -> int:
     fresh = Counter(recompute(connection_id))
     apply(connection_id, fresh)
     return len(fresh)
+
+
+def rebuild_idle_connections() -> tuple[int, list[int]]:
+    """`rebuild` every connection with no active sync run, one commit each; (rebuilt, ids left busy).
+
+    A connection that is syncing is left alone: its pages move the totals while we would recompute."""
+    rebuilt, busy = 0, []
+    for connection_id in db.session.scalars(select(Connection.id).order_by(Connection.id)).all():
+        active = select(SyncRun.id).where(SyncRun.connection_id == connection_id, SyncRun.state.in_(ACTIVE_RUN_STATES))
+        if db.session.scalar(active.limit(1)) is not None:
+            busy.append(connection_id)
+            continue
+        rebuild(connection_id)
+        db.session.commit()
+        rebuilt += 1
+    return rebuilt, busy
 
 
 def balances(connection_id: int, basis: str, as_at: date, fy_start: date) -> list[tuple[str, bool, int]]:
