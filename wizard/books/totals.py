@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Insert, delete, func, select
+from sqlalchemy import Insert, any_, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from wizard.books import postings
@@ -27,12 +27,29 @@ Key = tuple[str, str, date]  # (basis, account reference, day)
 _ADD: dict[str, Insert] = {}
 
 
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
 def _add_statement() -> Insert:
-    """`amount = amount + new amount` upsert for the session's dialect, built once."""
-    dialect = db.session.get_bind().dialect.name
+    """`amount = amount + new amount` upsert for the session's dialect, built once. On PostgreSQL
+    the rows arrive as four arrays (one statement, four parameters: executemany would cost a
+    round of parameter quoting per row, 30 ms a page)."""
+    dialect = _dialect()
     if dialect not in _ADD:
         table = BookTotal.__table__
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        if dialect == "postgresql":
+            columns = ("basis", "account_ref", "day", "amount")
+            arrays = [
+                func.unnest(bindparam(f"{name}_values", type_=postgresql.ARRAY(table.c[name].type))).label(name)
+                for name in columns
+            ]
+            insert = postgresql.insert(table).from_select(
+                ["connection_id", *columns],
+                select(bindparam("connection_id", type_=table.c.connection_id.type), *arrays),
+            )
+        else:
+            insert = sqlite.insert(table)
         _ADD[dialect] = insert.on_conflict_do_update(
             index_elements=[table.c.connection_id, table.c.basis, table.c.account_ref, table.c.day],
             set_={"amount": table.c.amount + insert.excluded.amount},
@@ -53,13 +70,17 @@ def page_delta(
     id) changes in the totals; call it before the page is written, in its transaction."""
     delta: Counter = Counter()
     ids = [row["xero_id"] for row in rows]
+    # One array parameter on PostgreSQL rather than a thousand placeholders.
+    in_page = (
+        XeroRecord.xero_id == any_(bindparam("ids", ids, type_=postgresql.ARRAY(XeroRecord.xero_id.type)))
+        if _dialect() == "postgresql"
+        else XeroRecord.xero_id.in_(ids)
+    )
+    query = select(XeroRecord.xero_id, XeroRecord.xero_updated_at, XeroRecord.tombstoned, XeroRecord.payload).where(
+        XeroRecord.connection_id == connection_id, XeroRecord.stream == stream, in_page
+    )
     old = {
-        xero_id: (updated, tombstoned, payload)
-        for xero_id, updated, tombstoned, payload in db.session.execute(
-            select(XeroRecord.xero_id, XeroRecord.xero_updated_at, XeroRecord.tombstoned, XeroRecord.payload).where(
-                XeroRecord.connection_id == connection_id, XeroRecord.stream == stream, XeroRecord.xero_id.in_(ids)
-            )
-        )
+        xero_id: (updated, tombstoned, payload) for xero_id, updated, tombstoned, payload in db.session.execute(query)
     }
     for row in rows:
         previous = old.get(row["xero_id"])
@@ -85,13 +106,27 @@ def tombstone_delta(unseen_payloads: Iterable[str], stream: str) -> Counter:
 
 def apply(connection_id: int, delta: Counter) -> None:
     """Add a delta to the stored totals, in the current transaction."""
+    changed = [(basis, ref, day, amount) for (basis, ref, day), amount in delta.items() if amount]
+    if not changed:
+        return
+    if _dialect() == "postgresql":
+        bases, refs, days, amounts = (list(column) for column in zip(*changed, strict=True))
+        db.session.execute(
+            _add_statement(),
+            {
+                "connection_id": connection_id,
+                "basis_values": bases,
+                "account_ref_values": refs,
+                "day_values": days,
+                "amount_values": amounts,
+            },
+        )
+        return
     rows = [
         {"connection_id": connection_id, "basis": basis, "account_ref": ref, "day": day, "amount": amount}
-        for (basis, ref, day), amount in delta.items()
-        if amount
+        for basis, ref, day, amount in changed
     ]
-    if rows:
-        db.session.execute(_add_statement(), rows)
+    db.session.execute(_add_statement(), rows)
 
 
 def stored(connection_id: int) -> dict[Key, int]:
