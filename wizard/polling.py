@@ -16,6 +16,7 @@ from flask import make_response, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from wizard.data.summary import ConnectionRow
 from wizard.extensions import db
@@ -69,6 +70,18 @@ def workspace_rows_etag(workspace_id: int) -> str:
     )
     runs = {r.connection_id: r for r in db.session.scalars(select(SyncRun).where(SyncRun.id.in_(latest)))}
     return _rows_etag((c, runs.get(c.id)) for c in connections)
+
+
+def latest_run_with_progress(connection_id: int) -> SyncRun | None:
+    """The connection's latest run and its streams' progress in one query (a poll needs both)."""
+    query = (
+        select(SyncRun)
+        .options(joinedload(SyncRun.streams))
+        .where(SyncRun.connection_id == connection_id)
+        .order_by(SyncRun.id.desc())
+        .limit(1)
+    )
+    return db.session.scalars(query).unique().first()
 
 
 def not_modified(etag: str) -> ResponseReturnValue | None:

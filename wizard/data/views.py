@@ -59,7 +59,7 @@ def connection(connection_id: int):
 def sync_status(connection_id: int):
     """Progress of the latest sync: a fragment that polls itself until the run finishes (304 while unchanged)."""
     conn = get_connection(connection_id)
-    run = syncing.latest_run(conn.id)
+    run = polling.latest_run_with_progress(conn.id)
     if run is None:
         abort(404)
     etag = polling.sync_status_etag(conn, run)
