@@ -379,50 +379,51 @@ class Bench:
 
     def replay(self, tenant: str) -> None:
         """Time the sync's processing path alone on pages captured from the sandbox; on PostgreSQL
-        also replay the same pages into a fresh SQLite file and run the reference loop (ingest)."""
+        the same pages also go, page by page in turn, into a fresh SQLite file and through the
+        reference loop (bench/ingest.py)."""
+        from wizard import create_app
         from wizard.extensions import db
 
         path = self.tmp / "pages.json"
         pages = self.capture(tenant, path)
-        connection_id = ingest.bare_connection(self.app, f"Bench replay {uuid.uuid4().hex[:6]}")
-        records, decode, write = ingest.replay(self.app, path, pages, connection_id)
-        total = decode + write
-        print(f"[replay] records={records} pages={len(pages)} (paged streams)")
-        print(
-            f"    local processing (replay):       {records / total:>9,.0f} records/s  ({total:.1f}s: decode + rows "
-            f"{decode:.1f}s, upsert + commit {write:.1f}s; one thread, sandbox idle)"
-        )
+        ours = ingest.SyncPath(self.app, ingest.bare_connection(self.app, f"Bench replay {uuid.uuid4().hex[:6]}"))
         with self.app.app_context():
-            dialect = db.engine.dialect.name
-        if dialect == "postgresql":
-            self.compare_with_sqlite_and_reference(path, pages, records / total)
+            postgres = db.engine.dialect.name == "postgresql"
+        contenders: list = [ours]
+        if postgres:
+            sqlite_app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{self.tmp / 'replay.db'}"})
+            with sqlite_app.app_context():
+                db.create_all()
+            contenders += [
+                ingest.SyncPath(sqlite_app, ingest.bare_connection(sqlite_app, "Bench replay (SQLite)")),
+                ingest.ReferencePath(self.env["DATABASE_URL"]),
+            ]
+        ingest.race(contenders, path, pages)
         path.unlink()
-
-    def compare_with_sqlite_and_reference(self, path: Path, pages: ingest.Pages, pg_rate: float) -> None:
-        from wizard import create_app
-        from wizard.extensions import db
-
-        sqlite_app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{self.tmp / 'replay.db'}"})
-        with sqlite_app.app_context():
-            db.create_all()
-        connection_id = ingest.bare_connection(sqlite_app, "Bench replay (SQLite)")
-        records, decode, write = ingest.replay(sqlite_app, path, pages, connection_id)
-        sqlite_rate = records / (decode + write)
+        print(f"[replay] records={ours.records} pages={len(pages)} (paged streams)")
         print(
-            f"    SQLite replay, same pages:       {sqlite_rate:>9,.0f} records/s  (decode + rows {decode:.1f}s, "
-            f"upsert + commit {write:.1f}s)"
+            f"    local processing (replay):       {ours.records / ours.seconds:>9,.0f} records/s  "
+            f"({ours.seconds:.1f}s: decode + rows {ours.decode:.1f}s, upsert + totals + commit {ours.write:.1f}s; "
+            "one thread, sandbox idle)"
         )
-        records, seconds = ingest.reference_loop(self.env["DATABASE_URL"], path, pages)
-        reference_rate = records / seconds
+        if not postgres:
+            return
+        sqlite, reference = contenders[1], contenders[2]
+        reference.close()
+        rate, sqlite_rate, reference_rate = (c.records / c.seconds for c in contenders)
+        print(
+            f"    SQLite replay, same pages:       {sqlite_rate:>9,.0f} records/s  "
+            f"(decode + rows {sqlite.decode:.1f}s, upsert + totals + commit {sqlite.write:.1f}s)"
+        )
         print(
             f"    reference loop (PostgreSQL):     {reference_rate:>9,.0f} records/s  (orjson decode + COPY into "
-            f"an unindexed table, a commit per page; {seconds:.1f}s)"
+            f"an unindexed table, a commit per page; {reference.seconds:.1f}s)"
         )
         print(
-            f"    PostgreSQL / SQLite:             {pg_rate / sqlite_rate:>9.2f}x  (goal >= 1.00; SQLite with its "
+            f"    PostgreSQL / SQLite:             {rate / sqlite_rate:>9.2f}x  (goal >= 1.00; SQLite with its "
             "defaults, PostgreSQL page commits not waiting for the WAL flush)"
         )
-        print(f"    PostgreSQL / reference loop:     {pg_rate / reference_rate:>9.2f}x  (goal >= 0.60)")
+        print(f"    PostgreSQL / reference loop:     {rate / reference_rate:>9.2f}x  (goal >= 0.60)")
 
     def stop(self) -> None:
         for proc in self.procs:

@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
-from wizard.xero.api import parse_xero_date
+from wizard.xero.timestamps import xero_timestamp
 
 CREDIT_SIDE = {"ACCREC", "ACCPAYCREDIT", "RECEIVE", "RECEIVE-OVERPAYMENT", "RECEIVE-PREPAYMENT"}
 POSTED = {"AUTHORISED", "PAID", "POSTED"}
@@ -31,6 +31,8 @@ Posting = tuple[str, date, int]  # (account reference, day, cents)
 
 
 def cents(value: Any) -> int:
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return round(value * 100)  # JSON numbers: Xero's amounts have at most 2 decimals here
     try:
         return int((Decimal(str(value or 0)) * 100).to_integral_value())
     except InvalidOperation:
@@ -56,7 +58,7 @@ def _bank(stream: str, ref: dict[str, Any] | None) -> str:
 
 
 def _day(value: Any) -> date | None:
-    moment = parse_xero_date(value) if isinstance(value, str) else None
+    moment = xero_timestamp(value) if isinstance(value, str) else None
     return moment.date() if moment else None
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import Insert, any_, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from wizard.books import postings
+from wizard.clock import utcnow
 from wizard.extensions import db
 from wizard.models import BookTotal, Connection, SyncRun, XeroRecord
 from wizard.models.sync import ACTIVE_RUN_STATES
@@ -57,10 +58,21 @@ def _add_statement() -> Insert:
     return _ADD[dialect]
 
 
-def _add(delta: Counter, stream: str, posted: Iterable[postings.Posting], sign: int) -> None:
+def _this_month() -> date:
+    return utcnow().date().replace(day=1)
+
+
+def bucket(day: date, this_month: date) -> date:
+    """Days before this month are summed per month (under its first day): a page then touches a
+    few hundred totals, not thousands. This month and later stay daily, so a trial balance as at
+    any day since is exact (Xero's is fetched as at the sync's day; financial years start on a 1st)."""
+    return day.replace(day=1) if day < this_month else day
+
+
+def _add(delta: Counter, stream: str, posted: Iterable[postings.Posting], sign: int, this_month: date) -> None:
     basis = postings.basis(stream)
     for ref, day, amount in posted:
-        delta[(basis, ref, day)] += sign * amount
+        delta[(basis, ref, bucket(day, this_month))] += sign * amount
 
 
 def page_delta(
@@ -69,6 +81,7 @@ def page_delta(
     """What writing this page (rows from the sync's `record_rows`, `posted` their postings by Xero
     id) changes in the totals; call it before the page is written, in its transaction."""
     delta: Counter = Counter()
+    this_month = _this_month()
     ids = [row["xero_id"] for row in rows]
     # One array parameter on PostgreSQL rather than a thousand placeholders.
     in_page = (
@@ -90,17 +103,18 @@ def page_delta(
             if updated is not None and new_updated is not None and new_updated < updated:
                 continue  # the stored copy is newer and stays (store.py's rule)
             if postings.counts(stream, tombstoned):
-                _add(delta, stream, postings.postings(stream, orjson.loads(payload)), -1)
+                _add(delta, stream, postings.postings(stream, orjson.loads(payload)), -1, this_month)
         if postings.counts(stream, row["tombstoned"]):
-            _add(delta, stream, posted.get(row["xero_id"], ()), 1)
+            _add(delta, stream, posted.get(row["xero_id"], ()), 1, this_month)
     return delta
 
 
 def tombstone_delta(unseen_payloads: Iterable[str], stream: str) -> Counter:
     """What tombstoning these live rows (their payloads) takes out of the totals."""
     delta: Counter = Counter()
+    this_month = _this_month()
     for payload in unseen_payloads:
-        _add(delta, stream, postings.postings(stream, orjson.loads(payload)), -1)
+        _add(delta, stream, postings.postings(stream, orjson.loads(payload)), -1, this_month)
     return delta
 
 
@@ -130,10 +144,15 @@ def apply(connection_id: int, delta: Counter) -> None:
 
 
 def stored(connection_id: int) -> dict[Key, int]:
+    """The stored totals, bucketed as today's writes would bucket them (days of a month that has
+    since passed are summed into it), so they compare with `recompute`."""
+    this_month, totals = _this_month(), Counter()
     query = select(BookTotal.basis, BookTotal.account_ref, BookTotal.day, BookTotal.amount).where(
-        BookTotal.connection_id == connection_id, BookTotal.amount != 0
+        BookTotal.connection_id == connection_id
     )
-    return {(basis, ref, day): amount for basis, ref, day, amount in db.session.execute(query)}
+    for basis, ref, day, amount in db.session.execute(query):
+        totals[(basis, ref, bucket(day, this_month))] += amount
+    return {key: amount for key, amount in totals.items() if amount}
 
 
 def _records(connection_id: int) -> Iterator[tuple[str, bool, str]]:
@@ -146,9 +165,10 @@ def _records(connection_id: int) -> Iterator[tuple[str, bool, str]]:
 def recompute(connection_id: int) -> dict[Key, int]:
     """Every committed record's postings summed from scratch (slow: reads every payload)."""
     delta: Counter = Counter()
+    this_month = _this_month()
     for stream, tombstoned, payload in _records(connection_id):
         if postings.counts(stream, tombstoned):
-            _add(delta, stream, postings.postings(stream, orjson.loads(payload)), 1)
+            _add(delta, stream, postings.postings(stream, orjson.loads(payload)), 1, this_month)
     return {key: amount for key, amount in delta.items() if amount}
 
 

@@ -1,4 +1,4 @@
-"""Books aggregates kept as pages are committed: per account reference and day, the cents posted."""
+"""Books aggregates kept as pages are committed: per account reference and month (or day), the cents posted."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from wizard.extensions import db
 
 
 class BookTotal(db.Model):
-    """The sum of one connection's postings to one account reference on one day, on one basis.
+    """The sum of one connection's postings to one account reference in one month (under its
+    first day) or, for the month of the write and later, on one day; on one basis.
 
     Written in the transaction of the page that changed it (workers/sync/store.py), so it always
-    equals a recomputation from the committed records (wizard/books/totals.py). A day, not a month,
-    because Xero's trial balance is as at any date; months are sums of days.
+    equals a recomputation from the committed records (wizard/books/totals.py `bucket`).
     """
 
     __tablename__ = "book_total"

@@ -14,7 +14,7 @@ statement, without holding any id in memory (reliability.md §4.2 step 6, T-26).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -25,11 +25,10 @@ from wizard.books import postings, totals
 from wizard.clock import utcnow
 from wizard.extensions import db
 from wizard.models import StreamCursor, XeroRecord, XeroReport
-from wizard.xero.api import parse_xero_date
+from wizard.xero.timestamps import xero_timestamp
 from workers.sync import pg_copy
 from workers.sync.streams import TOMBSTONE_STATUSES, Stream
 
-_EPOCH = datetime(1970, 1, 1)
 _UPSERTS: dict[str, Insert] = {}
 
 
@@ -40,19 +39,6 @@ def decode(raw: bytes | str | None) -> Any:
 
 def dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
-
-
-def xero_timestamp(value: str | None) -> datetime | None:
-    """`parse_xero_date`, with a fast path for the `/Date(ms+0000)/` form every list endpoint uses."""
-    if value and value.startswith("/Date(") and value.endswith(")/"):
-        milliseconds = value[6:-2]
-        for sign in "+-":  # drop the zone suffix: the milliseconds are UTC already
-            cut = milliseconds.find(sign, 1)
-            if cut > 0:
-                milliseconds = milliseconds[:cut]
-        if milliseconds.lstrip("-").isdigit():
-            return _EPOCH + timedelta(milliseconds=int(milliseconds))
-    return parse_xero_date(value)
 
 
 def _move_forward(statement: Insert) -> Insert:
