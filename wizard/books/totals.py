@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Insert, any_, bindparam, delete, func, select
+from sqlalchemy import Insert, bindparam, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from wizard.books import postings
@@ -25,6 +25,12 @@ from wizard.models import BookTotal, Connection, SyncRun, XeroRecord
 from wizard.models.sync import ACTIVE_RUN_STATES
 
 Key = tuple[str, str, date]  # (basis, account reference, day)
+_PG_PREVIOUS = text(
+    "SELECT r.xero_id, r.xero_updated_at, r.tombstoned, r.payload"
+    " FROM unnest(CAST(:ids AS varchar[])) AS page(xero_id) JOIN LATERAL ("
+    "  SELECT xero_id, xero_updated_at, tombstoned, payload FROM xero_record"
+    "  WHERE connection_id = :connection_id AND stream = :stream AND xero_id = page.xero_id) AS r ON true"
+)
 _ADD: dict[str, Insert] = {}
 
 
@@ -83,18 +89,17 @@ def page_delta(
     delta: Counter = Counter()
     this_month = _this_month()
     ids = [row["xero_id"] for row in rows]
-    # One array parameter on PostgreSQL rather than a thousand placeholders.
-    in_page = (
-        XeroRecord.xero_id == any_(bindparam("ids", ids, type_=postgresql.ARRAY(XeroRecord.xero_id.type)))
-        if _dialect() == "postgresql"
-        else XeroRecord.xero_id.in_(ids)
-    )
-    query = select(XeroRecord.xero_id, XeroRecord.xero_updated_at, XeroRecord.tombstoned, XeroRecord.payload).where(
-        XeroRecord.connection_id == connection_id, XeroRecord.stream == stream, in_page
-    )
-    old = {
-        xero_id: (updated, tombstoned, payload) for xero_id, updated, tombstoned, payload in db.session.execute(query)
-    }
+    if _dialect() == "postgresql":
+        # One index probe per id, whatever the statistics say: while a first sync fills the table
+        # they are stale, and `xero_id = ANY(..)` was then planned as a scan of the whole stream.
+        found = db.session.execute(_PG_PREVIOUS, {"ids": ids, "connection_id": connection_id, "stream": stream})
+    else:
+        found = db.session.execute(
+            select(XeroRecord.xero_id, XeroRecord.xero_updated_at, XeroRecord.tombstoned, XeroRecord.payload).where(
+                XeroRecord.connection_id == connection_id, XeroRecord.stream == stream, XeroRecord.xero_id.in_(ids)
+            )
+        )
+    old = {xero_id: (updated, tombstoned, payload) for xero_id, updated, tombstoned, payload in found}
     for row in rows:
         previous = old.get(row["xero_id"])
         new_updated: datetime | None = row["xero_updated_at"]
