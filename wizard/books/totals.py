@@ -29,7 +29,7 @@ _PG_PREVIOUS = text(
     "SELECT r.xero_id, r.xero_updated_at, r.tombstoned, r.payload"
     " FROM unnest(CAST(:ids AS varchar[])) AS page(xero_id) JOIN LATERAL ("
     "  SELECT xero_id, xero_updated_at, tombstoned, payload FROM xero_record"
-    "  WHERE connection_id = :connection_id AND stream = :stream AND xero_id = page.xero_id) AS r ON true"
+    "  WHERE connection_id = :connection_id AND stream = :stream AND xero_id = page.xero_id LIMIT 1) AS r ON true"
 )
 _ADD: dict[str, Insert] = {}
 
@@ -91,7 +91,8 @@ def page_delta(
     ids = [row["xero_id"] for row in rows]
     if _dialect() == "postgresql":
         # One index probe per id, whatever the statistics say: while a first sync fills the table
-        # they are stale, and `xero_id = ANY(..)` was then planned as a scan of the whole stream.
+        # they are stale, and `xero_id = ANY(..)` or a plain join was then planned as a scan (or a
+        # hash) of the whole stream. LIMIT 1 keeps the planner from flattening the LATERAL probe.
         found = db.session.execute(_PG_PREVIOUS, {"ids": ids, "connection_id": connection_id, "stream": stream})
     else:
         found = db.session.execute(
