@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import statistics
 import time
+import uuid
 
 PAGES = (
     ("Data page", "/data"),
@@ -23,7 +24,7 @@ def _viewer_client(app, connection_id: int):
 
     with app.app_context():
         connection = db.session.get(Connection, connection_id)
-        email = f"bench-viewer-{connection_id}@bench.test"
+        email = f"bench-viewer-{uuid.uuid4().hex[:8]}@bench.test"
         user = User(email=email, name="Bench viewer", role="viewer", workspace_id=connection.workspace_id)
         user.set_password("bench")
         db.session.add(user)
@@ -34,22 +35,29 @@ def _viewer_client(app, connection_id: int):
     return client
 
 
+def _median_ms(client, url: str, headers: dict, status: int, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = client.get(url, headers=headers)
+        times.append(time.perf_counter() - started)
+        if response.status_code != status:
+            raise SystemExit(f"{url} answered {response.status_code}, not {status}")
+    return statistics.median(times)
+
+
 def print_page_times(connection_id: int, records: int, repeat: int = 7) -> None:
     from wizard import create_app
 
     # The bench's own app (same database); the sign-in form needs no CSRF token here.
     app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False})
     client = _viewer_client(app, connection_id)
-    medians = {}
-    for label, path in PAGES:
-        url, times = path.format(id=connection_id), []
-        for _ in range(repeat):
-            started = time.perf_counter()
-            response = client.get(url)
-            times.append(time.perf_counter() - started)
-            if response.status_code != 200:
-                raise SystemExit(f"{url} answered {response.status_code}")
-        medians[label] = statistics.median(times)
+    medians = {label: _median_ms(client, path.format(id=connection_id), {}, 200, repeat) for label, path in PAGES}
+    # The sync-status poll as htmx sends it: rendered (state changed) and in its steady state (304).
+    status, poll = f"/data/connections/{connection_id}/status", {"HX-Request": "true"}
+    medians["Sync status poll (200)"] = _median_ms(client, status, poll, 200, repeat)
+    etag = client.get(status, headers=poll).headers["ETag"]
+    medians["Sync status poll (304)"] = _median_ms(client, status, {**poll, "If-None-Match": etag}, 304, repeat)
     data = medians["Data page"]
     print(f"[books pages at {records:,} records] server time, median of {repeat} (goal: within 2x the Data page)")
     for label, seconds in medians.items():
