@@ -17,6 +17,12 @@ with limits off gives two rates that must not be confused:
     sync's processing path (decode -> rows -> one upsert statement -> commit, per page) in one
     thread with nothing else running; only that path is timed.
 
+A second run with limits off at --large-records (default 500,000) prints peak worker RSS against
+the first run's (flat in organisation size means a ratio near 1), then the books pages' server time
+against the Data page's for that organisation (bench/books_pages.py). On PostgreSQL the replay's pages
+also go into a fresh SQLite file (PostgreSQL / SQLite) and through a reference loop: orjson decode
++ COPY into an unindexed table, a commit per page (PostgreSQL / reference); see bench/ingest.py.
+
 Use a scratch database for --database-url: its tables are created when missing, and each run adds
 its organisations' records.
 """
@@ -34,6 +40,8 @@ import uuid
 from pathlib import Path
 from typing import Self
 
+import books_pages
+import ingest
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,6 +126,12 @@ def main() -> None:
     parser.add_argument("--local-only", action="store_true", help="only the run with limits off (and replay)")
     parser.add_argument("--skip-replay", action="store_true")
     parser.add_argument(
+        "--large-records",
+        type=int,
+        default=500_000,
+        help="a second run with limits off at this size, for peak RSS vs --records (0: skip)",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL"),
         help="SQLAlchemy URL (default: a new SQLite file)",
@@ -185,7 +199,7 @@ class Bench:
             for n in range(self.args.workers)
         ]
 
-    def connect(self, name: str) -> tuple[int, str]:
+    def connect(self, name: str, records: int | None = None) -> tuple[int, str]:
         from datetime import timedelta
 
         from wizard.clock import utcnow
@@ -194,7 +208,7 @@ class Bench:
         from wizard.models import Connection, TokenSet, Workspace
 
         tenant = self.sandbox.state.create_org(
-            name, records=self.args.records, users={"xero.adviser@demo.test": "adviser"}
+            name, records=records or self.args.records, users={"xero.adviser@demo.test": "adviser"}
         )
         tokens = grant_connection(self.sandbox, tenant, "xero.adviser@demo.test")
         self.access_tokens[tenant] = tokens["access"]
@@ -251,12 +265,12 @@ class Bench:
         fixed = fixed_calls(tuple(s for s in STREAMS if s.name != "Journals"))
         return sum(-(-books.count(s) // page_size) for s in PAGED) + fixed
 
-    def one(self, label: str, limits: bool, page_size: int = 1000) -> tuple[int, str]:
+    def one(self, label: str, limits: bool, page_size: int = 1000, records: int | None = None) -> tuple[int, str]:
         from workers.sync.governor import Limits
 
         state = self.sandbox.state
         state.limits.configure(enabled=limits, time_scale=self.args.time_scale)
-        connection_id, tenant = self.connect(f"Bench {label} {uuid.uuid4().hex[:6]}")
+        connection_id, tenant = self.connect(f"Bench {label} {uuid.uuid4().hex[:6]}", records)
         procs = self.workers(
             SYNC_PAGE_SIZE=page_size,
             XERO_CALLS_PER_MINUTE=60 if limits else 1_000_000,
@@ -276,7 +290,7 @@ class Bench:
         )
         if not limits:
             self.rates(records, seconds, result)
-        self.procs = procs
+        self.procs, self.peak_rss = procs, rss.peak
         return connection_id, tenant
 
     @staticmethod
@@ -306,6 +320,17 @@ class Bench:
         )
         _connection_id, local_tenant = self.one("local (limits off)", limits=False)
         self.stop()
+        if self.args.large_records:
+            small_rss = self.peak_rss
+            large_id, _tenant = self.one(
+                f"local, {self.args.large_records:,} records", limits=False, records=self.args.large_records
+            )
+            self.stop()
+            books_pages.print_page_times(large_id, self.args.large_records)
+            print(
+                f"    peak worker RSS {self.args.large_records:,} vs {self.args.records:,} records: "
+                f"{self.peak_rss / small_rss:.2f}x ({self.peak_rss / 2**20:.0f} MB vs {small_rss / 2**20:.0f} MB)"
+            )
         if not self.args.skip_replay:
             self.replay(local_tenant)
         if self.args.local_only:
@@ -354,38 +379,52 @@ class Bench:
         return pages
 
     def replay(self, tenant: str) -> None:
-        """Time the sync's processing path alone on pages captured from the sandbox."""
-        from wizard.clock import utcnow
+        """Time the sync's processing path alone on pages captured from the sandbox; on PostgreSQL
+        the same pages also go, page by page in turn, into a fresh SQLite file and through the
+        reference loop (bench/ingest.py)."""
+        from wizard import create_app
         from wizard.extensions import db
-        from workers.sync import store
-        from workers.sync.engine import long_lived_heap_frozen
-        from workers.sync.streams import stream
 
         path = self.tmp / "pages.json"
         pages = self.capture(tenant, path)
-        connection_id, _tenant = self.connect(f"Bench replay {uuid.uuid4().hex[:6]}")
-        spent = {"decode": 0.0, "write": 0.0}
-        records = 0
-        # As in the work horse, keep the collector off the long-lived heap (here: the sandbox's books).
-        with self.app.app_context(), open(path, "rb") as source, long_lived_heap_frozen():
-            for name, offset, length in pages:
-                source.seek(offset)
-                raw = source.read(length)
-                started = time.perf_counter()
-                s = stream(name)
-                rows = store.record_rows(connection_id, s, store.decode(raw)[s.collection], utcnow())
-                decoded = time.perf_counter()
-                records += store.upsert_rows(rows)
-                db.session.commit()
-                spent["decode"] += decoded - started
-                spent["write"] += time.perf_counter() - decoded
+        ours = ingest.SyncPath(self.app, ingest.bare_connection(self.app, f"Bench replay {uuid.uuid4().hex[:6]}"))
+        with self.app.app_context():
+            postgres = db.engine.dialect.name == "postgresql"
+        contenders: list = [ours]
+        if postgres:
+            sqlite_app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{self.tmp / 'replay.db'}"})
+            with sqlite_app.app_context():
+                db.create_all()
+            contenders += [
+                ingest.SyncPath(sqlite_app, ingest.bare_connection(sqlite_app, "Bench replay (SQLite)")),
+                ingest.ReferencePath(self.env["DATABASE_URL"]),
+            ]
+        ingest.race(contenders, path, pages)
         path.unlink()
-        total = spent["decode"] + spent["write"]
-        print(f"[replay] records={records} pages={len(pages)} (paged streams)")
+        print(f"[replay] records={ours.records} pages={len(pages)} (paged streams)")
         print(
-            f"    local processing (replay):       {records / total:>9,.0f} records/s  ({total:.1f}s: decode + rows "
-            f"{spent['decode']:.1f}s, upsert + commit {spent['write']:.1f}s; one thread, sandbox idle)"
+            f"    local processing (replay):       {ours.records / ours.seconds:>9,.0f} records/s  "
+            f"({ours.seconds:.1f}s: decode + rows {ours.decode:.1f}s, upsert + totals + commit {ours.write:.1f}s; "
+            "one thread, sandbox idle)"
         )
+        if not postgres:
+            return
+        sqlite, reference = contenders[1], contenders[2]
+        reference.close()
+        rate, sqlite_rate, reference_rate = (c.records / c.seconds for c in contenders)
+        print(
+            f"    SQLite replay, same pages:       {sqlite_rate:>9,.0f} records/s  "
+            f"(decode + rows {sqlite.decode:.1f}s, upsert + totals + commit {sqlite.write:.1f}s)"
+        )
+        print(
+            f"    reference loop (PostgreSQL):     {reference_rate:>9,.0f} records/s  (orjson decode + COPY into "
+            f"an unindexed table, a commit per page; {reference.seconds:.1f}s)"
+        )
+        print(
+            f"    PostgreSQL / SQLite:             {rate / sqlite_rate:>9.2f}x  (goal >= 1.00; SQLite with its "
+            "defaults, PostgreSQL page commits not waiting for the WAL flush)"
+        )
+        print(f"    PostgreSQL / reference loop:     {rate / reference_rate:>9.2f}x  (goal >= 0.60)")
 
     def stop(self) -> None:
         for proc in self.procs:

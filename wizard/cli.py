@@ -73,6 +73,16 @@ def register_commands(app: Flask) -> None:
         sent = send_reminders()
         click.echo(f"{sent.before_expiry} 24-hour and {sent.at_expiry} expiry reminder(s) sent")
 
+    @app.cli.command("rebuild-book-totals")
+    def rebuild_book_totals() -> None:
+        """Once after upgrading: recompute every connection's books totals from its stored records."""
+        from wizard.books.totals import rebuild_idle_connections
+
+        rebuilt, busy = rebuild_idle_connections()
+        click.echo(f"books totals rebuilt for {rebuilt} connection(s)")
+        if busy:
+            click.echo(f"syncing now, run again when done: connection(s) {', '.join(map(str, busy))}")
+
     @app.cli.command("audit-log")
     @click.option("--after-id", default=0, help="Only rows with a larger id (incremental export).")
     def audit_log(after_id: int) -> None:

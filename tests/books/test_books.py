@@ -78,13 +78,20 @@ def test_reconciliation_page_highlights_a_difference(app, client, auth, synced):
     from sqlalchemy import select
 
     from wizard.extensions import db
-    from wizard.models import XeroRecord
+    from wizard.models import XeroReport
 
     with app.app_context():
-        journal = db.session.scalars(select(XeroRecord).where(XeroRecord.stream == "Journals")).first()
-        body = json.loads(journal.payload)
-        body["JournalLines"][0]["NetAmount"] += 12.34
-        journal.payload = json.dumps(body)
+        # Xero's trial balance now says one account holds 12.34 less than the synced journals add up to.
+        report = db.session.scalars(select(XeroReport).where(XeroReport.report == "TrialBalance")).first()
+        body = json.loads(report.payload)
+        row = next(
+            r
+            for section in body["Rows"]
+            for r in section.get("Rows") or []
+            if r.get("RowType") == "Row" and len(r.get("Cells") or []) >= 5
+        )
+        row["Cells"][4]["Value"] = f"{float(row['Cells'][4].get('Value') or 0) + 12.34:.2f}"
+        report.payload = json.dumps(body)
         db.session.commit()
     _login_member(app, auth, synced)
     page = client.get(f"/books/{synced.connection_id}/reconciliation").get_data(as_text=True)

@@ -168,3 +168,17 @@ def kill_worker_tree(process: psutil.Process) -> None:
         except ProcessLookupError:
             continue
     psutil.wait_procs(victims, timeout=10)
+
+
+def bare_connection(name: str) -> int:
+    """A workspace and a connection row (no tokens, nothing in the sandbox) for writing records directly."""
+    from wizard.extensions import db
+    from wizard.models import Connection, Workspace
+
+    workspace = Workspace(name=name)
+    db.session.add(workspace)
+    db.session.flush()
+    connection = Connection(workspace_id=workspace.id, tenant_id=f"tenant-{name}", tenant_name=name)
+    db.session.add(connection)
+    db.session.commit()
+    return connection.id

@@ -8,23 +8,12 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
+from tests.sync.helpers import bare_connection
 from wizard.xero.api import parse_xero_date
 from workers.sync import store
 from workers.sync.streams import stream
 
 INVOICES = stream("Invoices")
-
-
-def _connection_id(db) -> int:
-    from wizard.models import Connection, Workspace
-
-    workspace = Workspace(name="Store test")
-    db.session.add(workspace)
-    db.session.flush()
-    connection = Connection(workspace_id=workspace.id, tenant_id="tenant-store-test", tenant_name="Store test")
-    db.session.add(connection)
-    db.session.commit()
-    return connection.id
 
 
 def _invoice(number: int, updated_ms: int, status: str = "AUTHORISED", reference: str = "") -> dict:
@@ -67,7 +56,7 @@ def test_a_page_is_written_once_and_replaying_it_changes_nothing(app):
     from wizard.models import XeroRecord
 
     with app.app_context():
-        connection_id = _connection_id(db)
+        connection_id = bare_connection("Store test")
         page = [_invoice(n, 1_700_000_000_000 + n) for n in range(1500)]
         assert _write_page(connection_id, page) == 1500
         first = _stored(connection_id)
@@ -78,10 +67,8 @@ def test_a_page_is_written_once_and_replaying_it_changes_nothing(app):
 
 
 def test_an_older_copy_never_overwrites_a_newer_one(app):
-    from wizard.extensions import db
-
     with app.app_context():
-        connection_id = _connection_id(db)
+        connection_id = bare_connection("Store test")
         _write_page(connection_id, [_invoice(1, 2_000, reference="new"), _invoice(2, 1_000, reference="old")])
         _write_page(connection_id, [_invoice(1, 1_000, reference="stale"), _invoice(2, 2_000, reference="newer")])
         stored = _stored(connection_id)
@@ -90,10 +77,8 @@ def test_an_older_copy_never_overwrites_a_newer_one(app):
 
 
 def test_voided_and_deleted_records_are_kept_as_tombstones(app):
-    from wizard.extensions import db
-
     with app.app_context():
-        connection_id = _connection_id(db)
+        connection_id = bare_connection("Store test")
         _write_page(connection_id, [_invoice(1, 1_000), _invoice(2, 1_000), _invoice(3, 1_000)])
         _write_page(connection_id, [_invoice(1, 2_000, status="VOIDED"), _invoice(2, 2_000, status="DELETED")])
         stored = _stored(connection_id)
@@ -103,10 +88,8 @@ def test_voided_and_deleted_records_are_kept_as_tombstones(app):
 
 
 def test_the_last_copy_of_an_id_repeated_within_a_page_wins(app):
-    from wizard.extensions import db
-
     with app.app_context():
-        connection_id = _connection_id(db)
+        connection_id = bare_connection("Store test")
         written = _write_page(
             connection_id,
             [_invoice(1, 1_000, reference="first"), _invoice(2, 1_000), _invoice(1, 1_000, reference="second")],
@@ -132,3 +115,32 @@ def test_the_last_copy_of_an_id_repeated_within_a_page_wins(app):
 )
 def test_xero_timestamps_parse_like_the_client_does(value):
     assert store.xero_timestamp(value) == parse_xero_date(value)
+
+
+def test_text_with_backslashes_tabs_newlines_and_unicode_is_stored_exactly(app):
+    """On PostgreSQL pages travel as COPY text, where these characters are escapes: none may be lost."""
+
+    with app.app_context():
+        connection_id = bare_connection("Store test")
+        awkward = 'C:\\ledger\\new\ttab\nline\r\\N "quoted" \\\\ émoji 🧾 \\t'
+        invoice = {**_invoice(1, 1_000, reference=awkward), "InvoiceID": "inv\\0001\tx", "Status": "PAID\\N"}
+        _write_page(connection_id, [invoice, _invoice(2, 1_000, status="")])
+        stored = _stored(connection_id)
+        assert stored["inv\\0001\tx"] == ("PAID\\N", False, invoice)
+        assert stored["inv-0002"][:2] == ("", False)
+
+
+def test_a_failed_page_leaves_nothing_behind_and_the_next_page_writes(app):
+    """A page's transaction that rolls back (the worker died mid-page) neither stores its rows nor
+    breaks the next page written on the same database connection."""
+    from wizard.extensions import db
+
+    with app.app_context():
+        connection_id = bare_connection("Store test")
+        rows = store.record_rows(connection_id, INVOICES, [_invoice(1, 1_000)], datetime(2026, 1, 1))
+        store.upsert_rows(rows)
+        db.session.rollback()
+        assert _stored(connection_id) == {}
+        assert _write_page(connection_id, [_invoice(2, 1_000)]) == 1
+        assert _write_page(connection_id, [_invoice(3, 1_000)]) == 1
+        assert set(_stored(connection_id)) == {"inv-0002", "inv-0003"}

@@ -13,26 +13,16 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
 
+from wizard.books import postings, totals
+from wizard.books.postings import cents
 from wizard.extensions import db
 from wizard.models import XeroRecord, XeroReport
-from wizard.xero.api import parse_xero_date
 
 PL_TYPES = {"REVENUE", "SALES", "OTHERINCOME", "DIRECTCOSTS", "EXPENSE", "OVERHEADS", "DEPRECIATN"}
-CREDIT_SIDE = {"ACCREC", "ACCPAYCREDIT", "RECEIVE", "RECEIVE-OVERPAYMENT", "RECEIVE-PREPAYMENT"}
-POSTED = {"AUTHORISED", "PAID", "POSTED"}
-DOCUMENT_STREAMS = ("Invoices", "CreditNotes", "Overpayments", "Prepayments", "BankTransactions")
-
-
-def cents(value: Any) -> int:
-    try:
-        return int((Decimal(str(value or 0)) * 100).to_integral_value())
-    except InvalidOperation:
-        return 0
 
 
 @dataclass
@@ -74,10 +64,8 @@ class Reconciliation:
         return bool(self.lines) and not self.differences
 
 
-def _payloads(connection_id: int, stream: str, *, live_only: bool = False) -> Iterator[dict[str, Any]]:
+def _payloads(connection_id: int, stream: str) -> Iterator[dict[str, Any]]:
     query = select(XeroRecord.payload).where(XeroRecord.connection_id == connection_id, XeroRecord.stream == stream)
-    if live_only:
-        query = query.where(XeroRecord.tombstoned.is_(False))
     for (payload,) in db.session.execute(query.execution_options(yield_per=2000)):
         yield json.loads(payload)
 
@@ -102,11 +90,6 @@ def organisation(connection_id: int) -> dict[str, Any]:
     return next(_payloads(connection_id, "Organisation"), {})
 
 
-def _day(value: Any) -> date | None:
-    moment = parse_xero_date(value) if isinstance(value, str) else None
-    return moment.date() if moment else None
-
-
 class _Chart:
     def __init__(self, accounts: list[Account]) -> None:
         self.by_id = {a.account_id: a for a in accounts}
@@ -114,77 +97,6 @@ class _Chart:
         self.system = {a.system: a for a in accounts if a.system}
         banks = sorted((a for a in accounts if a.type == "BANK"), key=lambda a: a.code)
         self.default_bank = banks[0] if banks else None
-
-    def find(self, ref: dict[str, Any] | None) -> Account | None:
-        if not ref:
-            return None
-        return self.by_id.get(ref.get("AccountID", "")) or self.by_code.get(
-            ref.get("Code") or ref.get("AccountCode", "")
-        )
-
-
-def _document_postings(
-    stream: str, doc: dict[str, Any], chart: _Chart, notes: set[str]
-) -> list[tuple[Account | None, int]]:
-    kind = doc.get("Type", "")
-    sign = -1 if kind in CREDIT_SIDE else 1
-    inclusive = doc.get("LineAmountTypes") == "Inclusive"
-    out = []
-    for line in doc.get("LineItems") or []:
-        net = cents(line.get("LineAmount")) - (cents(line.get("TaxAmount")) if inclusive else 0)
-        out.append((chart.find(line), sign * net))
-    tax = cents(doc.get("TotalTax"))
-    if tax:
-        out.append((chart.system.get("GST"), sign * tax))
-    if stream in ("Invoices", "CreditNotes"):
-        control = chart.system.get("DEBTORS" if kind in ("ACCREC", "ACCRECCREDIT") else "CREDITORS")
-    else:
-        control = chart.find(doc.get("BankAccount"))
-        if control is None:
-            control = chart.default_bank
-            notes.add(f"{stream} carry no bank account in Xero's data; they are counted on the first bank account.")
-    out.append((control, -sign * cents(doc.get("Total"))))
-    return out
-
-
-def _transaction_postings(
-    connection_id: int, chart: _Chart, notes: set[str]
-) -> Iterator[tuple[date, Account | None, int]]:
-    for stream in DOCUMENT_STREAMS:
-        for doc in _payloads(connection_id, stream, live_only=True):
-            if doc.get("Status") not in POSTED:
-                continue
-            day = _day(doc.get("Date"))
-            for account, amount in _document_postings(stream, doc, chart, notes):
-                yield day, account, amount
-    for payment in _payloads(connection_id, "Payments", live_only=True):
-        if payment.get("Status") != "AUTHORISED":
-            continue
-        day, amount = _day(payment.get("Date")), cents(payment.get("Amount"))
-        bank = chart.find(payment.get("Account"))
-        if (payment.get("Invoice") or {}).get("Type") == "ACCPAY" or payment.get("PaymentType") == "ACCPAYPAYMENT":
-            yield day, chart.system.get("CREDITORS"), amount
-            yield day, bank, -amount
-        else:
-            yield day, bank, amount
-            yield day, chart.system.get("DEBTORS"), -amount
-    for transfer in _payloads(connection_id, "BankTransfers", live_only=True):
-        day, amount = _day(transfer.get("Date")), cents(transfer.get("Amount"))
-        yield day, chart.find(transfer.get("ToBankAccount")), amount
-        yield day, chart.find(transfer.get("FromBankAccount")), -amount
-    for journal in _payloads(connection_id, "ManualJournals", live_only=True):
-        if journal.get("Status") != "POSTED":
-            continue
-        day = _day(journal.get("Date"))
-        for line in journal.get("JournalLines") or []:
-            yield day, chart.find(line), cents(line.get("LineAmount"))
-
-
-def _journal_postings(connection_id: int, chart: _Chart) -> Iterator[tuple[date, Account | None, int]]:
-    for journal in _payloads(connection_id, "Journals"):
-        day = _day(journal.get("JournalDate"))
-        for line in journal.get("JournalLines") or []:
-            yield day, chart.find(line), cents(line.get("NetAmount"))
 
 
 def _financial_year_start(org: dict[str, Any], as_at: date) -> date:
@@ -195,9 +107,10 @@ def _financial_year_start(org: dict[str, Any], as_at: date) -> date:
 
 
 def computed_trial_balance(connection_id: int, as_at: date) -> tuple[dict[str, int], str, list[str]]:
-    """Closing balance per account id at `as_at`, from journals when synced, else from documents."""
-    accounts = chart_of_accounts(connection_id)
-    chart, notes = _Chart(accounts), set()
+    """Closing balance per account id at `as_at`, from journals when synced, else from documents.
+
+    Reads the books totals kept as pages are committed (wizard/books/totals.py), never the records."""
+    chart, notes = _Chart(chart_of_accounts(connection_id)), set()
     has_journals = (
         db.session.scalar(
             select(XeroRecord.id)
@@ -206,19 +119,21 @@ def computed_trial_balance(connection_id: int, as_at: date) -> tuple[dict[str, i
         )
         is not None
     )
-    postings = (
-        _journal_postings(connection_id, chart) if has_journals else _transaction_postings(connection_id, chart, notes)
-    )
+    source = "journals" if has_journals else "transactions"
     fy_start = _financial_year_start(organisation(connection_id), as_at)
     retained = chart.system.get("RETAINEDEARNINGS")
     balances: dict[str, int] = defaultdict(int)
-    for day, account, amount in postings:
-        if account is None or day is None or day > as_at:
+    for ref, before_year, amount in totals.balances(connection_id, source, as_at, fy_start):
+        resolved = postings.resolve(ref, chart)
+        if resolved.note:
+            notes.add(resolved.note)
+        account = resolved.account
+        if account is None:
             continue
-        if account.type in PL_TYPES and day < fy_start and retained is not None:
+        if account.type in PL_TYPES and before_year and retained is not None:
             account = retained
         balances[account.account_id] += amount
-    return dict(balances), "journals" if has_journals else "transactions", sorted(notes)
+    return dict(balances), source, sorted(notes)
 
 
 def _report(connection_id: int, name: str) -> list[XeroReport]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from wizard import connecting, syncing
+from wizard import connecting, polling, syncing
 from wizard.connecting import ConnectError
 from wizard.data.lookups import get_connection
 from wizard.data.summary import record_counts, workspace_rows
@@ -13,6 +13,9 @@ from wizard.hints import hint_for
 from wizard.htmx import render_page
 
 bp = Blueprint("data", __name__, url_prefix="/data")
+# The polling fragments carry the ETag of what they show (wizard/polling.py).
+bp.add_app_template_global(polling.sync_status_etag, "sync_status_etag")
+bp.add_app_template_global(polling.rows_etag, "rows_etag")
 
 
 @bp.get("")
@@ -24,8 +27,13 @@ def index():
 
 @bp.get("/rows")
 def rows():
-    """The connections table alone; it polls itself while anything is syncing."""
-    return render_page("data/rows.html", rows=workspace_rows(current_user.workspace_id), hint_for=hint_for)
+    """The connections table alone; it polls itself while anything is syncing (304 while unchanged)."""
+    etag = polling.workspace_rows_etag(current_user.workspace_id)
+    unchanged = polling.not_modified(etag)
+    if unchanged is not None:
+        return unchanged
+    rows = workspace_rows(current_user.workspace_id)
+    return polling.tagged(render_page("data/rows.html", rows=rows, hint_for=hint_for), etag)
 
 
 @bp.get("/new")
@@ -49,14 +57,19 @@ def connection(connection_id: int):
 
 @bp.get("/connections/<id:connection_id>/status")
 def sync_status(connection_id: int):
-    """Progress of the latest sync: a fragment that polls itself until the run finishes."""
+    """Progress of the latest sync: a fragment that polls itself until the run finishes (304 while unchanged)."""
     conn = get_connection(connection_id)
-    run = syncing.latest_run(conn.id)
+    run = polling.latest_run_with_progress(conn.id)
     if run is None:
         abort(404)
-    return render_page(
+    etag = polling.sync_status_etag(conn, run)
+    unchanged = polling.not_modified(etag)
+    if unchanged is not None:
+        return unchanged
+    page = render_page(
         "data/sync_status.html", connection=conn, run=run, counts=record_counts(conn.id), hint_for=hint_for
     )
+    return polling.tagged(page, etag)
 
 
 @bp.post("/connections/<id:connection_id>/sync")

@@ -1,6 +1,7 @@
 """Tables and their invariants. One module per area; import models from here."""
 
 from wizard.models.accounts import LoginSession, User, Workspace
+from wizard.models.books import BookTotal
 from wizard.models.connections import Connection, ConnectionEvent, TokenSet
 from wizard.models.support import AuditEvent, SupportGrant
 from wizard.models.sync import (
@@ -15,6 +16,7 @@ from wizard.models.xero_login import XeroLogin
 
 __all__ = [
     "AuditEvent",
+    "BookTotal",
     "Connection",
     "ConnectionEvent",
     "LoginSession",

@@ -1,7 +1,8 @@
 """Writing synced data: bulk upserts by (connection, stream, Xero id), reports, checkpoints.
 
-On PostgreSQL and SQLite alike a page is one `INSERT .. ON CONFLICT DO UPDATE` statement, compiled
-once and executed for all of the page's rows (executemany). A row only moves forward: an older copy
+A page is one `INSERT .. ON CONFLICT DO UPDATE` statement, compiled once: on SQLite executed for all
+of the page's rows (executemany); on PostgreSQL fed from a COPY of the page (`pg_copy`), which is
+several times cheaper than binding thousands of parameters. A row only moves forward: an older copy
 of a record (a repeated page) never overwrites a newer one. Pages arrive as raw JSON and are decoded
 here with orjson; each record's payload is re-serialised compactly on its own.
 
@@ -13,20 +14,21 @@ statement, without holding any id in memory (reliability.md §4.2 step 6, T-26).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import Insert, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from wizard.books import postings, totals
 from wizard.clock import utcnow
 from wizard.extensions import db
 from wizard.models import StreamCursor, XeroRecord, XeroReport
-from wizard.xero.api import parse_xero_date
+from wizard.xero.timestamps import xero_timestamp
+from workers.sync import pg_copy
 from workers.sync.streams import TOMBSTONE_STATUSES, Stream
 
-_EPOCH = datetime(1970, 1, 1)
 _UPSERTS: dict[str, Insert] = {}
 
 
@@ -39,59 +41,60 @@ def dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def xero_timestamp(value: str | None) -> datetime | None:
-    """`parse_xero_date`, with a fast path for the `/Date(ms+0000)/` form every list endpoint uses."""
-    if value and value.startswith("/Date(") and value.endswith(")/"):
-        milliseconds = value[6:-2]
-        for sign in "+-":  # drop the zone suffix: the milliseconds are UTC already
-            cut = milliseconds.find(sign, 1)
-            if cut > 0:
-                milliseconds = milliseconds[:cut]
-        if milliseconds.lstrip("-").isdigit():
-            return _EPOCH + timedelta(milliseconds=int(milliseconds))
-    return parse_xero_date(value)
+def _move_forward(statement: Insert) -> Insert:
+    """`statement` (a dialect insert into xero_record) with the upsert rule: the data moves forward
+    only; the pass marker always does (an older copy still proves the record exists in Xero, so a
+    full pass must not tombstone it)."""
+    table = XeroRecord.__table__
+    new = statement.excluded
+    newer = or_(
+        table.c.xero_updated_at.is_(None), new.xero_updated_at.is_(None), new.xero_updated_at >= table.c.xero_updated_at
+    )
+    set_ = {
+        name: case((newer, new[name]), else_=table.c[name])
+        for name in ("status", "tombstoned", "xero_updated_at", "payload", "synced_at")
+    }
+    set_["seen_run_id"] = new.seen_run_id
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.connection_id, table.c.stream, table.c.xero_id], set_=set_
+    )
 
 
 def _upsert() -> Insert:
-    """The page upsert for the session's dialect, built once so its compiled form is cached."""
+    """The page write for the session's dialect, built once so its compiled form is cached."""
     dialect = db.session.get_bind().dialect.name
     statement = _UPSERTS.get(dialect)
     if statement is not None:
         return statement
     table = XeroRecord.__table__
     if dialect == "postgresql":
-        statement = postgresql.insert(table)
+        # Fed from the COPY staging table (pg_copy): one set-based statement per page.
+        statement = pg_copy.merge_statement(_move_forward(postgresql.insert(table)))
     elif dialect == "sqlite":
-        statement = sqlite.insert(table)
+        # RETURNING lets SQLAlchemy batch the executemany into multi-row VALUES statements; without
+        # it, an upsert is sent one row per round trip (SQLAlchemy 2.1 only batches plain inserts
+        # then). Batching an upsert is safe here because `record_rows` leaves no duplicate key in a page.
+        statement = _move_forward(sqlite.insert(table)).returning(table.c.id)
     else:
         raise RuntimeError(f"upserts are written for PostgreSQL and SQLite, not {dialect}")
-    new = statement.excluded
-    newer = or_(
-        table.c.xero_updated_at.is_(None), new.xero_updated_at.is_(None), new.xero_updated_at >= table.c.xero_updated_at
-    )
-    # The data moves forward only; the pass marker always does (an older copy still proves the
-    # record exists in Xero, so a full pass must not tombstone it).
-    set_ = {
-        name: case((newer, new[name]), else_=table.c[name])
-        for name in ("status", "tombstoned", "xero_updated_at", "payload", "synced_at")
-    }
-    set_["seen_run_id"] = new.seen_run_id
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.connection_id, table.c.stream, table.c.xero_id],
-        set_=set_,
-    ).returning(table.c.id)
-    # RETURNING lets SQLAlchemy batch the executemany into multi-row VALUES statements; without it,
-    # an upsert is sent one row per round trip (SQLAlchemy 2.1 only batches plain inserts then).
-    # Batching an upsert is safe here because `record_rows` leaves no duplicate key in a page.
     _UPSERTS[dialect] = statement
     return statement
 
 
+class PageRows(list):
+    """A page's xero_record rows; for a stream that posts to accounts, also each record's postings
+    (computed where the page is decoded, so the single writer only sums them)."""
+
+    posted: dict[str, list[postings.Posting]] | None = None
+
+
 def record_rows(
     connection_id: int, stream: Stream, items: list[dict[str, Any]], now: datetime, run_id: int | None = None
-) -> list[dict]:
+) -> PageRows:
     """Table rows for one page, stamped as seen by `run_id`; the last copy of a duplicated id in a page wins."""
     rows: dict[str, dict] = {}
+    posts = stream.name in postings.POSTING_STREAMS
+    posted: dict[str, list[postings.Posting]] = {}
     key, status_field, updated_field, name = stream.key, stream.status_field, stream.updated_field, stream.name
     for item in items:
         xero_id = item.get(key)
@@ -110,13 +113,28 @@ def record_rows(
             "synced_at": now,
             "seen_run_id": run_id,
         }
-    return list(rows.values())
+        if posts:
+            posted[xero_id] = postings.postings(name, item)
+    page = PageRows(rows.values())
+    page.posted = posted if posts else None
+    return page
 
 
 def upsert_rows(rows: list[dict[str, Any]]) -> int:
-    """Insert or update a page's rows (from `record_rows`) in the current transaction; returns rows written."""
-    if rows:
-        db.session.execute(_upsert(), rows).close()
+    """Insert or update a page's rows (from `record_rows`) in the current transaction, and move the
+    books totals by what the page changes; returns rows written."""
+    if not rows:
+        return 0
+    posted = getattr(rows, "posted", None)
+    first = rows[0]
+    delta = totals.page_delta(first["connection_id"], first["stream"], rows, posted) if posted is not None else None
+    statement = _upsert()
+    if db.session.get_bind().dialect.name == "postgresql":
+        pg_copy.write_page(db.session, statement, rows)
+    else:
+        db.session.execute(statement, rows).close()
+    if delta:
+        totals.apply(first["connection_id"], delta)
     return len(rows)
 
 
@@ -125,16 +143,16 @@ def tombstone_unseen(connection_id: int, stream_name: str, run_id: int) -> int:
     tombstones (kept, marked). Call it only once every page of the pass is written, in the
     transaction of the final checkpoint; an interrupted pass must tombstone nothing."""
     table = XeroRecord.__table__
-    result = db.session.execute(
-        update(table)
-        .where(
-            table.c.connection_id == connection_id,
-            table.c.stream == stream_name,
-            table.c.tombstoned.is_(False),
-            table.c.seen_run_id.is_distinct_from(run_id),
-        )
-        .values(tombstoned=True)
+    unseen = (
+        table.c.connection_id == connection_id,
+        table.c.stream == stream_name,
+        table.c.tombstoned.is_(False),
+        table.c.seen_run_id.is_distinct_from(run_id),
     )
+    if stream_name in postings.POSTING_STREAMS and not postings.counts(stream_name, tombstoned=True):
+        gone = db.session.scalars(select(table.c.payload).where(*unseen).execution_options(yield_per=2000))
+        totals.apply(connection_id, totals.tombstone_delta(gone, stream_name))
+    result = db.session.execute(update(table).where(*unseen).values(tombstoned=True))
     return result.rowcount or 0
 
 

@@ -1,0 +1,30 @@
+"""Books aggregates kept as pages are committed: per account reference and month (or day), the cents posted."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from wizard.extensions import db
+
+
+class BookTotal(db.Model):
+    """The sum of one connection's postings to one account reference in one month (under its
+    first day) or, for the month of the write and later, on one day; on one basis.
+
+    Written in the transaction of the page that changed it (workers/sync/store.py), so it always
+    equals a recomputation from the committed records (wizard/books/totals.py `bucket`).
+    """
+
+    __tablename__ = "book_total"
+    __table_args__ = (UniqueConstraint("connection_id", "basis", "account_ref", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id"))
+    basis: Mapped[str] = mapped_column(String(20))  # "journals" | "transactions"
+    # What the records name (wizard/books/postings.py), resolved to an account when read.
+    account_ref: Mapped[str] = mapped_column(String(200))
+    day: Mapped[date]
+    amount: Mapped[int] = mapped_column(BigInteger, default=0)  # cents, debit positive

@@ -1,0 +1,100 @@
+"""Cheap polls: an ETag from what a polled fragment shows, and 304 Not Modified when it is unchanged.
+
+A polling element sends the ETag of the fragment it holds (`If-None-Match`, set with hx-headers:
+the browser cache cannot do it, since signed-in responses are `no-store`); the view computes the
+current ETag from a few small rows and answers 304 without counting records or rendering. htmx
+does not swap a 304, so the element stays and polls again; once the state changes, the new
+fragment (and its new ETag) replaces it, and a finished state renders without a trigger.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from flask import make_response, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from wizard.data.summary import ConnectionRow
+from wizard.extensions import db
+from wizard.htmx import wants_fragment
+from wizard.models import Connection, SyncRun
+
+
+def _etag(*parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
+
+
+def _run_summary(run: SyncRun | None) -> tuple:
+    if run is None:
+        return ()
+    return (run.id, run.state, run.records, run.calls, run.attempts, run.error_kind, run.paused_until, run.pause_reason)
+
+
+def _run_state(run: SyncRun) -> tuple:
+    streams = tuple((s.stream, s.state, s.done, s.total, s.calls, s.note) for s in run.streams)
+    return (*_run_summary(run), run.call_rate, streams)
+
+
+def _connection_state(connection: Connection) -> tuple:
+    return (connection.id, connection.tenant_name, connection.state, connection.state_reason, connection.last_synced_at)
+
+
+def sync_status_etag(connection: Connection, run: SyncRun) -> str:
+    """ETag of data/_sync_status.html for this viewer: everything that fragment shows comes from these."""
+    return _etag("sync-status", current_user.get_id(), _connection_state(connection), _run_state(run))
+
+
+def _rows_etag(pairs: Iterable[tuple[Connection, SyncRun | None]]) -> str:
+    state = tuple((_connection_state(c), _run_summary(r)) for c, r in pairs)
+    return _etag("rows", current_user.get_id(), getattr(current_user, "is_admin", False), state)
+
+
+def rows_etag(rows: Iterable[ConnectionRow]) -> str:
+    """ETag of data/_rows.html: the connections and their latest runs (record totals move with the runs)."""
+    return _rows_etag((row.connection, row.run) for row in rows)
+
+
+def workspace_rows_etag(workspace_id: int) -> str:
+    """`rows_etag` from two small queries (no record counts)."""
+    connections = db.session.scalars(
+        select(Connection).where(Connection.workspace_id == workspace_id).order_by(Connection.tenant_name)
+    ).all()
+    latest = (
+        select(func.max(SyncRun.id))
+        .where(SyncRun.connection_id.in_([c.id for c in connections]))
+        .group_by(SyncRun.connection_id)
+    )
+    runs = {r.connection_id: r for r in db.session.scalars(select(SyncRun).where(SyncRun.id.in_(latest)))}
+    return _rows_etag((c, runs.get(c.id)) for c in connections)
+
+
+def latest_run_with_progress(connection_id: int) -> SyncRun | None:
+    """The connection's latest run and its streams' progress in one query (a poll needs both)."""
+    query = (
+        select(SyncRun)
+        .options(joinedload(SyncRun.streams))
+        .where(SyncRun.connection_id == connection_id)
+        .order_by(SyncRun.id.desc())
+        .limit(1)
+    )
+    return db.session.scalars(query).unique().first()
+
+
+def not_modified(etag: str) -> ResponseReturnValue | None:
+    """304 for a fragment poll that already holds this state; None when the fragment must be rendered."""
+    if not (wants_fragment() and request.if_none_match.contains(etag)):
+        return None
+    response = make_response("", 304)
+    response.set_etag(etag)
+    response.vary.add("HX-Request")
+    return response
+
+
+def tagged(response: ResponseReturnValue, etag: str) -> ResponseReturnValue:
+    if wants_fragment():
+        response.set_etag(etag)
+    return response
