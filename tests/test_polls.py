@@ -126,3 +126,26 @@ def test_unchanged_rows_answer_304_and_a_finished_sync_renders_without_polling(a
         db.session.commit()
     done = client.get("/data/rows", headers={**htmx, "If-None-Match": etag})
     assert done.status_code == 200 and "hx-trigger" not in done.get_data(as_text=True)
+
+
+def test_a_run_that_stops_moving_is_rendered_again_to_say_so(app, auth, client, htmx):
+    """The stall note depends on time alone: an unchanged run must not keep answering 304 past it."""
+    from datetime import timedelta
+
+    from wizard.clock import utcnow
+
+    auth.as_new("admin")
+    connection_id, run_id = _syncing_connection(app)
+    with app.app_context():
+        db.session.get(SyncRun, run_id).progressed_at = utcnow()
+        db.session.commit()
+    url = f"/data/connections/{connection_id}/status"
+    etag = _etag_in(client.get(url, headers=htmx).get_data(as_text=True))
+    rows_etag = _etag_in(client.get("/data/rows", headers=htmx).get_data(as_text=True))
+    with app.app_context():
+        db.session.get(SyncRun, run_id).progressed_at = utcnow() - timedelta(minutes=4)
+        db.session.commit()
+    stalled = client.get(url, headers={**htmx, "If-None-Match": etag})
+    assert stalled.status_code == 200 and "No progress for 4 minutes" in stalled.get_data(as_text=True)
+    assert client.get("/data/rows", headers={**htmx, "If-None-Match": rows_etag}).status_code == 200
+    assert "No progress for 4 minutes" in client.get("/data").get_data(as_text=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from flask import make_response, request
+from flask import current_app, make_response, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -31,7 +31,19 @@ def _etag(*parts: object) -> str:
 def _run_summary(run: SyncRun | None) -> tuple:
     if run is None:
         return ()
-    return (run.id, run.state, run.records, run.calls, run.attempts, run.error_kind, run.paused_until, run.pause_reason)
+    # The stall note changes with time alone, so it is part of what the fragment shows.
+    stalled = run.stalled_minutes(current_app.config["SYNC_STALL_SECONDS"])
+    return (
+        run.id,
+        run.state,
+        run.records,
+        run.calls,
+        run.attempts,
+        run.error_kind,
+        run.paused_until,
+        run.pause_reason,
+        stalled,
+    )
 
 
 def _run_state(run: SyncRun) -> tuple:

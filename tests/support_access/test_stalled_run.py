@@ -35,7 +35,7 @@ def test_a_stalled_run_says_so_on_the_data_page_and_at_step_4(app, world, admin,
     _running(app, world, timedelta(minutes=4, seconds=10))
     connection_id = world.connections["active"]
     polled = admin.get(f"/data/connections/{connection_id}/status", headers=htmx).get_data(as_text=True)
-    assert NOTICE in polled and 'hx-trigger="load delay:1s"' in polled  # and it keeps polling
+    assert NOTICE in polled and 'hx-trigger="every 1s"' in polled  # and it keeps polling
     assert NOTICE in admin.get(f"/data/connections/{connection_id}").get_data(as_text=True)
     assert NOTICE in admin.get(f"/connect/xero/complete/{connection_id}").get_data(as_text=True)
 
