@@ -170,17 +170,20 @@ def branding_theme(b: Books, idx: int) -> dict:
 # collections ------------------------------------------------------------------------------
 
 
-def collection(key: str, rows: list[dict], page_size: int | None = None, stamp: str = "UpdatedDateUTC"):
-    """Rows after If-Modified-Since, `where`/`order`, and `page` where the endpoint pages."""
+def collection(key: str, rows: list[dict], page_size: int | None = None, sizable: bool = False):
+    """Rows after If-Modified-Since, `where`/`order`, and `page` where the endpoint pages
+    (`pageSize` only where Xero takes it: `sizable`)."""
     since = if_modified_since()
     if since is not None:
-        rows = [r for r in rows if _ms(r.get(stamp)) >= since]
+        rows = [r for r in rows if _ms(r.get("UpdatedDateUTC")) >= since]
     try:
         rows = queried(rows, record_type(key))
     except QueryError as bad:
         return query_error(str(bad))
     if page_size and "page" in request.args:
-        size = min(max(1, int_arg("pageSize", page_size)), 1000) if "pageSize" in request.args else page_size
+        size = (
+            min(max(1, int_arg("pageSize", page_size)), 1000) if sizable and "pageSize" in request.args else page_size
+        )
         page = max(1, int_arg("page", 1))
         rows = rows[(page - 1) * size : page * size]
     g.rows = len(rows)
@@ -241,7 +244,7 @@ def purchase_orders(b: Books, record_id: str | None):
     status = request.args.get("Status")
     if status:
         rows = [r for r in rows if r["Status"] == status.upper()]
-    return collection("PurchaseOrders", rows, PAGE_SIZE)
+    return collection("PurchaseOrders", rows, PAGE_SIZE, sizable=True)
 
 
 def _dig(row: dict, path: tuple[str, ...]):

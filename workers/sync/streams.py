@@ -50,6 +50,7 @@ JOURNALS = ("accounting.journals.read",)
 PNL = ("accounting.reports.profitandloss.read", "accounting.reports.read")
 BALANCE = ("accounting.reports.balancesheet.read", "accounting.reports.read")
 TRIAL = ("accounting.reports.trialbalance.read", "accounting.reports.read")
+BUDGETS = ("accounting.budgets.read",)
 
 MAX_PAGE_SIZE = 1000
 ARCHIVED = {"includeArchived": "true"}
@@ -76,6 +77,8 @@ STREAMS: tuple[Stream, ...] = (
     ),
     Stream("TaxRates", "TaxRates", "TaxType", "none", SETTINGS, modified_since=False),
     Stream("Currencies", "Currencies", "Code", "none", SETTINGS, modified_since=False),
+    Stream("Users", "Users", "UserID", "none", SETTINGS),
+    Stream("ContactGroups", "ContactGroups", "ContactGroupID", "none", CONTACTS, modified_since=False),
     Stream("Items", "Items", "ItemID", "none", ITEMS),
     Stream(
         "Contacts",
@@ -89,6 +92,11 @@ STREAMS: tuple[Stream, ...] = (
     ),
     Stream("Invoices", "Invoices", "InvoiceID", "page", INVOICES, page_size=MAX_PAGE_SIZE, params=ARCHIVED),
     Stream("CreditNotes", "CreditNotes", "CreditNoteID", "page", INVOICES, page_size=MAX_PAGE_SIZE),
+    # Xero's Quotes take `page` only (100 a page); PurchaseOrders take `pageSize`; neither list
+    # takes If-Modified-Since for RepeatingInvoices or Budgets, which come whole in one call.
+    Stream("Quotes", "Quotes", "QuoteID", "page", INVOICES, page_size=100),
+    Stream("PurchaseOrders", "PurchaseOrders", "PurchaseOrderID", "page", INVOICES, page_size=MAX_PAGE_SIZE),
+    Stream("RepeatingInvoices", "RepeatingInvoices", "RepeatingInvoiceID", "none", INVOICES, modified_since=False),
     Stream("Payments", "Payments", "PaymentID", "page", PAYMENTS, page_size=MAX_PAGE_SIZE),
     Stream("Overpayments", "Overpayments", "OverpaymentID", "page", PAYMENTS, page_size=MAX_PAGE_SIZE),
     Stream("Prepayments", "Prepayments", "PrepaymentID", "page", PAYMENTS, page_size=MAX_PAGE_SIZE),
@@ -104,6 +112,15 @@ STREAMS: tuple[Stream, ...] = (
         page_size=100,
         updated_field="CreatedDateUTC",
         optional_note="Not synced: this Xero connection was not granted journals (accounting.journals.read).",
+    ),
+    Stream(
+        "Budgets",
+        "Budgets",
+        "BudgetID",
+        "none",
+        BUDGETS,
+        modified_since=False,
+        optional_note="Not synced: this Xero connection was not granted budgets (accounting.budgets.read).",
     ),
     Stream("ProfitAndLoss", "Reports", "ReportID", "report", PNL, modified_since=False),
     Stream("BalanceSheet", "Reports", "ReportID", "report", BALANCE, modified_since=False),
