@@ -108,21 +108,37 @@ def profit_and_loss(b: Books, args, today: date, now_ms: int) -> dict:
         for k in range(count + 1)
     ]
     tag = tracking_filter(b, args)
+    titles = ["Profit & Loss", b.profile.name, f"{nice(start)} to {nice(end)}"]
+    if isinstance(tag, int):
+        return by_tracking_category(b, tag, start, end, titles, today, now_ms)
     if tag is None:
         moves = [b.balances(s.toordinal(), e.toordinal()) for s, e in spans]
     else:
         moves = [b.tracked_balances(*tag, s.toordinal(), e.toordinal()) for s, e in spans]
-    rows = [{"RowType": "Header", "Cells": [cell("")] + [cell(short(e)) for _, e in spans]}]
-    titles = ["Profit & Loss", b.profile.name, f"{nice(start)} to {nice(end)}"]
-    if tag is not None:
         titles.append(f"{TRACKING[tag[0]][0]}: {TRACKING[tag[0]][1][tag[1]]}")
+    rows = [{"RowType": "Header", "Cells": [cell("")] + [cell(short(e)) for _, e in spans]}]
     pl_sections(b, moves, rows)
     return envelope(b, "ProfitAndLoss", "Profit and Loss", titles, today, rows, now_ms)
 
 
-def tracking_filter(b: Books, args) -> tuple[int, int] | None:
-    """(category, option) from trackingCategoryID + trackingOptionID; None when not filtered.
-    A category alone (Xero then shows a column per option) and a second option are refused."""
+def by_tracking_category(b: Books, category: int, start: date, end: date, titles, today: date, now_ms: int) -> dict:
+    """Xero's P&L run with a tracking category alone: a column per option, then Unassigned and
+    Total, over one date range."""
+    name, options = TRACKING[category]
+    first, last = start.toordinal(), end.toordinal()
+    columns = [b.tracked_balances(category, option, first, last) for option in range(len(options))]
+    total = b.balances(first, last)
+    unassigned = {a: v - sum(c.get(a, 0) for c in columns) for a, v in total.items()}
+    labels = [*options, "Unassigned", "Total"]
+    rows = [{"RowType": "Header", "Cells": [cell("")] + [cell(label) for label in labels]}]
+    pl_sections(b, [*columns, unassigned, total], rows)
+    titles.append(f"By {name}")
+    return envelope(b, "ProfitAndLoss", "Profit and Loss", titles, today, rows, now_ms)
+
+
+def tracking_filter(b: Books, args) -> tuple[int, int] | int | None:
+    """(category, option) from trackingCategoryID + trackingOptionID; the category alone (a
+    column per option); None when not filtered. A second category or option is refused."""
     if args.get("trackingOptionID2") or args.get("trackingCategoryID2"):
         raise ReportError("The sandbox filters the Profit and Loss by one tracking option only")
     option_id = (args.get("trackingOptionID") or "").lower()
@@ -134,7 +150,12 @@ def tracking_filter(b: Books, args) -> tuple[int, int] | None:
             if b.tracking_ids(category, option) == option_id and category_id in ("", b.tracking_ids(category)):
                 return category, option
     if not option_id:
-        raise ReportError("The sandbox needs trackingOptionID with trackingCategoryID")
+        category = next((c for c in range(len(TRACKING)) if b.tracking_ids(c) == category_id), None)
+        if category is None:
+            raise ReportError(f"Tracking category {category_id} was not found")
+        if args.get("periods"):
+            raise ReportError("periods cannot be used with a tracking category")
+        return category
     raise ReportError(f"Tracking option {option_id} was not found")
 
 

@@ -230,3 +230,27 @@ def test_where_and_order_on_the_new_collections(api):
     templates = api("RepeatingInvoices", order="Total DESC").get_json()["RepeatingInvoices"]
     assert [t["Total"] for t in templates] == sorted((t["Total"] for t in templates), reverse=True)
     assert api("RepeatingInvoices", where="Colour==1").get_json()["Type"] == "QueryParseException"
+
+
+def test_profit_and_loss_by_category_has_a_column_per_option_that_matches_the_option_report(api):
+    category = api("TrackingCategories").get_json()["TrackingCategories"][1]
+    span = {"fromDate": "2025-06-01", "toDate": "2026-05-31"}
+    report = api("Reports/ProfitAndLoss", trackingCategoryID=category["TrackingCategoryID"], **span).get_json()
+    rows = report["Reports"][0]["Rows"]
+    header = [c["Value"] for c in rows[0]["Cells"][1:]]
+    assert header == [o["Name"] for o in category["Options"]] + ["Unassigned", "Total"]
+    net = next(r for s in rows for r in s.get("Rows", []) if r["Cells"][0]["Value"] == "Net Profit")
+    values = [float(c["Value"]) for c in net["Cells"][1:]]
+    assert sum(values[:-1]) == pytest.approx(values[-1])
+    whole = api("Reports/ProfitAndLoss", **span).get_json()
+    assert values[-1] == pytest.approx(net_profit(whole))
+    for option, value in zip(category["Options"], values, strict=False):
+        one = api(
+            "Reports/ProfitAndLoss",
+            trackingCategoryID=category["TrackingCategoryID"],
+            trackingOptionID=option["TrackingOptionID"],
+            **span,
+        ).get_json()
+        assert net_profit(one) == pytest.approx(value), option["Name"]
+    refused = api("Reports/ProfitAndLoss", trackingCategoryID=category["TrackingCategoryID"], periods=2)
+    assert refused.status_code == 400
