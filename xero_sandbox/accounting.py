@@ -453,6 +453,8 @@ def serve_report(report: str, books):
 
 
 SETTINGS = {"organisation", "accounts", "taxrates", "currencies", "trackingcategories", "users"}
+# paths Xero also answers that clients call: pyxero reads the organisation at /Organisations
+ALIASES = {"organisations": "organisation"}
 SETTINGS_BY_ID = {"accounts", "taxrates", "trackingcategories", "users"}
 
 
@@ -461,6 +463,7 @@ def resource(resource: str):
     """Dispatch an Accounting API path (case-insensitive) to its handler."""
     parts = [p for p in resource.split("/") if p]
     name = parts[0].lower() if parts else ""
+    name = ALIASES.get(name, name)
     if name == "reports" and len(parts) == 2 and parts[1].lower() in REPORTS:
         endpoint, report = f"reports/{parts[1].lower()}", parts[1].lower()
         return guarded(endpoint, lambda books: serve_report(report, books))
