@@ -316,6 +316,8 @@ def refine(books, name: str, stream: Stream, chosen: list[int], key: tuple) -> l
     loads = orjson.loads
     shaped = [loads(row) for row in record_rows(books, name, stream, chosen, with_lines=name != "invoices")]
     result = query_rows(list(zip(chosen, shaped, strict=True)), stream.type_name, where_text, order_text)
+    if len(cache) > 64:
+        cache.clear()
     cache[cache_key] = result = [idx for idx, _ in result]
     return result
 
