@@ -11,7 +11,8 @@ DEFAULT_SCOPES = (
     "openid profile email offline_access accounting.settings.read accounting.contacts.read "
     "accounting.invoices.read accounting.payments.read accounting.banktransactions.read "
     "accounting.manualjournals.read accounting.reports.profitandloss.read "
-    "accounting.reports.balancesheet.read accounting.reports.trialbalance.read"
+    "accounting.reports.balancesheet.read accounting.reports.trialbalance.read accounting.budgets.read "
+    "accounting.reports.budgetsummary.read"
 )
 
 SANDBOX_CLIENT_ID = "sandbox-client-id"

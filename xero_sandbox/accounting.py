@@ -13,9 +13,10 @@ from flask import Blueprint, g, request
 
 from . import shapes
 from .clock import parse_instant
-from .gateway import json_response, not_found, tenant_call, validation_error
+from .gateway import json_response, not_found, query_error, tenant_call, validation_error
 from .reports import REPORTS, ReportError
 from .state import current_sandbox
+from .where import QueryError, filter_records, order_key
 
 bp = Blueprint("accounting", __name__)
 
@@ -37,14 +38,28 @@ class Stream:
         stamp: str = "updated_ms",
         number: str | None = None,
         archivable: bool = False,
+        filters: tuple[str, ...] = (),
     ) -> None:
         self.attr, self.key, self.id_field, self.shape = attr, key, id_field, shape
         self.paged, self.stamp, self.number, self.archivable = paged, stamp, number, archivable
+        # the list parameters Xero's spec gives this endpoint (IDs, ContactIDs, Statuses, InvoiceNumbers)
+        self.filters = filters
+        self.type_name = record_type(key)
 
 
+def record_type(key: str) -> str:
+    """The record type Xero's query errors name: Invoices -> Invoice, Currencies -> Currency."""
+    return key[:-3] + "y" if key.endswith("ies") else key[:-1]
+
+
+INVOICE_FILTERS = ("IDs", "InvoiceNumbers", "ContactIDs", "Statuses")
 STREAMS = {
-    "contacts": Stream("contacts", "Contacts", "ContactID", shapes.contact, archivable=True),
-    "invoices": Stream("invoices", "Invoices", "InvoiceID", shapes.invoice, number="InvoiceNumber"),
+    "contacts": Stream(
+        "contacts", "Contacts", "ContactID", shapes.contact, number="ContactNumber", archivable=True, filters=("IDs",)
+    ),
+    "invoices": Stream(
+        "invoices", "Invoices", "InvoiceID", shapes.invoice, number="InvoiceNumber", filters=INVOICE_FILTERS
+    ),
     "creditnotes": Stream(
         "credit_notes", "CreditNotes", "CreditNoteID", lambda b, r: shapes.credit_note(b, r), number="CreditNoteNumber"
     ),
@@ -53,7 +68,11 @@ STREAMS = {
         "overpayments", "Overpayments", "OverpaymentID", lambda b, r: shapes.over_or_prepayment(b, r, "overpayments")
     ),
     "prepayments": Stream(
-        "prepayments", "Prepayments", "PrepaymentID", lambda b, r: shapes.over_or_prepayment(b, r, "prepayments")
+        "prepayments",
+        "Prepayments",
+        "PrepaymentID",
+        lambda b, r: shapes.over_or_prepayment(b, r, "prepayments"),
+        filters=("InvoiceNumbers",),
     ),
     "banktransactions": Stream("bank_transactions", "BankTransactions", "BankTransactionID", shapes.bank_transaction),
     "manualjournals": Stream("manual_journals", "ManualJournals", "ManualJournalID", shapes.manual_journal),
@@ -79,6 +98,15 @@ SORT_FIELDS = {
     "creditnotenumber": lambda s: lambda r: r.number,
     "code": lambda s: lambda r: r.code,
 }
+
+
+def fast_sort(stream: Stream, name: str, sample) -> bool:
+    """Can `order=<name>` sort the records directly (the field maps to one of their attributes)?"""
+    if name in ("updateddateutc", "createddateutc"):
+        return True
+    if name.endswith("number"):
+        return stream.number is not None and name == stream.number.lower()
+    return name in SORT_FIELDS and sample is not None and hasattr(sample, "due" if name == "duedate" else name)
 
 
 def envelope(key: str, rows: list, pagination: dict | None = None) -> dict:
@@ -149,8 +177,9 @@ def int_arg(name: str, default: int) -> int:
         return default
 
 
-def parse_order(stream: Stream, raw: str | None):
-    """`order=UpdatedDateUTC DESC` (comma-separated list) -> sort keys; ValueError if unknown."""
+def parse_order(stream: Stream, raw: str | None, sample=None):
+    """`order=UpdatedDateUTC DESC` -> sort keys over the records; None when a field needs the
+    records' JSON (nested fields such as Contact.Name: see where.order_key)."""
     if not raw:
         return ()
     keys = []
@@ -159,13 +188,15 @@ def parse_order(stream: Stream, raw: str | None):
         if not words:
             continue
         name = words[0].lower()
-        desc = len(words) > 1 and words[1].upper() == "DESC"
+        desc = len(words) == 2 and words[1].upper() == "DESC"
+        if len(words) > 2 or (len(words) == 2 and words[1].upper() not in ("ASC", "DESC")):
+            return None
         if name == stream.id_field.lower():
             keys.append((lambda r: r.idx, desc))
-        elif name in SORT_FIELDS:
+        elif fast_sort(stream, name, sample):
             keys.append((SORT_FIELDS[name](stream), desc))
         else:
-            raise ValueError(f"Unknown order field {words[0]}")
+            return None
     return tuple(keys)
 
 
@@ -187,14 +218,21 @@ def selection(books, stream: Stream, key_parts: tuple, matches, order) -> list[i
     return result
 
 
+def list_arg(stream: Stream, name: str) -> list[str]:
+    """A comma-separated list parameter, read only where Xero's spec gives the endpoint one."""
+    if name not in stream.filters:
+        return []
+    return [v.strip() for v in request.args.get(name, "").split(",") if v.strip()]
+
+
 def list_filter(stream: Stream, books):
     """Build the predicate from If-Modified-Since, includeArchived and the invoice filters."""
     since = if_modified_since()
     include_archived = flag("includeArchived")
-    statuses = {s.strip().upper() for s in request.args.get("Statuses", "").split(",") if s.strip()}
-    ids = {i.strip().lower() for i in request.args.get("IDs", "").split(",") if i.strip()}
-    contact_ids = {i.strip().lower() for i in request.args.get("ContactIDs", "").split(",") if i.strip()}
-    numbers = {n.strip() for n in request.args.get("InvoiceNumbers", "").split(",") if n.strip()}
+    statuses = {s.upper() for s in list_arg(stream, "Statuses")}
+    ids = {i.lower() for i in list_arg(stream, "IDs")}
+    contact_ids = {i.lower() for i in list_arg(stream, "ContactIDs")}
+    numbers = set(list_arg(stream, "InvoiceNumbers"))
     contact_idx = {books.record_index("contacts", c) for c in contact_ids} - {None}
     id_idx = {books.record_index(stream.attr, i) for i in ids} - {None}
     stamp = stream.stamp
@@ -239,17 +277,17 @@ def serve_stream(name: str, stream: Stream, books, record_id: str | None):
         with books.lock:
             rows = record_rows(books, name, stream, (idx,))
         return json_response(envelope_json(stream.key, rows))
-    try:
-        order = parse_order(stream, request.args.get("order"))
-    except ValueError as bad:
-        return validation_error(str(bad))
-    if request.args.get("where"):
-        return validation_error(
-            "The sandbox does not evaluate 'where' filters; use Statuses, IDs, ContactIDs, If-Modified-Since and order"
-        )
+    order_text = request.args.get("order", "")
+    where_text = request.args.get("where", "").strip()
+    order = parse_order(stream, order_text, records[0] if records else None)
     matches, key = list_filter(stream, books)
     with books.lock:
-        chosen = selection(books, stream, (key, request.args.get("order", "")), matches, order)
+        chosen = selection(books, stream, (key, order_text if order is not None else ""), matches, order or ())
+        if where_text or order is None:
+            try:
+                chosen = refine(books, name, stream, chosen, (key, where_text, order_text if order is None else ""))
+            except QueryError as bad:
+                return query_error(str(bad))
         summary = flag("summaryOnly") and name in ("contacts", "invoices")
         paging = stream.paged and ("page" in request.args or "pageSize" in request.args)
         if not paging:
@@ -266,6 +304,44 @@ def serve_stream(name: str, stream: Stream, books, record_id: str | None):
     return json_response(envelope_json(stream.key, rows, pagination))
 
 
+def refine(books, name: str, stream: Stream, chosen: list[int], key: tuple) -> list[int]:
+    """Apply `where` and a JSON-field `order` to the selected records, through their JSON shape
+    (line items excluded: Xero does not filter on them); cached per stream version like selection."""
+    cache = books.__dict__.setdefault("_selection_cache", {})
+    cache_key = (stream.attr, books.versions.get(stream.attr, 0), len(getattr(books, stream.attr)), "refine", key)
+    hit = cache.get(cache_key)
+    if hit is not None:
+        return hit
+    _filters, where_text, order_text = key
+    loads = orjson.loads
+    shaped = [loads(row) for row in record_rows(books, name, stream, chosen, with_lines=name != "invoices")]
+    result = query_rows(list(zip(chosen, shaped, strict=True)), stream.type_name, where_text, order_text)
+    if len(cache) > 64:
+        cache.clear()
+    cache[cache_key] = result = [idx for idx, _ in result]
+    return result
+
+
+def query_rows(pairs: list[tuple], type_name: str, where_text: str, order_text: str) -> list[tuple]:
+    """(anything, record JSON) pairs kept by `where` and sorted by `order` (QueryError if refused)."""
+    if where_text:
+        kept = filter_records(where_text, [row for _, row in pairs], type_name)
+        pairs = [pairs[n] for n in kept]
+    if order_text:
+        keys = order_key(order_text, type_name, pairs[0][1] if pairs else None)
+        for sort_key, desc in reversed(keys):
+            pairs.sort(key=lambda pair, k=sort_key: k(pair[1]), reverse=desc)
+    return pairs
+
+
+def queried(rows: list[dict], type_name: str) -> list[dict]:
+    """A small collection's rows after the request's `where` and `order` (QueryError if refused)."""
+    where_text, order_text = request.args.get("where", "").strip(), request.args.get("order", "")
+    if not where_text and not order_text:
+        return rows
+    return [row for _, row in query_rows([(None, r) for r in rows], type_name, where_text, order_text)]
+
+
 def shape(books, record, name: str, summary: bool, with_lines: bool) -> dict:
     if name == "invoices":
         return shapes.invoice(books, record, summary=summary, with_lines=with_lines)
@@ -274,22 +350,50 @@ def shape(books, record, name: str, summary: bool, with_lines: bool) -> dict:
     return STREAMS[name].shape(books, record)
 
 
-def serve_journals(books):
-    """Up to 100 journals with JournalNumber > offset (and CreatedDateUTC >= If-Modified-Since)."""
+CASH_SOURCES = {"payments", "bank_transactions", "bank_transfers", "overpayments", "prepayments"}
+
+
+def serve_journals(books, record: str | None = None):
+    """Up to 100 journals with JournalNumber > offset (and CreatedDateUTC >= If-Modified-Since);
+    paymentsOnly=true keeps the journals of cash movements; one journal by JournalID or number."""
+    if record is not None:
+        return one_journal(books, record)
     offset = max(0, int_arg("offset", 0))
     since = if_modified_since()
+    cash_only = flag("paymentsOnly")
     with books.lock:
         start = offset
         if since is not None:
             start = max(start, bisect.bisect_left(books.journals, since, key=lambda j: j[4]))
-        numbers = range(start + 1, min(start + JOURNALS_PER_CALL, len(books.journals)) + 1)
+        if cash_only:
+            numbers = [n + 1 for n in range(start, len(books.journals)) if books.journals[n][0] in CASH_SOURCES]
+            numbers = numbers[:JOURNALS_PER_CALL]
+        else:
+            numbers = range(start + 1, min(start + JOURNALS_PER_CALL, len(books.journals)) + 1)
         rows = [shapes.journal(books, n) for n in numbers]
     g.rows, g.offset = len(rows), offset
     return json_response(envelope("Journals", rows))
 
 
-def serve_settings(name: str, books):
-    """Organisation, Accounts, TaxRates, Currencies, TrackingCategories, Users."""
+def one_journal(books, record: str):
+    """/Journals/{JournalID} or /Journals/{JournalNumber}."""
+    if record.isdigit():
+        number = int(record)
+    else:
+        head = books.id_head("journals")
+        text = record.lower()
+        number = int(text[24:], 16) if len(text) == 36 and text.startswith(head) else 0
+    with books.lock:
+        if not 1 <= number <= len(books.journals):
+            return not_found()
+        rows = [shapes.journal(books, number)]
+    g.rows = 1
+    return json_response(envelope("Journals", rows))
+
+
+def serve_settings(name: str, books, record_id: str | None = None):
+    """Organisation, Accounts, TaxRates, Currencies, TrackingCategories, Users; one by id (or
+    TaxType) where Xero has that path; `where` and `order` on the lists that take them."""
     since = if_modified_since()
     if name == "organisation":
         rows, key = [shapes.organisation(books)], "Organisations"
@@ -303,9 +407,20 @@ def serve_settings(name: str, books):
     elif name == "currencies":
         rows, key = shapes.currencies(books), "Currencies"
     elif name == "trackingcategories":
-        rows, key = shapes.tracking_categories(books, flag("includeArchived")), "TrackingCategories"
+        rows = shapes.tracking_categories(books, flag("includeArchived") or record_id is not None)
+        key = "TrackingCategories"
     else:
-        rows, key = users(books, since), "Users"
+        rows, key = users(books, None if record_id else since), "Users"
+    if record_id is not None:
+        id_field = {"taxrates": "TaxType", "trackingcategories": "TrackingCategoryID"}.get(name, key[:-1] + "ID")
+        rows = [r for r in rows if str(r.get(id_field, "")).lower() == record_id.lower()]
+        if not rows:
+            return not_found()
+    elif name != "organisation":
+        try:
+            rows = queried(rows, record_type(key))
+        except QueryError as bad:
+            return query_error(str(bad))
     g.rows = len(rows)
     return json_response(envelope(key, rows))
 
@@ -340,6 +455,9 @@ def serve_report(report: str, books):
 
 
 SETTINGS = {"organisation", "accounts", "taxrates", "currencies", "trackingcategories", "users"}
+# paths Xero also answers that clients call: pyxero reads the organisation at /Organisations
+ALIASES = {"organisations": "organisation"}
+SETTINGS_BY_ID = {"accounts", "taxrates", "trackingcategories", "users"}
 
 
 @bp.route("/api.xro/2.0/<path:resource>", methods=["GET", "PUT", "POST", "DELETE"])
@@ -347,16 +465,30 @@ def resource(resource: str):
     """Dispatch an Accounting API path (case-insensitive) to its handler."""
     parts = [p for p in resource.split("/") if p]
     name = parts[0].lower() if parts else ""
+    name = ALIASES.get(name, name)
     if name == "reports" and len(parts) == 2 and parts[1].lower() in REPORTS:
         endpoint, report = f"reports/{parts[1].lower()}", parts[1].lower()
         return guarded(endpoint, lambda books: serve_report(report, books))
-    if name == "journals" and len(parts) == 1:
-        return guarded("journals", serve_journals)
-    if name in SETTINGS and len(parts) == 1:
-        return guarded(name, lambda books: serve_settings(name, books))
+    if name == "journals" and len(parts) <= 2:
+        record = parts[1] if len(parts) == 2 else None
+        return guarded("journals", lambda books: serve_journals(books, record))
+    if name == "reports" and len(parts) <= 2:
+        # published reports (GST/BAS returns, 1099s) are listed and fetched by ReportID: the sandbox's
+        # organisations have none, so the list is empty and every other id is not found
+        return guarded(
+            "reports", lambda books: json_response(envelope("Reports", [])) if len(parts) == 1 else not_found()
+        )
+    if name in SETTINGS and (len(parts) == 1 or (len(parts) == 2 and name in SETTINGS_BY_ID)):
+        record_id = parts[1] if len(parts) == 2 else None
+        return guarded(name, lambda books: serve_settings(name, books, record_id))
     if name in STREAMS and len(parts) <= 2:
         record_id = parts[1] if len(parts) == 2 else None
         return guarded(name, lambda books: serve_stream(name, STREAMS[name], books, record_id))
+    from .surface import route  # imports this module: resolved at call time
+
+    served = route(parts) if parts else None
+    if served is not None:
+        return guarded(*served)
     return not_found()
 
 

@@ -44,6 +44,16 @@ RECORD_STREAMS = (
     "bank_transfers",
     "manual_journals",
 )
+# Derived from the books on first use (planning.py), except repeating invoices (generated here).
+PLANNING_STREAMS = (
+    "repeating_invoices",
+    "quotes",
+    "purchase_orders",
+    "budgets",
+    "contact_groups",
+    "branding_themes",
+    "history",
+)
 # Whose JSON embeds fields of another stream's records (contact names, item codes and names):
 # a change there drops the cached JSON of these whole streams. Payments <-> invoices (a payment
 # shows its invoice, an invoice its payments) are invalidated record by record in Books.changed.
@@ -359,11 +369,34 @@ class Doc:
         "paid",
         "payments",
         "reference",
+        "repeating",
         "status",
         "sub",
         "tax",
         "total",
         "type",
+        "updated_ms",
+    )
+
+
+class Template:
+    """A repeating invoice: the schedule and lines its invoices are generated from."""
+
+    __slots__ = (
+        "contact",
+        "due_days",
+        "end",
+        "idx",
+        "invoices",
+        "lines",
+        "next",
+        "period",
+        "reference",
+        "start",
+        "status",
+        "sub",
+        "tax",
+        "total",
         "updated_ms",
     )
 
@@ -400,9 +433,12 @@ class Books:
     bank_transactions: list = field(default_factory=list)
     bank_transfers: list = field(default_factory=list)
     manual_journals: list = field(default_factory=list)
+    repeating_invoices: list = field(default_factory=list)
     # journal entries: (stream, idx, sign, date ordinal, created ms), numbered from 1
     journals: list = field(default_factory=list)
     ledger: dict = field(default_factory=dict)
+    # tracked lines only: (category, option, account, date ordinal) -> net cents (debit +)
+    tracked: dict = field(default_factory=dict)
     # bank accounts only: (account, date ordinal) -> [money in, money out] in cents
     flows: dict = field(default_factory=dict)
     versions: dict = field(default_factory=dict)
@@ -413,7 +449,14 @@ class Books:
     def __post_init__(self) -> None:
         self._prefixes = {
             s: uuid.uuid5(uuid.UUID(self.tenant_id), s).hex[:20]
-            for s in (*RECORD_STREAMS, "journals", "accounts", "tracking", *(f"lines:{r}" for r in RECORD_STREAMS))
+            for s in (
+                *RECORD_STREAMS,
+                *PLANNING_STREAMS,
+                "journals",
+                "accounts",
+                "tracking",
+                *(f"lines:{r}" for r in (*RECORD_STREAMS, *PLANNING_STREAMS)),
+            )
         }
         self._heads = {s: f"{p[:8]}-{p[8:12]}-{p[12:16]}-{p[16:20]}-" for s, p in self._prefixes.items()}
         self._account_ids = [self.record_id("accounts", i) for i in range(len(CHART))]
@@ -506,7 +549,15 @@ class Books:
     def post(self, stream: str, rec, sign: int, created_ms: int) -> int:
         """Add a journal (or its reversal) and feed the daily ledger; returns its number."""
         ordinal = rec.date
-        for acct, net, _tax, _tt in self.postings(stream, rec):
+        postings = self.postings(stream, rec)
+        tracked = self.tracked
+        for n, tags in enumerate(self.line_tracking(stream, rec)):
+            acct, net = postings[n][0], postings[n][1]
+            for category, option in enumerate(tags):
+                if option >= 0:
+                    key = (category, option, acct, ordinal)
+                    tracked[key] = tracked.get(key, 0) + sign * net
+        for acct, net, _tax, _tt in postings:
             key = (acct, ordinal)
             self.ledger[key] = self.ledger.get(key, 0) + sign * net
             if acct in BANKS:
@@ -514,6 +565,32 @@ class Books:
                 flow[0 if sign * net > 0 else 1] += abs(net)
         self.journals.append((stream, rec.idx, sign, ordinal, created_ms))
         return len(self.journals)
+
+    def line_tracking(self, stream: str, rec) -> list[tuple[int, int]]:
+        """(Region option, Department option) per line, -1 for none, aligned with the first
+        postings of the record. Region comes from generation; Department is derived from the
+        record and line number so adding it left the generator's random stream unchanged."""
+        if stream == "manual_journals":
+            out = []
+            for n in range(len(rec.lines)):
+                region = (rec.idx * 5 + n) % 6 - 2
+                out.append((region if region >= 0 else -1, (rec.idx + 2 * n) % 4 - 1))
+            return out
+        if stream in ("payments", "bank_transfers"):
+            return []
+        # an invoice from a repeating invoice carries its template's tracking
+        key = rec.idx if getattr(rec, "repeating", -1) < 0 else rec.repeating + (1 << 30)
+        if stream == "repeating_invoices":
+            key = rec.idx + (1 << 30)
+        return [(line[7], (key * 7 + n * 3) % 4 - 1) for n, line in enumerate(rec.lines)]
+
+    def tracked_balances(self, category: int, option: int, start: int, end: int) -> dict[int, int]:
+        """Net movement per account over [start, end] of the lines tagged with one tracking option."""
+        out: dict[int, int] = {}
+        for (c, o, acct, ordinal), cents in self.tracked.items():
+            if c == category and o == option and start <= ordinal <= end:
+                out[acct] = out.get(acct, 0) + cents
+        return out
 
     def balance(self, account_idx: int, start: int | None, end: int) -> int:
         """Net movement (debit +) of an account over date ordinals [start, end]."""
@@ -609,6 +686,7 @@ class _Generator:
         self.documents("bank_transactions", counts["bank_transactions"])
         self.transfers(counts["bank_transfers"])
         self.manuals(counts["manual_journals"])
+        self.repeating(max(3, self.b.size // 400))
         self.opening_balance()
         self.b.journals.sort(key=lambda j: (j[4], j[0], j[1]))
 
@@ -681,6 +759,7 @@ class _Generator:
             d.bank = -1
             d.payments = []
             d.fully_paid = None
+            d.repeating = -1
             d.updated_ms = self.stamp(ordinal)
             roll = rng.random()
             age = b.anchor - ordinal
@@ -707,8 +786,8 @@ class _Generator:
         for invoice, amount in sorted(payments, key=lambda p: p[0].date):
             self.payment(invoice, amount)
 
-    def payment(self, invoice: Doc, amount: int) -> None:
-        b, rng = self.b, self.rng
+    def payment(self, invoice: Doc, amount: int, rng: random.Random | None = None) -> None:
+        b, rng = self.b, rng or self.rng
         p = Payment()
         p.idx = len(b.payments)
         p.invoice = invoice.idx
@@ -741,6 +820,7 @@ class _Generator:
             d.paid = 0
             d.payments = []
             d.fully_paid = None
+            d.repeating = -1
             d.bank = BANKS[0] if rng.random() < 0.9 else BANKS[1]
             d.line_types = "Exclusive"
             status_roll = rng.random()
@@ -830,6 +910,60 @@ class _Generator:
                 m.updated_ms = min(m.updated_ms + rng.randrange(3_600_000, 10 * DAY_MS), self.now_ms - 500)
                 b.post("manual_journals", m, -1, m.updated_ms)
 
+    def repeating(self, n: int) -> None:
+        """Repeating invoices and the invoices their schedules have generated up to today.
+        Uses its own random stream, so the records generated before it stay as they were."""
+        b = self.b
+        rng = random.Random(f"{b.seed}:{b.tenant_id}:{b.size}:repeating")
+        number = sum(1 for d in b.invoices if d.type == "ACCREC")
+        generated = []
+        for i in range(n):
+            t = Template()
+            t.idx = i
+            t.contact = next(
+                (c.idx for c in rng.sample(b.contacts, min(8, len(b.contacts))) if c.customer and c.status == "ACTIVE"),
+                0,
+            )
+            t.period = rng.choice((1, 1, 1, 3))  # months
+            t.start = b.anchor - rng.randrange(30, 400)
+            t.end = t.start + rng.randrange(200, 500) if rng.random() < 0.25 else None
+            t.due_days = rng.choice((7, 14, 20))
+            t.reference = f"Retainer {i + 1}"
+            t.status = "AUTHORISED"
+            lines, t.sub, t.tax = [], 0, 0
+            for _ in range(rng.randint(1, 2)):
+                acct = rng.choice(REVENUE_ACCOUNTS)
+                qty, unit = rng.randint(1, 4), rng.randrange(5_000, 80_000, 500)
+                net = qty * unit
+                tax = _tax(net, b.profile.rate_bp) if CHART[acct].tax != "none" else 0
+                lines.append((acct, -1, qty, unit, net, tax, rng.randrange(len(LINE_WORDS)), rng.randrange(4)))
+                t.sub, t.tax = t.sub + net, t.tax + tax
+            t.lines, t.total, t.invoices = tuple(lines), t.sub + t.tax, []
+            day, k = date.fromordinal(t.start), 0
+            while True:
+                when = _add_months(day, k * t.period).toordinal()
+                if when > b.anchor or (t.end is not None and when > t.end):
+                    break
+                generated.append((when, t))
+                k += 1
+            t.next = None if t.end is not None and when > t.end else when
+            t.updated_ms = self.stamp(t.start)
+            b.repeating_invoices.append(t)
+        for when, t in sorted(generated, key=lambda g: (g[0], g[1].idx)):
+            number += 1
+            d = Doc()
+            d.idx = len(b.invoices)
+            d.type, d.contact, d.date, d.due = "ACCREC", t.contact, when, when + t.due_days
+            d.number, d.reference = f"INV-{number:05d}", t.reference
+            d.lines, d.sub, d.tax, d.total = t.lines, t.sub, t.tax, t.total
+            d.line_types, d.paid, d.bank, d.payments, d.fully_paid = "Exclusive", 0, -1, [], None
+            d.repeating, d.status, d.updated_ms = t.idx, "AUTHORISED", self.stamp(when)
+            b.invoices.append(d)
+            t.invoices.append(d.idx)
+            b.post("invoices", d, 1, d.updated_ms)
+            if b.anchor - when > 5 and rng.random() < 0.85:
+                self.payment(d, d.total, rng)
+
     def opening_balance(self) -> None:
         """Owner's capital on day one so the bank does not start negative."""
         m = Manual()
@@ -842,6 +976,14 @@ class _Generator:
         m.updated_ms = self.stamp(self.start)
         self.b.manual_journals.append(m)
         self.b.post("manual_journals", m, 1, m.updated_ms)
+
+
+def _add_months(day: date, months: int) -> date:
+    """The same day of the month `months` later (the month's last day when it is shorter)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = (date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month + 1, min(day.day, last))
 
 
 def generate(tenant_id: str, profile: OrgProfile, size: int, seed: str, now: datetime) -> Books:

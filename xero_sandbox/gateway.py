@@ -55,6 +55,11 @@ def validation_error(message: str) -> Response:
     )
 
 
+def query_error(message: str) -> Response:
+    """Xero's 400 body for a `where`/`order` its query parser refuses."""
+    return json_response({"ErrorNumber": 16, "Type": "QueryParseException", "Message": message}, 400)
+
+
 def not_found() -> Response:
     return json_response(
         {"Title": "Not Found", "Status": 404, "Detail": "The resource you're looking for cannot be found"}, 404

@@ -13,7 +13,8 @@ import calendar
 import uuid
 from datetime import date
 
-from .data import BANKS, CHART, Books
+from .data import BANKS, CHART, TRACKING, Books
+from .planning import budget_in, planning
 from .shapes import ms_date
 
 PL_TYPES = {"REVENUE", "SALES", "OTHERINCOME", "DIRECTCOSTS", "EXPENSE", "OVERHEADS", "DEPRECIATN"}
@@ -106,8 +107,61 @@ def profit_and_loss(b: Books, args, today: date, now_ms: int) -> dict:
         (shift_months(start, -k * months), shift_months(end, -k * months, end_of_month=_is_month_end(end)))
         for k in range(count + 1)
     ]
-    moves = [b.balances(s.toordinal(), e.toordinal()) for s, e in spans]
+    tag = tracking_filter(b, args)
+    titles = ["Profit & Loss", b.profile.name, f"{nice(start)} to {nice(end)}"]
+    if isinstance(tag, int):
+        return by_tracking_category(b, tag, start, end, titles, today, now_ms)
+    if tag is None:
+        moves = [b.balances(s.toordinal(), e.toordinal()) for s, e in spans]
+    else:
+        moves = [b.tracked_balances(*tag, s.toordinal(), e.toordinal()) for s, e in spans]
+        titles.append(f"{TRACKING[tag[0]][0]}: {TRACKING[tag[0]][1][tag[1]]}")
     rows = [{"RowType": "Header", "Cells": [cell("")] + [cell(short(e)) for _, e in spans]}]
+    pl_sections(b, moves, rows)
+    return envelope(b, "ProfitAndLoss", "Profit and Loss", titles, today, rows, now_ms)
+
+
+def by_tracking_category(b: Books, category: int, start: date, end: date, titles, today: date, now_ms: int) -> dict:
+    """Xero's P&L run with a tracking category alone: a column per option, then Unassigned and
+    Total, over one date range."""
+    name, options = TRACKING[category]
+    first, last = start.toordinal(), end.toordinal()
+    columns = [b.tracked_balances(category, option, first, last) for option in range(len(options))]
+    total = b.balances(first, last)
+    unassigned = {a: v - sum(c.get(a, 0) for c in columns) for a, v in total.items()}
+    labels = [*options, "Unassigned", "Total"]
+    rows = [{"RowType": "Header", "Cells": [cell("")] + [cell(label) for label in labels]}]
+    pl_sections(b, [*columns, unassigned, total], rows)
+    titles.append(f"By {name}")
+    return envelope(b, "ProfitAndLoss", "Profit and Loss", titles, today, rows, now_ms)
+
+
+def tracking_filter(b: Books, args) -> tuple[int, int] | int | None:
+    """(category, option) from trackingCategoryID + trackingOptionID; the category alone (a
+    column per option); None when not filtered. A second category or option is refused."""
+    if args.get("trackingOptionID2") or args.get("trackingCategoryID2"):
+        raise ReportError("The sandbox filters the Profit and Loss by one tracking option only")
+    option_id = (args.get("trackingOptionID") or "").lower()
+    category_id = (args.get("trackingCategoryID") or "").lower()
+    if not option_id and not category_id:
+        return None
+    for category, (_name, options) in enumerate(TRACKING):
+        for option in range(len(options)):
+            if b.tracking_ids(category, option) == option_id and category_id in ("", b.tracking_ids(category)):
+                return category, option
+    if not option_id:
+        category = next((c for c in range(len(TRACKING)) if b.tracking_ids(c) == category_id), None)
+        if category is None:
+            raise ReportError(f"Tracking category {category_id} was not found")
+        if args.get("periods"):
+            raise ReportError("periods cannot be used with a tracking category")
+        return category
+    raise ReportError(f"Tracking option {option_id} was not found")
+
+
+def pl_sections(b: Books, moves: list[dict[int, int]], rows: list) -> list[int]:
+    """Income, cost of sales, gross profit, other income, expenses and net profit sections
+    from per-column account movements (debit +); returns the net profit per column."""
 
     def section(title: str, types: set[str], sign: int, total_title: str) -> list[int]:
         accounts = [i for i, a in enumerate(CHART) if a.type in types and any(m.get(i) for m in moves)]
@@ -144,8 +198,7 @@ def profit_and_loss(b: Books, args, today: date, now_ms: int) -> dict:
             "Rows": [{"RowType": "Row", "Cells": [cell("Net Profit")] + [cell(fmt(n)) for n in net]}],
         }
     )
-    titles = ["Profit & Loss", b.profile.name, f"{nice(start)} to {nice(end)}"]
-    return envelope(b, "ProfitAndLoss", "Profit and Loss", titles, today, rows, now_ms)
+    return net
 
 
 def _is_month_end(day: date) -> bool:
@@ -309,11 +362,139 @@ def bank_summary(b: Books, args, today: date, now_ms: int) -> dict:
     return envelope(b, "BankSummary", "Bank Summary", titles, today, rows, now_ms)
 
 
+def budget_summary(b: Books, args, today: date, now_ms: int) -> dict:
+    """The overall budget by period from the month of `date`: `periods` columns (1-12, default
+    12) of `timeframe` months (1, 3 or 12); the same sections as the Profit and Loss."""
+    day = parse_day(args.get("date"), today).replace(day=1)
+    try:
+        count = int(args.get("periods") or 12)
+        step = int(args.get("timeframe") or 1)
+    except ValueError:
+        raise ReportError("periods and timeframe must be numbers") from None
+    if not 1 <= count <= 12 or step not in (1, 3, 12):
+        raise ReportError("periods must be between 1 and 12 and timeframe 1, 3 or 12")
+    overall = planning(b)["budgets"][0]
+    starts = [shift_months(day, k * step) for k in range(count)]
+    columns = [budget_in(overall, s, shift_months(s, step - 1, end_of_month=True)) for s in starts]
+    # budgets hold P&L-signed amounts; the section builder reads ledger signs (income as credit)
+    moves = [{a: (-v if CHART[a].type == "REVENUE" else v) for a, v in c.items()} for c in columns]
+    rows = [{"RowType": "Header", "Cells": [cell("Account")] + [cell(s.strftime("%b-%y")) for s in starts]}]
+    pl_sections(b, moves, rows)
+    end = shift_months(starts[-1], step - 1, end_of_month=True)
+    titles = ["Budget Summary", b.profile.name, f"{nice(starts[0])} to {nice(end)}", overall.description]
+    return envelope(b, "BudgetSummary", "Budget Summary", titles, today, rows, now_ms)
+
+
+def executive_summary(b: Books, args, today: date, now_ms: int) -> dict:
+    """Cash, profitability and position for the month of `date` against the month before."""
+    day = parse_day(args.get("date"), today)
+    months = [(day.replace(day=1), shift_months(day, 0, end_of_month=True))]
+    months.append((shift_months(months[0][0], -1), shift_months(months[0][0], -1, end_of_month=True)))
+    figures = [_executive_figures(b, start, end) for start, end in months]
+    rows = [
+        {"RowType": "Header", "Cells": [cell("")] + [cell(s.strftime("%b %Y")) for s, _ in months] + [cell("Variance")]}
+    ]
+    for title, names in EXECUTIVE_SECTIONS:
+        body = []
+        for name in names:
+            now_value, before = figures[0][name], figures[1][name]
+            change = f"{(now_value - before) / abs(before) * 100:.0f}%" if before else ""
+            body.append(
+                {"RowType": "Row", "Cells": [cell(name), cell(fmt(now_value)), cell(fmt(before)), cell(change)]}
+            )
+        rows.append({"RowType": "Section", "Title": title, "Rows": body})
+    titles = ["Executive Summary", b.profile.name, f"For the month of {day.strftime('%B %Y')}"]
+    return envelope(b, "ExecutiveSummary", "Executive Summary", titles, today, rows, now_ms)
+
+
+EXECUTIVE_SECTIONS = (
+    ("Cash", ("Cash received", "Cash spent", "Cash surplus (deficit)", "Closing bank balance")),
+    ("Profitability", ("Income", "Direct costs", "Gross profit (loss)", "Other Income", "Expenses", "Profit (loss)")),
+    ("Balance Sheet", ("Debtors", "Creditors", "Net assets")),
+)
+
+
+def _executive_figures(b: Books, start: date, end: date) -> dict[str, int]:
+    received = spent = 0
+    for (acct, ordinal), (money_in, money_out) in b.flows.items():
+        if acct in BANKS and start.toordinal() <= ordinal <= end.toordinal():
+            received, spent = received + money_in, spent + money_out
+    moves = b.balances(start.toordinal(), end.toordinal())
+    closing = closing_balances(b, end)
+
+    def total(types: set[str], sign: int, source: dict) -> int:
+        return sum(sign * v for a, v in source.items() if CHART[a].type in types)
+
+    income, direct = total({"REVENUE", "SALES"}, -1, moves), total({"DIRECTCOSTS"}, 1, moves)
+    other, expenses = total({"OTHERINCOME"}, -1, moves), total({"EXPENSE", "OVERHEADS", "DEPRECIATN"}, 1, moves)
+    assets = sum(v for a, v in closing.items() if CHART[a].klass == "ASSET")
+    liabilities = -sum(v for a, v in closing.items() if CHART[a].klass == "LIABILITY")
+    return {
+        "Cash received": received,
+        "Cash spent": spent,
+        "Cash surplus (deficit)": received - spent,
+        "Closing bank balance": sum(closing.get(a, 0) for a in BANKS),
+        "Income": income,
+        "Direct costs": direct,
+        "Gross profit (loss)": income - direct,
+        "Other Income": other,
+        "Expenses": expenses,
+        "Profit (loss)": income - direct + other - expenses,
+        "Debtors": closing.get(next(i for i, a in enumerate(CHART) if a.system == "DEBTORS"), 0),
+        "Creditors": -closing.get(next(i for i, a in enumerate(CHART) if a.system == "CREDITORS"), 0),
+        "Net assets": assets - liabilities,
+    }
+
+
+def aged_by_contact(kind: str):
+    """AgedReceivablesByContact (ACCREC) or AgedPayablesByContact (ACCPAY): the contact's
+    invoices outstanding at `date` (paid = payments dated on or before it)."""
+    title = "Aged Receivables By Contact" if kind == "ACCREC" else "Aged Payables By Contact"
+
+    def report(b: Books, args, today: date, now_ms: int) -> dict:
+        contact_id = (args.get("contactId") or args.get("contactID") or "").lower()
+        contact = b.record_index("contacts", contact_id) if contact_id else None
+        if contact is None:
+            raise ReportError("contactId is required and must be one of the organisation's contacts")
+        day = parse_day(args.get("date"), today)
+        first = parse_day(args.get("fromDate"), date.min)
+        last = parse_day(args.get("toDate"), day)
+        header = ("Date", "Reference", "Due Date", "", "Total", "Paid", "Credited", "Due")
+        rows = [{"RowType": "Header", "Cells": [cell(v) for v in header]}]
+        body, totals = [], [0, 0, 0]
+        for d in b.invoices:
+            if d.contact != contact or d.type != kind or d.status not in ("AUTHORISED", "PAID"):
+                continue
+            if not (first.toordinal() <= d.date <= min(last, day).toordinal()):
+                continue
+            paid = sum(b.payments[p].amount for p in d.payments if b.payments[p].date <= day.toordinal())
+            if d.total - paid <= 0:
+                continue
+            values = [d.total, paid, d.total - paid]
+            totals = [t + v for t, v in zip(totals, values, strict=True)]
+            when, due = date.fromordinal(d.date), date.fromordinal(d.due)
+            cells = [cell(when.isoformat()), cell(d.number), cell(due.isoformat()), cell("")]
+            cells += [cell(fmt(values[0])), cell(fmt(values[1])), cell("0.00"), cell(fmt(values[2]))]
+            body.append({"RowType": "Row", "Cells": cells})
+        summary = [cell("Total"), cell(""), cell(""), cell(""), cell(fmt(totals[0])), cell(fmt(totals[1]))]
+        body.append({"RowType": "SummaryRow", "Cells": summary + [cell("0.00"), cell(fmt(totals[2]))]})
+        rows.append({"RowType": "Section", "Title": "", "Rows": body})
+        titles = [title.replace(" By Contact", ""), b.contacts[contact].name, b.profile.name, f"As at {nice(day)}"]
+        report_id = title.replace(" ", "")
+        return envelope(b, report_id, title, titles, today, rows, now_ms)
+
+    return report
+
+
 REPORTS = {
     "profitandloss": profit_and_loss,
     "balancesheet": balance_sheet,
     "trialbalance": trial_balance,
     "banksummary": bank_summary,
+    "budgetsummary": budget_summary,
+    "executivesummary": executive_summary,
+    "agedreceivablesbycontact": aged_by_contact("ACCREC"),
+    "agedpayablesbycontact": aged_by_contact("ACCPAY"),
 }
 
 

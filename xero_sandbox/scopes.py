@@ -80,6 +80,11 @@ DESCRIPTIONS = {
     "accounting.transactions.read": "View your business transactions",
     "accounting.transactions": "View and manage your business transactions",
     "accounting.reports.read": "View your reports",
+    "accounting.budgets.read": "View your budgets",
+    "accounting.attachments.read": "View your attachments",
+    "accounting.reports.aged.read": "View your aged payables and receivables reports",
+    "accounting.reports.budgetsummary.read": "View your budget summary report",
+    "accounting.reports.executivesummary.read": "View your executive summary report",
 }
 
 # endpoint (lower case) -> scopes any one of which grants read access
@@ -105,6 +110,23 @@ _READ = {
     "reports/balancesheet": ("accounting.reports.balancesheet.read", "accounting.reports.read"),
     "reports/trialbalance": ("accounting.reports.trialbalance.read", "accounting.reports.read"),
     "reports/banksummary": ("accounting.reports.banksummary.read", "accounting.reports.read"),
+    "reports/budgetsummary": ("accounting.reports.budgetsummary.read", "accounting.reports.read"),
+    "reports/executivesummary": ("accounting.reports.executivesummary.read", "accounting.reports.read"),
+    "reports/agedreceivablesbycontact": ("accounting.reports.aged.read", "accounting.reports.read"),
+    "reports/agedpayablesbycontact": ("accounting.reports.aged.read", "accounting.reports.read"),
+    "reports": ("accounting.reports.taxreports.read", "accounting.reports.read"),
+    "quotes": ("accounting.invoices", "accounting.transactions"),
+    "purchaseorders": ("accounting.invoices", "accounting.transactions"),
+    "repeatinginvoices": ("accounting.invoices", "accounting.transactions"),
+    "linkedtransactions": ("accounting.invoices", "accounting.transactions"),
+    "batchpayments": ("accounting.payments", "accounting.transactions"),
+    "receipts": ("accounting.classicexpenses", "accounting.transactions"),
+    "expenseclaims": ("accounting.classicexpenses", "accounting.transactions"),
+    "contactgroups": ("accounting.contacts",),
+    "brandingthemes": ("accounting.settings",),
+    "budgets": ("accounting.budgets.read",),
+    "attachments": ("accounting.attachments",),
+    "paymentservices": ("paymentservices",),
 }
 
 

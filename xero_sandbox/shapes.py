@@ -164,24 +164,30 @@ def contact(b: Books, c, summary: bool = False) -> dict:
     return out
 
 
-def tracking(b: Books, option: int) -> orjson.Fragment:
-    """A line's tracking list (option -1: none), serialised once per organisation and option."""
+def tracking(b: Books, tags: tuple[int, int]) -> orjson.Fragment:
+    """A line's tracking list from its (Region, Department) options (-1: none), serialised once
+    per organisation and pair."""
     cached = b.tracking_json
-    hit = cached.get(option)
+    hit = cached.get(tags)
     if hit is None:
-        rows = []
+        hit = cached[tags] = _Fragment(compact(_dumps(tracking_rows(b, tags))))
+    return hit
+
+
+def tracking_rows(b: Books, tags) -> list[dict]:
+    rows = []
+    for category, option in enumerate(tags):
         if option >= 0:
-            name, options = TRACKING[0]
-            rows = [
+            name, options = TRACKING[category]
+            rows.append(
                 {
                     "Name": name,
                     "Option": options[option],
-                    "TrackingCategoryID": b.tracking_ids(0),
-                    "TrackingOptionID": b.tracking_ids(0, option),
+                    "TrackingCategoryID": b.tracking_ids(category),
+                    "TrackingOptionID": b.tracking_ids(category, option),
                 }
-            ]
-        hit = cached[option] = _Fragment(compact(_dumps(rows)))
-    return hit
+            )
+    return rows
 
 
 def line_items(b: Books, rec, stream: str) -> list[dict]:
@@ -189,7 +195,8 @@ def line_items(b: Books, rec, stream: str) -> list[dict]:
     base = rec.idx * 4
     head = b.id_head(f"lines:{stream}")
     parts = b.account_parts
-    for n, (acct, item, qty, unit, net, tax, desc, option) in enumerate(rec.lines):
+    tags = b.line_tracking(stream, rec)
+    for n, (acct, item, qty, unit, net, tax, desc, _option) in enumerate(rec.lines):
         tax_type, code, account_id = parts[acct]
         line = {
             "Description": ITEM_NAMES[item % len(ITEM_NAMES)] if item >= 0 else LINE_WORDS[desc],
@@ -199,7 +206,7 @@ def line_items(b: Books, rec, stream: str) -> list[dict]:
             "LineAmount": net / 100,
             "AccountCode": code,
             "AccountID": account_id,
-            "Tracking": tracking(b, option),
+            "Tracking": tracking(b, tags[n]),
             "Quantity": float(qty),
             "LineItemID": f"{head}{base + n:012x}",
         }
@@ -255,6 +262,8 @@ def invoice(b: Books, d, summary: bool = False, with_lines: bool = True) -> dict
     }
     if d.fully_paid is not None:
         out["FullyPaidOnDate"] = day_date(d.fully_paid)
+    if d.repeating >= 0:
+        out["RepeatingInvoiceID"] = b.record_id("repeating_invoices", d.repeating)
     if summary:
         return out
     out["SentToContact"] = d.type == "ACCREC" and status != "DRAFT"
@@ -421,11 +430,11 @@ def manual_journal(b: Books, m) -> dict:
                 "LineAmount": money(amount),
                 "AccountCode": CHART[acct].code,
                 "AccountID": b.account_id(acct),
-                "Tracking": [],
+                "Tracking": tracking(b, tags),
                 "TaxAmount": 0.0,
                 "IsBlank": False,
             }
-            for acct, amount, desc in m.lines
+            for (acct, amount, desc), tags in zip(m.lines, b.line_tracking("manual_journals", m), strict=True)
         ],
         "ShowOnCashBasisReports": True,
         "HasAttachments": False,
@@ -454,6 +463,7 @@ def journal(b: Books, number: int) -> dict:
     else:
         source_type = SOURCE_TYPES[stream][rec.type]
     lines = []
+    tags = b.line_tracking(stream, rec)
     for n, (acct, net, tax, tax_type) in enumerate(b.postings(stream, rec)):
         a = CHART[acct]
         line = {
@@ -466,7 +476,7 @@ def journal(b: Books, number: int) -> dict:
             "NetAmount": money(sign * net),
             "GrossAmount": money(sign * (net + tax)),
             "TaxAmount": money(sign * tax),
-            "TrackingCategories": [],
+            "TrackingCategories": tracking_rows(b, tags[n]) if n < len(tags) else [],
         }
         if tax_type:
             line["TaxType"] = tax_type

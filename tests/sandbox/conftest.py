@@ -215,3 +215,15 @@ def live():
     server = start_background(sandbox_config())
     yield server
     server.stop()
+
+
+@pytest.fixture
+def call(xero, adviser_token):
+    tenant = xero.tenant(KOWHAI)
+
+    def get(path, headers=None, **params):
+        return xero.api(path, adviser_token["access_token"], tenant, headers, **params)
+
+    get.tenant = tenant
+    get.books = xero.state.books(tenant)
+    return get

@@ -10,18 +10,6 @@ import pytest
 from .conftest import ADVISER, KOWHAI, THAMES
 
 
-@pytest.fixture
-def call(xero, adviser_token):
-    tenant = xero.tenant(KOWHAI)
-
-    def get(path, headers=None, **params):
-        return xero.api(path, adviser_token["access_token"], tenant, headers, **params)
-
-    get.tenant = tenant
-    get.books = xero.state.books(tenant)
-    return get
-
-
 def test_tenant_header_missing_or_not_connected_gives_403_body(xero, adviser_token):
     token = adviser_token["access_token"]
     for tenant in (None, xero.tenant("Harbour Coffee Roasters Ltd"), "not-a-guid"):
@@ -176,9 +164,11 @@ def test_order(call, order, key, reverse):
     assert values == sorted(values, reverse=reverse)
 
 
-def test_unknown_order_field_is_a_validation_error(call):
+def test_unknown_order_field_is_a_query_parse_error(call):
     response = call("Invoices", page=1, order="Colour")
-    assert response.status_code == 400 and response.get_json()["Type"] == "ValidationException"
+    body = response.get_json()
+    assert response.status_code == 400 and body["Type"] == "QueryParseException" and body["ErrorNumber"] == 16
+    assert body["Message"] == "No property or field 'Colour' exists in type 'Invoice'"
 
 
 def test_summary_only_drops_heavy_fields(call):

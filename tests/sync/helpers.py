@@ -34,6 +34,7 @@ SANDBOX_STREAMS = {
     "bank_transactions": ("BankTransactions", "BankTransactionID"),
     "bank_transfers": ("BankTransfers", "BankTransferID"),
     "manual_journals": ("ManualJournals", "ManualJournalID"),
+    "repeating_invoices": ("RepeatingInvoices", "RepeatingInvoiceID"),
 }
 
 

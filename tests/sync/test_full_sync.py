@@ -45,16 +45,25 @@ def test_full_sync_uses_the_fewest_calls_and_logs_each_one(app, sandbox, worker)
         "bank_transactions",
         "manual_journals",
     )
-    fixed = fixed_calls(tuple(s for s in STREAMS if s.name != "Journals"))
+    from xero_sandbox.data import TRACKING
+    from xero_sandbox.planning import planning
+
+    fixed = fixed_calls(tuple(s for s in STREAMS if s.name not in ("Journals", "Budgets", "BudgetSummary")))
+    offers = planning(books)
     floor = sum(-(-books.count(s) // 1000) for s in paged) + fixed
+    floor += -(-len(offers["quotes"]) // 100) + -(-len(offers["purchase_orders"]) // 1000)
+    # the P&L by tracking category: one TrackingCategories call, then one call per category
+    floor += 1 + len(TRACKING)
     assert len(calls) == floor
     assert all(r["status"] == 200 for r in calls)
-    assert {r["page_size"] for r in calls if r["page"]} == {1000}
+    assert {r["page_size"] for r in calls if r["page"] and "/Quotes" not in r["path"]} == {1000}
     with app.app_context():
         run = db.session.get(SyncRun, run_id)
         assert run.calls == floor and run.records > 2500
         journals = next(s for s in run.streams if s.stream == "Journals")
         assert journals.state == "skipped" and "accounting.journals.read" in journals.note
+        budgets = next(s for s in run.streams if s.stream == "Budgets")
+        assert budgets.state == "skipped" and "accounting.budgets.read" in budgets.note
     log_lines = [line for line in worker.output().splitlines() if "xero.call" in line and org.tenant_id in line]
     assert len(log_lines) == floor
     assert "Bearer" not in worker.output() and "eyJ" not in worker.output()

@@ -51,3 +51,6 @@ def reconciliation(connection_id: int):
     return render_page(
         "books/reconciliation.html", connection=conn, result=ledger.reconcile(conn.id), section="reconciliation"
     )
+
+
+from wizard.books import planning_views  # noqa: E402, F401  (registers the FP&A views on bp)

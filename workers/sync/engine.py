@@ -52,7 +52,7 @@ from workers.sync import store
 from workers.sync.client import CallResult, TenantClient
 from workers.sync.db_retry import retry_on_lost_connection
 from workers.sync.governor import Governor, Limits
-from workers.sync.streams import STREAMS, Stream, report_calls, stream
+from workers.sync.streams import STREAMS, TRACKED_PNL, Stream, report_calls, stream, tracked_report_calls
 
 log = logging.getLogger(__name__)
 
@@ -330,20 +330,26 @@ class SyncEngine:
     def _pages(self, client: TenantClient, task: Task) -> Iterator[Page]:
         s, checkpoint = task.stream, task.checkpoint
         if s.is_report:
-            calls = report_calls(s.name, date.today())
+            calls, extra = report_calls(s.name, date.today()), 0
+            if s.name == TRACKED_PNL:
+                lookup = client.get(s.name, "TrackingCategories", None, None)
+                calls, extra = tracked_report_calls(self._decode(lookup) or {}, date.today()), lookup.calls
+                if not calls:
+                    yield Page([], None, True, extra, lookup.response.correlation_id, total=0)
             for index in range(int(checkpoint.get("call", 0)), len(calls)):
                 period, query = calls[index]
-                result = client.get(s.name, f"Reports/{s.name}", query, None)
+                result = client.get(s.name, s.report_resource, query, None)
                 yield Page(
                     [],
                     {"call": index + 1},
                     index + 1 == len(calls),
-                    result.calls,
+                    result.calls + extra,
                     result.response.correlation_id,
                     total=len(calls),
                     report_period=period,
                     report_body=self._decode(result) or {},
                 )
+                extra = 0
             return
         if s.paging == "page":
             size, page = self._page_size(s), int(checkpoint.get("page", 1))

@@ -25,10 +25,15 @@ class Stream:
     params: dict[str, str] = field(default_factory=dict)
     status_field: str = "Status"
     optional_note: str = ""  # shown when the stream is skipped for lack of a scope
+    report: str = ""  # the Xero report a "report" stream calls, when it is not the stream's name
 
     @property
     def resource(self) -> str:
         return self.name
+
+    @property
+    def report_resource(self) -> str:
+        return f"Reports/{self.report or self.name}"
 
     @property
     def is_report(self) -> bool:
@@ -50,6 +55,9 @@ JOURNALS = ("accounting.journals.read",)
 PNL = ("accounting.reports.profitandloss.read", "accounting.reports.read")
 BALANCE = ("accounting.reports.balancesheet.read", "accounting.reports.read")
 TRIAL = ("accounting.reports.trialbalance.read", "accounting.reports.read")
+BUDGETS = ("accounting.budgets.read",)
+BUDGET_SUMMARY = ("accounting.reports.budgetsummary.read", "accounting.reports.read")
+TRACKED_PNL = "ProfitAndLossByTracking"
 
 MAX_PAGE_SIZE = 1000
 ARCHIVED = {"includeArchived": "true"}
@@ -76,6 +84,8 @@ STREAMS: tuple[Stream, ...] = (
     ),
     Stream("TaxRates", "TaxRates", "TaxType", "none", SETTINGS, modified_since=False),
     Stream("Currencies", "Currencies", "Code", "none", SETTINGS, modified_since=False),
+    Stream("Users", "Users", "UserID", "none", SETTINGS),
+    Stream("ContactGroups", "ContactGroups", "ContactGroupID", "none", CONTACTS, modified_since=False),
     Stream("Items", "Items", "ItemID", "none", ITEMS),
     Stream(
         "Contacts",
@@ -89,6 +99,11 @@ STREAMS: tuple[Stream, ...] = (
     ),
     Stream("Invoices", "Invoices", "InvoiceID", "page", INVOICES, page_size=MAX_PAGE_SIZE, params=ARCHIVED),
     Stream("CreditNotes", "CreditNotes", "CreditNoteID", "page", INVOICES, page_size=MAX_PAGE_SIZE),
+    # Xero's Quotes take `page` only (100 a page); PurchaseOrders take `pageSize`; neither list
+    # takes If-Modified-Since for RepeatingInvoices or Budgets, which come whole in one call.
+    Stream("Quotes", "Quotes", "QuoteID", "page", INVOICES, page_size=100),
+    Stream("PurchaseOrders", "PurchaseOrders", "PurchaseOrderID", "page", INVOICES, page_size=MAX_PAGE_SIZE),
+    Stream("RepeatingInvoices", "RepeatingInvoices", "RepeatingInvoiceID", "none", INVOICES, modified_since=False),
     Stream("Payments", "Payments", "PaymentID", "page", PAYMENTS, page_size=MAX_PAGE_SIZE),
     Stream("Overpayments", "Overpayments", "OverpaymentID", "page", PAYMENTS, page_size=MAX_PAGE_SIZE),
     Stream("Prepayments", "Prepayments", "PrepaymentID", "page", PAYMENTS, page_size=MAX_PAGE_SIZE),
@@ -105,9 +120,30 @@ STREAMS: tuple[Stream, ...] = (
         updated_field="CreatedDateUTC",
         optional_note="Not synced: this Xero connection was not granted journals (accounting.journals.read).",
     ),
+    Stream(
+        "Budgets",
+        "Budgets",
+        "BudgetID",
+        "none",
+        BUDGETS,
+        modified_since=False,
+        optional_note="Not synced: this Xero connection was not granted budgets (accounting.budgets.read).",
+    ),
     Stream("ProfitAndLoss", "Reports", "ReportID", "report", PNL, modified_since=False),
     Stream("BalanceSheet", "Reports", "ReportID", "report", BALANCE, modified_since=False),
     Stream("TrialBalance", "Reports", "ReportID", "report", TRIAL, modified_since=False),
+    Stream(
+        "BudgetSummary",
+        "Reports",
+        "ReportID",
+        "report",
+        BUDGET_SUMMARY,
+        modified_since=False,
+        optional_note="Not synced: this Xero connection was not granted the budget summary report.",
+    ),
+    # Xero's P&L run with each tracking category (a column per option, last 12 months): category
+    # ids are data, so the stream first reads TrackingCategories (one call), see tracked_report_calls.
+    Stream(TRACKED_PNL, "Reports", "ReportID", "report", PNL, modified_since=False, report="ProfitAndLoss"),
 )
 STREAMS_BY_NAME = {s.name: s for s in STREAMS}
 
@@ -135,6 +171,11 @@ def report_calls(report: str, today: date) -> list[tuple[str, dict[str, str]]]:
     """(period label, query) for each call a report needs; 24 months cost two calls."""
     if report == "TrialBalance":
         return [(today.isoformat(), {"date": today.isoformat()})]
+    if report == "BudgetSummary":
+        start = today.replace(day=1)
+        return [(start.strftime("%Y-%m"), {"date": start.isoformat(), "periods": "12", "timeframe": "1"})]
+    if report == TRACKED_PNL:
+        return []  # depends on the organisation's tracking options: tracked_report_calls
     calls = []
     columns = MAX_REPORT_PERIODS + 1
     for block in range(REPORT_MONTHS // columns):
@@ -146,6 +187,22 @@ def report_calls(report: str, today: date) -> list[tuple[str, dict[str, str]]]:
         else:
             query["date"] = end.isoformat()
         calls.append((end.strftime("%Y-%m"), query))
+    return calls
+
+
+def tracked_report_calls(categories: dict, today: date) -> list[tuple[str, dict[str, str]]]:
+    """One Profit and Loss call per tracking category over the last 12 months (Xero answers a
+    column per option); period label "<category id>:<YYYY-MM of the last month>"."""
+    end = month_end(today.year, today.month)
+    first = date(*_shift(end.year, end.month, -MAX_REPORT_PERIODS), 1)
+    calls = []
+    for category in categories.get("TrackingCategories") or []:
+        query = {
+            "fromDate": first.isoformat(),
+            "toDate": end.isoformat(),
+            "trackingCategoryID": category["TrackingCategoryID"],
+        }
+        calls.append((f"{category['TrackingCategoryID']}:{end.strftime('%Y-%m')}", query))
     return calls
 
 
