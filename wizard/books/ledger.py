@@ -64,8 +64,10 @@ class Reconciliation:
         return bool(self.lines) and not self.differences
 
 
-def _payloads(connection_id: int, stream: str) -> Iterator[dict[str, Any]]:
+def _payloads(connection_id: int, stream: str, *, live_only: bool = False) -> Iterator[dict[str, Any]]:
     query = select(XeroRecord.payload).where(XeroRecord.connection_id == connection_id, XeroRecord.stream == stream)
+    if live_only:
+        query = query.where(XeroRecord.tombstoned.is_(False))
     for (payload,) in db.session.execute(query.execution_options(yield_per=2000)):
         yield json.loads(payload)
 
@@ -97,6 +99,14 @@ class _Chart:
         self.system = {a.system: a for a in accounts if a.system}
         banks = sorted((a for a in accounts if a.type == "BANK"), key=lambda a: a.code)
         self.default_bank = banks[0] if banks else None
+
+    def find(self, ref: dict[str, Any] | None) -> Account | None:
+        """The account a line names, by AccountID or by code (lines carry one or the other)."""
+        if not ref:
+            return None
+        return self.by_id.get(ref.get("AccountID", "")) or self.by_code.get(
+            ref.get("Code") or ref.get("AccountCode", "")
+        )
 
 
 def _financial_year_start(org: dict[str, Any], as_at: date) -> date:

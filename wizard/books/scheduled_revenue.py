@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from wizard.books.ledger import _day, _payloads, cents
+from wizard.books.ledger import _payloads
+from wizard.books.postings import _day, cents
 from wizard.books.tracking_pnl import last_months
 
 ACTIVE = {"AUTHORISED"}

@@ -14,8 +14,9 @@ from datetime import date
 
 from sqlalchemy import select
 
-from wizard.books.ledger import CREDIT_SIDE, DOCUMENT_STREAMS, POSTED, _Chart, _day, _payloads, _rows, cents
+from wizard.books.ledger import _Chart, _payloads, _rows
 from wizard.books.ledger import chart_of_accounts as synced_chart
+from wizard.books.postings import CREDIT_SIDE, DOCUMENT_STREAMS, POSTED, _day, cents
 from wizard.extensions import db
 from wizard.models import XeroReport
 
