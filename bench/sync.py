@@ -244,7 +244,7 @@ class Bench:
             time.sleep(0.2)
 
     def floor(self, tenant: str, page_size: int) -> int:
-        from workers.sync.streams import STREAMS, fixed_calls
+        from wizard.xero.streams import STREAMS, fixed_calls
 
         books = self.sandbox.state.books(tenant)
         fixed = fixed_calls(tuple(s for s in STREAMS if s.name != "Journals"))
@@ -327,8 +327,8 @@ class Bench:
         """Fetch every paged stream of an organisation once; (stream, offset, length) per page in `path`."""
         import requests
 
+        from wizard.xero.streams import STREAMS
         from workers.sync import store
-        from workers.sync.streams import STREAMS
 
         self.sandbox.state.limits.configure(enabled=False)
         headers = {
@@ -356,9 +356,9 @@ class Bench:
         """Time the sync's processing path alone on pages captured from the sandbox."""
         from wizard.clock import utcnow
         from wizard.extensions import db
+        from wizard.xero.streams import stream
         from workers.sync import store
         from workers.sync.engine import long_lived_heap_frozen
-        from workers.sync.streams import stream
 
         path = self.tmp / "pages.json"
         pages = self.capture(tenant, path)

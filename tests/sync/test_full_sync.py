@@ -28,7 +28,7 @@ def test_full_sync_stores_exactly_the_sandbox_records(app, sandbox, worker):
 def test_full_sync_uses_the_fewest_calls_and_logs_each_one(app, sandbox, worker):
     from wizard.extensions import db
     from wizard.models import SyncRun
-    from workers.sync.streams import STREAMS, fixed_calls
+    from wizard.xero.streams import STREAMS, fixed_calls
 
     org = connect_org(app, sandbox, records=2500)
     run_id = start_sync(app, org.connection_id)

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from wizard.xero.api import parse_xero_date
+from wizard.xero.streams import stream
 from workers.sync import store
-from workers.sync.streams import stream
 
 INVOICES = stream("Invoices")
 

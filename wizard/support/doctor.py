@@ -88,7 +88,7 @@ def _stream_scopes() -> list[tuple[str, tuple[str, ...]]]:
     """The sync's streams and the scopes each can use, when the worker package is installed."""
     if importlib.util.find_spec("workers") is None:
         return []
-    from workers.sync.streams import STREAMS
+    from wizard.xero.streams import STREAMS
 
     return [(stream.name, stream.scopes) for stream in STREAMS]
 

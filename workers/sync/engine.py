@@ -48,10 +48,10 @@ from wizard.xero.errors import (
     XeroError,
     XeroNotFound,
 )
+from wizard.xero.streams import STREAMS, Stream, report_calls, stream
 from workers.sync import store
 from workers.sync.client import CallResult, TenantClient
 from workers.sync.governor import Governor, Limits
-from workers.sync.streams import STREAMS, Stream, report_calls, stream
 
 log = logging.getLogger(__name__)
 

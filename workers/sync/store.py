@@ -24,7 +24,7 @@ from wizard.clock import utcnow
 from wizard.extensions import db
 from wizard.models import StreamCursor, XeroRecord, XeroReport
 from wizard.xero.api import parse_xero_date
-from workers.sync.streams import TOMBSTONE_STATUSES, Stream
+from wizard.xero.streams import TOMBSTONE_STATUSES, Stream
 
 _EPOCH = datetime(1970, 1, 1)
 _UPSERTS: dict[str, Insert] = {}
