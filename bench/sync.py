@@ -188,7 +188,7 @@ class Bench:
         from datetime import timedelta
 
         from wizard.clock import utcnow
-        from wizard.crypto import cipher
+        from wizard.crypto import cipher, token_context
         from wizard.extensions import db
         from wizard.models import Connection, TokenSet, Workspace
 
@@ -204,8 +204,12 @@ class Bench:
             token_set = TokenSet(
                 workspace_id=workspace.id,
                 xero_userid=tokens["user_id"],
-                access_token_enc=cipher().encrypt(tokens["access"]),
-                refresh_token_enc=cipher().encrypt(tokens["refresh"]),
+                access_token_enc=cipher().encrypt(
+                    tokens["access"], token_context(workspace.id, tokens["user_id"], "access")
+                ),
+                refresh_token_enc=cipher().encrypt(
+                    tokens["refresh"], token_context(workspace.id, tokens["user_id"], "refresh")
+                ),
                 access_expires_at=utcnow() + timedelta(minutes=29),
                 scopes=SCOPES,
             )
@@ -228,10 +232,10 @@ class Bench:
 
         started = time.monotonic()
         with self.app.app_context():
-            run_id = syncing.start_sync(db.session.get(Connection, connection_id)).id
+            run_id = syncing.start_sync(db.session.get_one(Connection, connection_id)).id
         while True:
             with self.app.app_context():
-                run = db.session.get(SyncRun, run_id)
+                run = db.session.get_one(SyncRun, run_id)
                 if run.finished:
                     assert run.state == "succeeded", (run.error_kind, run.error_message)
                     seconds = time.monotonic() - started

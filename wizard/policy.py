@@ -6,7 +6,7 @@ support grant is active) are made by the lookups in each blueprint, which 404 on
 
 from __future__ import annotations
 
-from flask import abort, request
+from flask import Response, abort, request
 from flask_login import current_user
 
 from wizard.htmx import full_redirect
@@ -77,12 +77,7 @@ _ROLES_ALLOWED = {
 }
 
 
-def register(endpoint: str, rule: str) -> None:
-    """Blueprints of later areas add their endpoints here, next to their views."""
-    POLICY[endpoint] = rule
-
-
-def enforce() -> None:
+def enforce() -> Response | None:
     """before_request hook: unknown endpoints are refused; roles are checked for the rest."""
     if request.endpoint is None:
         return  # 404/405 from routing

@@ -2,6 +2,7 @@
 
 from wizard.models.accounts import LoginSession, User, Workspace
 from wizard.models.connections import Connection, ConnectionEvent, TokenSet
+from wizard.models.notifications import Notification
 from wizard.models.support import AuditEvent, SupportGrant
 from wizard.models.sync import (
     StreamCursor,
@@ -10,7 +11,7 @@ from wizard.models.sync import (
     XeroRecord,
     XeroReport,
 )
-from wizard.models.xero_access import Notification, XeroAccessRequest
+from wizard.models.xero_access import XeroAccessRequest
 
 __all__ = [
     "AuditEvent",

@@ -81,15 +81,11 @@ def _reload(token_set_id: int) -> TokenSet:
 
 
 def mark_dead(token_set: TokenSet, error: str) -> None:
-    """Only a token nobody else rotated is dead: its connections need the admin to log in again."""
+    """Only a token nobody else rotated is dead. The caller hears InvalidGrant and decides what its
+    connections become (wizard.connection_health.mark_login_dead); this layer notifies nobody."""
     token_set.dead = True
     token_set.refresh_failures += 1
     token_set.last_refresh_error = error[:200]
-    from wizard.connection_health import mark_broken
-
-    for connection in token_set.connections:
-        if connection.state != "disconnected":
-            mark_broken(connection, "needs_reauth", "token_dead", "Xero no longer accepts this login's refresh token.")
 
 
 def _usable(token_set: TokenSet, refused: str | None) -> str | None:
