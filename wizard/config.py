@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import overload
 
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"
 
@@ -17,6 +18,10 @@ SANDBOX_CLIENT_ID = "sandbox-client-id"
 SANDBOX_CLIENT_SECRET = "sandbox-client-secret"
 
 
+@overload
+def _env(name: str, default: str) -> str: ...
+@overload
+def _env(name: str, default: None = None) -> str | None: ...
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default

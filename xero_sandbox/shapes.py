@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
+from typing import cast
 
 import orjson
 
@@ -167,7 +168,7 @@ def contact(b: Books, c, summary: bool = False) -> dict:
 def tracking(b: Books, option: int) -> orjson.Fragment:
     """A line's tracking list (option -1: none), serialised once per organisation and option."""
     cached = b.tracking_json
-    hit = cached.get(option)
+    hit = cast("orjson.Fragment | None", cached.get(option))
     if hit is None:
         rows = []
         if option >= 0:

@@ -149,7 +149,7 @@ def _document_postings(
 
 def _transaction_postings(
     connection_id: int, chart: _Chart, notes: set[str]
-) -> Iterator[tuple[date, Account | None, int]]:
+) -> Iterator[tuple[date | None, Account | None, int]]:
     for stream in DOCUMENT_STREAMS:
         for doc in _payloads(connection_id, stream, live_only=True):
             if doc.get("Status") not in POSTED:
@@ -180,7 +180,7 @@ def _transaction_postings(
             yield day, chart.find(line), cents(line.get("LineAmount"))
 
 
-def _journal_postings(connection_id: int, chart: _Chart) -> Iterator[tuple[date, Account | None, int]]:
+def _journal_postings(connection_id: int, chart: _Chart) -> Iterator[tuple[date | None, Account | None, int]]:
     for journal in _payloads(connection_id, "Journals"):
         day = _day(journal.get("JournalDate"))
         for line in journal.get("JournalLines") or []:
@@ -197,7 +197,7 @@ def _financial_year_start(org: dict[str, Any], as_at: date) -> date:
 def computed_trial_balance(connection_id: int, as_at: date) -> tuple[dict[str, int], str, list[str]]:
     """Closing balance per account id at `as_at`, from journals when synced, else from documents."""
     accounts = chart_of_accounts(connection_id)
-    chart, notes = _Chart(accounts), set()
+    chart, notes = _Chart(accounts), set[str]()
     has_journals = (
         db.session.scalar(
             select(XeroRecord.id)

@@ -190,6 +190,7 @@ class SyncEngine:
         db.session.commit()
         log.info("sync.start run=%s connection=%s attempt=%s", run.id, connection.id, run.attempts)
         governor = Governor(jobs.redis(), connection.tenant_id, self.settings["limits"])
+        assert connection.token_set_id is not None, "a usable connection has a Xero login"
         client = TenantClient(
             self.api,
             governor,

@@ -14,11 +14,12 @@ statement, without holding any id in memory (reliability.md §4.2 step 6, T-26).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import Insert, case, or_, select, update
+from sqlalchemy import Insert, Table, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 
 from wizard.clock import utcnow
 from wizard.extensions import db
@@ -58,7 +59,7 @@ def _upsert() -> Insert:
     statement = _UPSERTS.get(dialect)
     if statement is not None:
         return statement
-    table = XeroRecord.__table__
+    table = cast(Table, XeroRecord.__table__)
     if dialect == "postgresql":
         statement = postgresql.insert(table)
     elif dialect == "sqlite":
@@ -71,7 +72,7 @@ def _upsert() -> Insert:
     )
     # The data moves forward only; the pass marker always does (an older copy still proves the
     # record exists in Xero, so a full pass must not tombstone it).
-    set_ = {
+    set_: dict[str, Any] = {
         name: case((newer, new[name]), else_=table.c[name])
         for name in ("status", "tombstoned", "xero_updated_at", "payload", "synced_at")
     }
@@ -124,7 +125,7 @@ def tombstone_unseen(connection_id: int, stream_name: str, run_id: int) -> int:
     """At the end of a complete full pass of a stream: its live rows this run did not see become
     tombstones (kept, marked). Call it only once every page of the pass is written, in the
     transaction of the final checkpoint; an interrupted pass must tombstone nothing."""
-    table = XeroRecord.__table__
+    table = cast(Table, XeroRecord.__table__)
     result = db.session.execute(
         update(table)
         .where(
@@ -135,7 +136,7 @@ def tombstone_unseen(connection_id: int, stream_name: str, run_id: int) -> int:
         )
         .values(tombstoned=True)
     )
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0
 
 
 def save_report(connection_id: int, report: str, period: str, body: dict[str, Any]) -> None:
