@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# The coverage gate (wizard/ + workers/ + xero_sandbox/, branches on): the figure reached, rounded down.
-COVERAGE_MIN ?= 75
+# The coverage gate for wizard/ + workers/ (branches on): the figure reached, rounded down.
+COVERAGE_MIN ?= 94
 export FLASK_APP := wsgi
 
 .PHONY: run test test-fast lint typecheck setup lock browser-deps bench clean migrations-check
@@ -26,10 +26,13 @@ lock:
 run: $(STAMP)
 	$(PY) scripts/run_stack.py
 
-# Coverage over the product, the worker processes (coverage's subprocess patch) and the sandbox.
+# Coverage over the product, the worker processes (coverage's subprocess patch) and the sandbox;
+# the gate is on wizard/ + workers/ (lines and branches together, as coverage counts them).
 test: $(STAMP)
 	mkdir -p test-output && rm -f test-output/.coverage test-output/.coverage.*
-	$(PY) -m pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_MIN)
+	$(PY) -m pytest --cov --cov-report=
+	$(VENV)/bin/coverage report --include='xero_sandbox/*' | tail -n 3
+	$(VENV)/bin/coverage report --include='wizard/*,workers/*' --fail-under=$(COVERAGE_MIN)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow and not browser"

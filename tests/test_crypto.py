@@ -44,3 +44,31 @@ def test_ciphertext_of_another_column_is_refused():
     blob = cipher.encrypt("secret", "token_set:1:xero-user:access")
     with pytest.raises(ValueError, match="another row or column"):
         cipher.decrypt(blob, CONTEXT)
+
+
+def _cipher_for(tmp_path, **config) -> TokenCipher:
+    from flask import Flask
+
+    from wizard.crypto import init_cipher
+
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update(config)
+    init_cipher(app)
+    return app.extensions["token_cipher"]
+
+
+def test_development_key_is_generated_once_and_readable_only_by_its_owner(tmp_path):
+    first = _cipher_for(tmp_path)
+    key_file = tmp_path / "instance" / "token.key"
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    # A restart reads the same key: what was encrypted before still decrypts.
+    assert _cipher_for(tmp_path).decrypt(first.encrypt("secret", CONTEXT), CONTEXT) == "secret"
+
+
+def test_configured_keys_rotate_and_production_refuses_to_start_without_one(tmp_path):
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    blob = _cipher_for(tmp_path, TOKEN_ENCRYPTION_KEY=old).encrypt("secret", CONTEXT)
+    assert _cipher_for(tmp_path, TOKEN_ENCRYPTION_KEY=f"{new}, {old}").decrypt(blob, CONTEXT) == "secret"
+    with pytest.raises(RuntimeError, match="TOKEN_ENCRYPTION_KEY must be set in production"):
+        _cipher_for(tmp_path, PRODUCTION=True)
+    assert not (tmp_path / "instance" / "token.key").exists()
