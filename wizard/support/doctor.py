@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from wizard import syncing
 from wizard.clock import utcnow
+from wizard.connection_health import mark_login_dead
 from wizard.extensions import db
 from wizard.hints import HINTS, Hint, hint_for
 from wizard.models import (
@@ -31,7 +32,7 @@ from wizard.models import (
 from wizard.support import audit
 from wizard.xero import tokens
 from wizard.xero.api import XeroApi
-from wizard.xero.errors import XeroError
+from wizard.xero.errors import InvalidGrant, XeroError
 
 RUNS_SHOWN = 10
 EVENTS_SHOWN = 50
@@ -206,6 +207,11 @@ def _ask_xero(connection: Connection) -> str:
             timeout=current_app.config["XERO_HTTP_TIMEOUT"],
         )
         listed = api.get_connections(access_token)
+    except InvalidGrant as exc:
+        # Xero refused the login's refresh token: its connections need the customer, as after a sync.
+        mark_login_dead(connection.token_set_id)
+        db.session.commit()
+        return f"problem: {exc.kind}"
     except XeroError as exc:
         reference = f" (Xero correlation id {exc.correlation_id})" if exc.correlation_id else ""
         return f"problem: {exc.kind}{reference}"
