@@ -53,8 +53,8 @@ class SyncPath:
     def page(self, name: str, raw: bytes) -> None:
         from wizard.clock import utcnow
         from wizard.extensions import db
+        from wizard.xero.streams import stream
         from workers.sync import store
-        from workers.sync.streams import stream
 
         with self.app.app_context():
             started = time.perf_counter()
@@ -89,7 +89,7 @@ class ReferencePath:
         self.records, self.seconds = 0, 0.0
 
     def page(self, name: str, raw: bytes) -> None:
-        from workers.sync.streams import stream
+        from wizard.xero.streams import stream
 
         started = time.perf_counter()
         s = stream(name)

@@ -106,9 +106,9 @@ class Client:
     def page(self, number: int) -> bytes:
         params = {"page": number, "pageSize": PAGE_SIZE}
         if self.session is not None:
-            response = self.session.get(self.url, headers=self.headers, params=params)
-            response.raise_for_status()
-            return response.content
+            answer = self.session.get(self.url, headers=self.headers, params=params)
+            answer.raise_for_status()
+            return answer.content
         self.conn.request("GET", f"/api.xro/2.0/Invoices?{urlencode(params)}", headers=self.headers)
         response = self.conn.getresponse()
         body = response.read()
@@ -120,7 +120,9 @@ class Client:
 def run_pass(label: str, client: Client, server, pages: range, keep: int = 0) -> list[bytes]:
     """Fetch the pages; returns the first `keep` bodies."""
     server.state.clear_requests()
-    kept, times, size = [], [], 0
+    kept: list[bytes] = []
+    times: list[float] = []
+    size = 0
     cpu, started = time.process_time(), time.perf_counter()
     for number in pages:
         t = time.perf_counter()

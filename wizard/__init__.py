@@ -96,6 +96,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
 
+    assert app.static_folder is not None  # set by Flask(static_folder=...) above
     app.config.setdefault("HTMX_SRI", _sri(os.path.join(app.static_folder, "vendor", "htmx-4.0.1.min.js")))
 
     # Templates link to areas only when their blueprint is registered.

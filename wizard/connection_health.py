@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from wizard.extensions import db
 from wizard.hints import hint_for
-from wizard.models import Connection
+from wizard.models import Connection, TokenSet
 from wizard.notifications.inbox import notify_admins
 
 
@@ -14,6 +15,7 @@ def mark_broken(connection: Connection, state: str, cause: str, detail: str = ""
     if already:
         return
     hint = hint_for(cause)
+    assert hint is not None, "mark_broken needs a cause"
     notify_admins(
         connection.workspace_id,
         f"connection.{state}",
@@ -21,3 +23,14 @@ def mark_broken(connection: Connection, state: str, cause: str, detail: str = ""
         body=f"{hint.cause} {hint.action}",
         connection_id=connection.id,
     )
+
+
+def mark_login_dead(token_set_id: int | None) -> None:
+    """Xero refused this login's refresh token: every connection made with the same Xero login
+    needs the admin to log in again, and the admins hear it once (caller commits)."""
+    token_set = db.session.get(TokenSet, token_set_id) if token_set_id is not None else None
+    if token_set is None:
+        return
+    for connection in token_set.connections:
+        if connection.state != "disconnected":
+            mark_broken(connection, "needs_reauth", "token_dead", "Xero no longer accepts this login's refresh token.")

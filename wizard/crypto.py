@@ -23,22 +23,17 @@ class TokenCipher:
     def __init__(self, keys: list[bytes]) -> None:
         self._fernet = MultiFernet([Fernet(k) for k in keys])
 
-    def encrypt(self, plaintext: str, context: str | None = None) -> bytes:
-        """Encrypt; with `context`, only a decrypt naming the same context succeeds."""
-        if context is None:
-            return self._fernet.encrypt(plaintext.encode())
+    def encrypt(self, plaintext: str, context: str) -> bytes:
+        """Encrypt for one row and column: only a decrypt naming the same `context` succeeds."""
         return self._fernet.encrypt(_BOUND + context.encode() + b"\x00" + plaintext.encode())
 
-    def decrypt(self, ciphertext: bytes, context: str | None = None) -> str:
+    def decrypt(self, ciphertext: bytes, context: str) -> str:
         try:
             raw = self._fernet.decrypt(bytes(ciphertext))
         except InvalidToken as exc:
             raise ValueError("token ciphertext could not be decrypted with the configured keys") from exc
-        if not raw.startswith(_BOUND):
-            # Written before ciphertexts were bound to their row (or by a tool that does not bind).
-            return raw.decode()
         bound_to, _, plaintext = raw[len(_BOUND) :].partition(b"\x00")
-        if context is None or bound_to != context.encode():
+        if not raw.startswith(_BOUND) or bound_to != context.encode():
             raise ValueError("token ciphertext belongs to another row or column")
         return plaintext.decode()
 

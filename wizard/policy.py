@@ -7,6 +7,7 @@ support grant is active) are made by the lookups in each blueprint, which 404 on
 from __future__ import annotations
 
 from flask import abort, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from wizard.htmx import full_redirect
@@ -83,20 +84,15 @@ _ROLES_ALLOWED = {
 }
 
 
-def register(endpoint: str, rule: str) -> None:
-    """Blueprints of later areas add their endpoints here, next to their views."""
-    POLICY[endpoint] = rule
-
-
-def enforce() -> None:
+def enforce() -> ResponseReturnValue | None:
     """before_request hook: unknown endpoints are refused; roles are checked for the rest."""
     if request.endpoint is None:
-        return  # 404/405 from routing
+        return None  # 404/405 from routing
     rule = POLICY.get(request.endpoint)
     if rule is None:
         abort(403)
     if rule == PUBLIC:
-        return
+        return None
     if not current_user.is_authenticated:
         from flask import url_for
 
@@ -105,7 +101,7 @@ def enforce() -> None:
         say_if_sign_in_ended()
         return full_redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if rule == SIGNED_IN:
-        return
+        return None
     if current_user.role not in _ROLES_ALLOWED[rule]:
         if current_user.role == "support":
             # Staff stepping outside their lane is a failed authorisation worth auditing.
@@ -120,3 +116,4 @@ def enforce() -> None:
         from wizard.support.access import require_grant
 
         require_grant((request.view_args or {}).get("connection_id"))
+    return None

@@ -149,7 +149,7 @@ def sweep() -> dict[str, int]:
         select(SyncRun).where(SyncRun.state.in_(syncing.ACTIVE_STATES), SyncRun.deadline_at < now)
     ):
         run.fail("sync_deadline", "The sync did not finish before its deadline.")
-        connection = db.session.get(Connection, run.connection_id)
+        connection = db.session.get_one(Connection, run.connection_id)
         if connection.state in ("syncing", "paused"):
             connection.move_to("failed", "sync_deadline")
         expired += 1

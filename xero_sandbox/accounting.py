@@ -7,6 +7,7 @@ import math
 import uuid
 from datetime import UTC
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import orjson
 from flask import Blueprint, g, request
@@ -112,7 +113,7 @@ def fast_sort(stream: Stream, name: str, sample) -> bool:
 def envelope(key: str, rows: list, pagination: dict | None = None) -> dict:
     sandbox = current_sandbox()
     client = sandbox.store.clients.get(g.get("client_id", ""))
-    body = {
+    body: dict[str, Any] = {
         "Id": str(uuid.uuid4()),
         "Status": "OK",
         "ProviderName": client.name if client else "Sandbox demo app",

@@ -4,6 +4,8 @@ token revocation, record edits)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, jsonify, request
 
 from .state import current_sandbox
@@ -78,7 +80,7 @@ def requests_log():
     if request.method == "DELETE":
         sandbox.clear_requests()
         return "", 204
-    match = {k: v for k, v in request.args.items() if k in ("tenant", "path", "method", "client_id")}
+    match: dict[str, Any] = {k: v for k, v in request.args.items() if k in ("tenant", "path", "method", "client_id")}
     if "status" in request.args:
         match["status"] = int(request.args["status"])
     return jsonify(sandbox.requests(**match))

@@ -347,10 +347,28 @@ class Contact:
         "supplier",
         "updated_ms",
     )
+    idx: int
+    name: str
+    first: str
+    last: str
+    email: str
+    status: str
+    customer: bool
+    supplier: bool
+    number: str
+    phone: str
+    city: str
+    updated_ms: int
 
 
 class Item:
     __slots__ = ("buy_cents", "code", "idx", "name", "sale_cents", "updated_ms")
+    idx: int
+    code: str
+    name: str
+    sale_cents: int
+    buy_cents: int
+    updated_ms: int
 
 
 class Doc:
@@ -377,6 +395,24 @@ class Doc:
         "type",
         "updated_ms",
     )
+    idx: int
+    type: str
+    contact: int  # index into Books.contacts
+    date: int  # date ordinal
+    due: int
+    number: str
+    reference: str
+    lines: tuple
+    sub: int
+    tax: int
+    total: int
+    line_types: str
+    paid: int
+    bank: int  # account index, -1 for none
+    payments: list[int]
+    fully_paid: int | None
+    status: str
+    updated_ms: int
 
 
 class Template:
@@ -403,14 +439,36 @@ class Template:
 
 class Payment:
     __slots__ = ("amount", "bank", "date", "idx", "invoice", "reference", "status", "updated_ms")
+    idx: int
+    invoice: int
+    bank: int
+    date: int
+    amount: int
+    status: str
+    reference: str
+    updated_ms: int
 
 
 class Transfer:
     __slots__ = ("amount", "created_ms", "date", "idx", "reference", "source", "status", "target")
+    idx: int
+    source: int
+    target: int
+    date: int
+    amount: int
+    status: str
+    reference: str
+    created_ms: int
 
 
 class Manual:
     __slots__ = ("date", "idx", "lines", "narration", "status", "updated_ms")
+    idx: int
+    date: int
+    narration: str
+    lines: tuple
+    status: str
+    updated_ms: int
 
 
 @dataclass

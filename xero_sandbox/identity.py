@@ -219,6 +219,7 @@ def issue_code(sandbox, auth: AuthRequest, tenant_ids: list[str]):
         key = (auth.user_id, auth.client_id)
         store.consents.setdefault(key, set()).update(s for s in auth.scopes if s not in scope_rules.OIDC_SCOPES)
         session_id = uuid.uuid4().hex
+        assert auth.user_id is not None  # consent is only reachable after login
         code = AuthCode(
             secrets.token_urlsafe(32),
             auth.client_id,

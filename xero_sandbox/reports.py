@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import uuid
 from datetime import date
+from typing import Any
 
 from .data import BANKS, CHART, TRACKING, Books
 from .planning import budget_in, planning
@@ -55,7 +56,7 @@ def short(day: date) -> str:
 
 
 def cell(value: str, account_id: str | None = None) -> dict:
-    out = {"Value": value}
+    out: dict[str, Any] = {"Value": value}
     if account_id:
         out["Attributes"] = [{"Value": account_id, "Id": "account"}]
     return out

@@ -25,10 +25,10 @@ import threading
 from collections.abc import Mapping
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
-from typing import Self
+from typing import IO, Any, Self, cast
 from urllib.parse import unquote, urlsplit
 
-from werkzeug.serving import DechunkedInput, make_server
+from werkzeug.serving import DechunkedInput, ThreadedWSGIServer, make_server
 from werkzeug.wsgi import LimitedStream
 
 from . import create_app
@@ -87,7 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         path = f"/{url.netloc}{url.path}" if not url.scheme and url.netloc else url.path
         host, port = self.server.server_address[:2]
-        environ = {
+        environ: dict[str, Any] = {
             "wsgi.version": (1, 0),
             "wsgi.url_scheme": "http",
             "wsgi.input": self.rfile,
@@ -122,7 +122,7 @@ class _Handler(BaseHTTPRequestHandler):
             environ["HTTP_HOST"] = url.netloc
         if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
             environ["wsgi.input_terminated"] = True
-            environ["wsgi.input"] = DechunkedInput(self.rfile)
+            environ["wsgi.input"] = DechunkedInput(cast("IO[bytes]", self.rfile))
             self.close_connection = True  # simplest way not to misread what follows the body
         else:
             try:
@@ -130,7 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 length = 0
                 self.close_connection = True
-            environ["wsgi.input"] = LimitedStream(self.rfile, length)
+            environ["wsgi.input"] = LimitedStream(cast("IO[bytes]", self.rfile), length)
         return environ
 
     def run_wsgi(self) -> None:
@@ -243,8 +243,10 @@ class SandboxServer:
         self.state = app.extensions["xero_sandbox"]
         self.engine = engine or default_engine()
         if self.engine == "werkzeug":
-            self._server = make_server(host, port, app, threaded=True)
-            self._server.daemon_threads = True
+            server = make_server(host, port, app, threaded=True)
+            assert isinstance(server, ThreadedWSGIServer)
+            server.daemon_threads = True
+            self._server: ThreadedWSGIServer | LeanServer = server
         elif self.engine == "lean":
             self._server = LeanServer(host, port, app)
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from functools import lru_cache
+from typing import cast
 
 import orjson
 
@@ -168,7 +169,7 @@ def tracking(b: Books, tags: tuple[int, int]) -> orjson.Fragment:
     """A line's tracking list from its (Region, Department) options (-1: none), serialised once
     per organisation and pair."""
     cached = b.tracking_json
-    hit = cached.get(tags)
+    hit = cast("orjson.Fragment | None", cached.get(tags))
     if hit is None:
         hit = cached[tags] = _Fragment(compact(_dumps(tracking_rows(b, tags))))
     return hit

@@ -9,8 +9,8 @@ import pytest
 
 from tests.conftest import wait_until
 from tests.sync.helpers import bare_connection, connect_org, start_sync, wait_for_run
+from wizard.xero.streams import stream
 from workers.sync import store
-from workers.sync.streams import stream
 
 JOURNAL_SCOPES = (
     "openid profile email offline_access accounting.settings.read accounting.contacts.read "

@@ -17,17 +17,33 @@ def context(browser):
     ctx.close()
 
 
-def _tab_to(page, name: str, limit: int = 40) -> None:
-    """Press Tab until the focused element's accessible text contains `name`."""
+def _tab_until(page, predicate: str, arg: str, what: str, limit: int = 40) -> None:
+    """Press Tab (a real key press, as a keyboard user would) until `predicate(activeElement, arg)`."""
     for _ in range(limit):
         page.keyboard.press("Tab")
-        text = page.evaluate(
-            "() => { const el = document.activeElement;"
-            " return (el.getAttribute('aria-label') || el.innerText || el.value || '').trim(); }"
-        )
-        if name.lower() in text.lower():
+        if page.evaluate(f"(arg) => ({predicate})(document.activeElement, arg)", arg):
             return
-    raise AssertionError(f"could not reach {name!r} with Tab")
+    raise AssertionError(f"could not reach {what} with Tab")
+
+
+def _tab_to(page, name: str) -> None:
+    """Press Tab until the focused element's accessible text contains `name`."""
+    text = "(el.getAttribute('aria-label') || el.innerText || el.value || '').toLowerCase()"
+    _tab_until(page, f"(el, name) => {text}.includes(name)", name.lower(), repr(name))
+
+
+def _tab_to_selector(page, selector: str) -> None:
+    """Press Tab until the focused element matches the CSS `selector`."""
+    _tab_until(page, "(el, selector) => el.matches(selector)", selector, selector)
+
+
+def _focus_ring(page) -> dict:
+    """What a sighted keyboard user sees around the focused element."""
+    return page.evaluate(
+        "() => { const el = document.activeElement, s = getComputedStyle(el);"
+        " return {tag: el.tagName, focusVisible: el.matches(':focus-visible'),"
+        " style: s.outlineStyle, width: parseFloat(s.outlineWidth) || 0}; }"
+    )
 
 
 def test_every_step_and_the_data_page_have_no_serious_axe_violations(auth, live_server, context, shots):
@@ -82,9 +98,9 @@ def test_keyboard_only_completion_with_focus_on_each_new_step(auth, live_server,
         page.keyboard.press("Enter")
     xero_login(popup_info.value, "xero.adviser@demo.test")
     page.wait_for_url(f"{base}/connect/xero/organisations")
-    _tab_to(page, "")  # first focusable after the heading
-    page.focus("input[name=tenant_id]")
+    _tab_to_selector(page, "input[name=tenant_id]")
     page.keyboard.press("Space")
+    assert page.locator("input[name=tenant_id]:checked").count() == 1
     _tab_to(page, "Continue")
     page.keyboard.press("Enter")
     page.get_by_role("button", name="Connect organisation").wait_for()
@@ -94,9 +110,11 @@ def test_keyboard_only_completion_with_focus_on_each_new_step(auth, live_server,
     _tab_to(page, "Connect organisation")
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="is connected").wait_for()
-    focus_style = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    # The next Tab lands on a control with a visible focus ring (not the browser's hidden default).
+    _tab_until(page, "(el) => el.matches('a, button, input, select, textarea')", "", "a control")
+    ring = _focus_ring(page)
     page.screenshot(path=str(shots / "keyboard-complete.png"))
-    assert focus_style is not None
+    assert ring["focusVisible"] and ring["style"] not in ("none", "hidden") and ring["width"] >= 2, ring
 
 
 @pytest.mark.parametrize(

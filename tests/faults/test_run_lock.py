@@ -89,9 +89,7 @@ def test_run_whose_lock_another_execution_owns_is_left_to_it_never_reported_succ
     wait_until(lambda: "sync.lock_lost" in worker.output(), timeout=10)
     assert run_state(app, run_id) != "succeeded", "the stopped execution reported the run succeeded"
     sandbox.state.faults.set_latency(0, org.tenant_id)
-    deadline = time.monotonic() + 60
-    while (state := run_state(app, run_id)) not in ("succeeded", "failed") and time.monotonic() < deadline:
-        time.sleep(0.1)
+    state = wait_for_run(app, run_id, timeout=60)
     unfinished = sorted(name for name, s in _streams(app, run_id).items() if s not in ("done", "skipped"))
     assert state == "succeeded" and not unfinished, f"run {state} with unfinished streams {unfinished}"
     assert_runs_finished(app, [run_id])

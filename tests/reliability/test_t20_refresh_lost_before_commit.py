@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.reliability.flows import expire_access_tokens, token_calls
-from tests.sync.helpers import connect_org
+from tests.sync.helpers import connect_org, start_sync
 
 
 class Crash(RuntimeError):
@@ -66,6 +66,7 @@ def test_t20_after_the_grace_the_connection_needs_reauth_and_nothing_loops(
     from wizard.models import Connection, User
     from wizard.xero.errors import InvalidGrant
     from wizard.xero.tokens import access_token
+    from workers.sync.engine import SyncEngine
 
     org = connect_org(app, sandbox, records=20)
     token_set_id = _token_set_id(app, org.connection_id)
@@ -82,6 +83,11 @@ def test_t20_after_the_grace_the_connection_needs_reauth_and_nothing_loops(
     for _ in range(5):  # callers keep asking: Xero is not asked again
         with app.app_context(), pytest.raises(InvalidGrant):
             access_token(token_set_id)
+    assert token_calls(sandbox) == before + 1
+    # The token layer only reports the dead login; the sync (the service) marks the connection.
+    run_id = start_sync(app, org.connection_id)
+    with app.app_context():
+        assert SyncEngine(run_id).run() == {"failed": "token_dead"}
     assert token_calls(sandbox) == before + 1
     with app.app_context():
         assert db.session.get(Connection, org.connection_id).state == "needs_reauth"

@@ -167,8 +167,13 @@ def test_expired_authorize_request_shows_error(xero):
     xero.state.advance(3601)
     response = xero.http.post(location, data={"email": ADVISER, "password": "xero"})
     assert response.status_code == 400
+    assert "This sign-in link has expired. Start again from the app." in response.get_data(as_text=True)
+    assert "Location" not in response.headers
 
 
 def test_scope_parameter_must_be_present(xero):
-    assert xero.authorize(scope="").status_code == 400
-    assert READ_SCOPES
+    refused = xero.authorize(scope="")
+    assert refused.status_code == 400 and "Location" not in refused.headers
+    # The same request with the scopes the app asks for goes on to Xero's login page.
+    accepted = xero.authorize(scope=READ_SCOPES)
+    assert accepted.status_code == 302 and "/identity/login" in accepted.headers["Location"]

@@ -148,6 +148,24 @@ def test_recheck_with_a_login_xero_refuses_records_the_problem(app, as_persona, 
         assert event.detail.startswith("problem:") and event.allowed
 
 
+def test_recheck_with_a_dead_xero_login_marks_its_connections_for_reconnect(app, as_persona, world):
+    """Xero refuses the refresh token (invalid_grant): as after a sync, the connection needs the
+    customer to log in again, and support sees why."""
+    from datetime import timedelta
+
+    from wizard.clock import utcnow
+    from wizard.models import Connection
+
+    with app.app_context():
+        connection = db.session.get(Connection, world.connections["active"])
+        connection.token_set.access_expires_at = utcnow() - timedelta(minutes=1)  # forces a refresh
+        db.session.commit()
+    page = as_persona("support").post(doctor_url(world, "active", "recheck"), follow_redirects=True)
+    assert "Re-check: problem: token_dead" in page.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Connection, world.connections["active"]).state == "needs_reauth"
+
+
 def test_recheck_asks_xero_with_the_live_token_and_records_ok(app, as_persona, world, monkeypatch):
     seen = []
 

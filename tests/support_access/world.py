@@ -120,7 +120,7 @@ def _connection(db, world: World, workspace_id: int, token_set_id: int, tenant_i
 def build_world(now: datetime | None = None) -> World:
     """Fresh tables, then the world. Call inside an app context."""
     from wizard.clock import utcnow
-    from wizard.crypto import cipher
+    from wizard.crypto import cipher, token_context
     from wizard.extensions import db
     from wizard.models import SupportGrant, TokenSet, Workspace
 
@@ -142,8 +142,8 @@ def build_world(now: datetime | None = None) -> World:
     token_sets = {}
     for ws in (a.id, b.id):
         access, refresh = (
-            cipher().encrypt(ACCESS_TOKEN),
-            cipher().encrypt(REFRESH_TOKEN),
+            cipher().encrypt(ACCESS_TOKEN, token_context(ws, f"xero-user-{ws}", "access")),
+            cipher().encrypt(REFRESH_TOKEN, token_context(ws, f"xero-user-{ws}", "refresh")),
         )
         world.token_ciphertexts += [access, refresh]
         token_set = TokenSet(

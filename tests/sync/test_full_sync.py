@@ -6,8 +6,8 @@ import pytest
 
 from tests.sync.helpers import (
     SANDBOX_STREAMS,
+    assert_row_counts_match,
     connect_org,
-    duplicate_keys,
     sandbox_ids,
     start_sync,
     stored_ids,
@@ -22,13 +22,33 @@ def test_full_sync_stores_exactly_the_sandbox_records(app, sandbox, worker):
     for sandbox_stream, (ours, _key) in SANDBOX_STREAMS.items():
         expected = sandbox_ids(sandbox, org.tenant_id, sandbox_stream)
         assert set(stored_ids(app, org.connection_id, ours)) == expected, ours
-    assert duplicate_keys(app) == 0
+    assert_row_counts_match(app, sandbox, org)
+
+
+def test_row_count_check_sees_a_missing_record(app, sandbox, worker):
+    """The per-stream check can fail: one stored row fewer than the sandbox's records is caught."""
+    from sqlalchemy import delete, select
+
+    from wizard.extensions import db
+    from wizard.models import XeroRecord
+
+    org = connect_org(app, sandbox, records=60)
+    assert wait_for_run(app, start_sync(app, org.connection_id)) == "succeeded", worker.output()[-3000:]
+    assert_row_counts_match(app, sandbox, org)
+    with app.app_context():
+        one = select(XeroRecord.id).where(
+            XeroRecord.connection_id == org.connection_id, XeroRecord.stream == "Invoices"
+        )
+        db.session.execute(delete(XeroRecord).where(XeroRecord.id == db.session.scalar(one.limit(1))))
+        db.session.commit()
+    with pytest.raises(AssertionError, match="Invoices"):
+        assert_row_counts_match(app, sandbox, org)
 
 
 def test_full_sync_uses_the_fewest_calls_and_logs_each_one(app, sandbox, worker):
     from wizard.extensions import db
     from wizard.models import SyncRun
-    from workers.sync.streams import STREAMS, fixed_calls
+    from wizard.xero.streams import STREAMS, fixed_calls
 
     org = connect_org(app, sandbox, records=2500)
     run_id = start_sync(app, org.connection_id)
@@ -86,7 +106,7 @@ def test_incremental_run_fetches_only_changes_and_tombstones_voids(app, sandbox,
     tombstones = stored_ids(app, org.connection_id, "BankTransactions", tombstoned=True)
     assert set(voided) <= set(tombstones)
     assert all(tombstones[i]["Status"] == "DELETED" for i in voided)
-    assert duplicate_keys(app) == 0
+    assert_row_counts_match(app, sandbox, org)
 
 
 def test_second_sync_request_joins_the_active_run_and_the_database_refuses_two(app, sandbox):

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from tests.sync.helpers import bare_connection
 from wizard.xero.api import parse_xero_date
+from wizard.xero.streams import stream
 from workers.sync import store
-from workers.sync.streams import stream
 
 INVOICES = stream("Invoices")
 

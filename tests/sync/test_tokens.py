@@ -7,6 +7,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+from sqlalchemy import func, select
+
 from tests.conftest import ROOT
 from tests.sync.helpers import connect_org
 
@@ -77,8 +79,9 @@ def test_separate_processes_refresh_once(app, sandbox, test_env):
 def test_refused_token_is_replaced_and_a_dead_grant_needs_reauth(app, sandbox):
     import pytest
 
+    from wizard.connection_health import mark_login_dead
     from wizard.extensions import db
-    from wizard.models import Connection
+    from wizard.models import Connection, Notification, TokenSet
     from wizard.xero.errors import InvalidGrant
     from wizard.xero.tokens import access_token
 
@@ -87,9 +90,24 @@ def test_refused_token_is_replaced_and_a_dead_grant_needs_reauth(app, sandbox):
         first = access_token(db.session.get(Connection, org.connection_id).token_set_id)
         token_set_id = db.session.get(Connection, org.connection_id).token_set_id
         assert access_token(token_set_id, refused=first) != first
+        # A second organisation connected with the same Xero login shares the token set.
+        sibling = Connection(
+            workspace_id=org.workspace_id, token_set_id=token_set_id, tenant_id="sibling", tenant_name="Sibling Ltd"
+        )
+        db.session.add(sibling)
+        db.session.commit()
+        sibling_id = sibling.id
     sandbox.state.revoke_user_tokens("xero.adviser@demo.test")
     _expire(app, org.connection_id)
     with app.app_context(), pytest.raises(InvalidGrant):
         access_token(token_set_id)
     with app.app_context():
+        # The client layer records the dead login and reports it; it changes no connection and tells nobody.
+        assert db.session.get(TokenSet, token_set_id).dead
+        assert {c.state for c in db.session.scalars(select(Connection))} == {"connecting"}
+        assert db.session.scalar(select(func.count()).select_from(Notification)) == 0
+        # The service layer decides: every connection on that login needs the admin to log in again.
+        mark_login_dead(token_set_id)
+        db.session.commit()
         assert db.session.get(Connection, org.connection_id).state == "needs_reauth"
+        assert db.session.get(Connection, sibling_id).state == "needs_reauth"

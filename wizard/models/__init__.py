@@ -3,6 +3,7 @@
 from wizard.models.accounts import LoginSession, User, Workspace
 from wizard.models.books import BookTotal
 from wizard.models.connections import Connection, ConnectionEvent, TokenSet
+from wizard.models.notifications import Notification
 from wizard.models.support import AuditEvent, SupportGrant
 from wizard.models.sync import (
     StreamCursor,
@@ -11,7 +12,7 @@ from wizard.models.sync import (
     XeroRecord,
     XeroReport,
 )
-from wizard.models.xero_access import Notification, XeroAccessRequest
+from wizard.models.xero_access import XeroAccessRequest
 from wizard.models.xero_login import XeroLogin
 
 __all__ = [

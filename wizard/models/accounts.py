@@ -10,12 +10,12 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from wizard.clock import utcnow
-from wizard.extensions import db
+from wizard.extensions import Model
 
 ROLES = ("admin", "viewer", "support")
 
 
-class Workspace(db.Model):
+class Workspace(Model):
     __tablename__ = "workspace"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -25,7 +25,7 @@ class Workspace(db.Model):
     users: Mapped[list[User]] = relationship(back_populates="workspace")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,7 +61,7 @@ class User(UserMixin, db.Model):
         return self.role == "support"
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     """A server-side record of each sign-in: signing out revokes it, so an old cookie is dead.
 
     It also ends by itself: idle for longer than SESSION_IDLE_MINUTES (by `last_seen_at`, kept

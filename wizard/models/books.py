@@ -7,10 +7,10 @@ from datetime import date
 from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from wizard.extensions import db
+from wizard.extensions import Model
 
 
-class BookTotal(db.Model):
+class BookTotal(Model):
     """The sum of one connection's postings to one account reference in one month (under its
     first day) or, for the month of the write and later, on one day; on one basis.
 

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wizard.clock import utcnow
-from wizard.extensions import db
+from wizard.extensions import Model
 
 # What the Data page can say about a connection. Transitions go through Connection.move_to().
 CONNECTION_STATES = (
@@ -22,7 +22,7 @@ CONNECTION_STATES = (
 )
 
 
-class TokenSet(db.Model):
+class TokenSet(Model):
     """Xero tokens of one Xero user for this app: they cover every organisation that user connected."""
 
     __tablename__ = "token_set"
@@ -54,7 +54,7 @@ class TokenSet(db.Model):
         return self.scopes.split()
 
 
-class Connection(db.Model):
+class Connection(Model):
     """One Xero organisation connected to one workspace."""
 
     __tablename__ = "connection"
@@ -102,7 +102,7 @@ class Connection(db.Model):
         return self.state not in ("needs_reauth", "disconnected")
 
 
-class ConnectionEvent(db.Model):
+class ConnectionEvent(Model):
     """History of a connection's states (support's connection doctor shows it)."""
 
     __tablename__ = "connection_event"

@@ -8,13 +8,13 @@ from sqlalchemy import Delete, ForeignKey, Index, String, Text, Update, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from wizard.clock import utcnow
-from wizard.extensions import db
+from wizard.extensions import Model
 from wizard.models import audit_guard
 
 GRANT_SCOPE = "diagnostics"
 
 
-class SupportGrant(db.Model):
+class SupportGrant(Model):
     """A workspace admin lets our support team see one connection's (or every connection's)
     diagnostics until `expires_at`, or until revoked. Checked on every request."""
 
@@ -55,7 +55,7 @@ class SupportGrant(db.Model):
             self.revoked_at, self.revoked_by_id = now, by_user_id
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One support access, allowed or denied. Append-only: rows are never updated or deleted.
 
     Ids are plain columns, not foreign keys, so that the log outlives what it mentions.

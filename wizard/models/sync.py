@@ -8,7 +8,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wizard.clock import utcnow
-from wizard.extensions import db
+from wizard.extensions import Model
 
 RUN_STATES = ("queued", "running", "paused", "succeeded", "failed")
 FINISHED_RUN_STATES = ("succeeded", "failed")
@@ -17,7 +17,7 @@ ACTIVE_RUN_STATES = ("queued", "running", "paused")
 _ACTIVE = text("state IN ('queued', 'running', 'paused')")
 
 
-class SyncRun(db.Model):
+class SyncRun(Model):
     """One execution of a sync for one connection. The DB, not Redis, is what the UI shows."""
 
     __tablename__ = "sync_run"
@@ -124,7 +124,7 @@ class SyncRun(db.Model):
         return done, total
 
 
-class StreamProgress(db.Model):
+class StreamProgress(Model):
     """Where one stream of one run is: the customer's progress bar and support's diagnostics."""
 
     __tablename__ = "stream_progress"
@@ -157,7 +157,7 @@ class StreamProgress(db.Model):
         return -(-left // self.page_size)
 
 
-class StreamCursor(db.Model):
+class StreamCursor(Model):
     """Per connection and stream: the incremental watermark and the resumable checkpoint."""
 
     __tablename__ = "stream_cursor"
@@ -173,7 +173,7 @@ class StreamCursor(db.Model):
     checkpoint_run_id: Mapped[int | None]
 
 
-class XeroRecord(db.Model):
+class XeroRecord(Model):
     """A record synced from Xero, upserted by (connection, stream, Xero id)."""
 
     __tablename__ = "xero_record"
@@ -195,7 +195,7 @@ class XeroRecord(db.Model):
     seen_run_id: Mapped[int | None]
 
 
-class XeroReport(db.Model):
+class XeroReport(Model):
     """A Xero report (P&L, balance sheet, trial balance) as fetched, per period."""
 
     __tablename__ = "xero_report"

@@ -1,4 +1,4 @@
-"""Temporary access to a customer's own Xero organisation, and the admins' in-app notifications.
+"""Temporary access to a customer's own Xero organisation.
 
 A `XeroAccessRequest` is asked for by support, answered by a workspace admin and tracked until
 the support user is removed from the Xero organisation again. Its state changes only through
@@ -14,7 +14,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wizard.clock import utcnow
-from wizard.extensions import db
+from wizard.extensions import Model
 
 # States, in the order a request normally passes through them.
 REQUESTED, ACCEPTED, INVITED, DONE, REMOVED = (
@@ -64,7 +64,7 @@ class TransitionRefused(Exception):
     """A state change that the table does not allow; the message is fit to show to the user."""
 
 
-class XeroAccessRequest(db.Model):
+class XeroAccessRequest(Model):
     """Support asks to be invited into one connection's Xero organisation for a few days."""
 
     __tablename__ = "xero_access_request"
@@ -162,27 +162,3 @@ _ACTION_WORDS = {
     "remove": "mark the support user as removed in Xero",
     "expire": "expire this request",
 }
-
-
-class Notification(db.Model):
-    """One in-app message to one workspace admin; unread until they mark it read."""
-
-    __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_user_read", "user_id", "read_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspace.id"))
-    kind: Mapped[str] = mapped_column(String(60))
-    title: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text, default="")
-    steps: Mapped[str] = mapped_column(Text, default="")  # numbered steps, one per line
-    # What it is about; a plain column (no foreign key) so the message outlives the connection.
-    connection_id: Mapped[int | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    read_at: Mapped[datetime | None]
-    resolved_at: Mapped[datetime | None]  # the problem it reported is fixed (e.g. by a reconnect)
-
-    @property
-    def step_list(self) -> list[str]:
-        return [line for line in self.steps.splitlines() if line.strip()]

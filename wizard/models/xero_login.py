@@ -13,10 +13,10 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wizard.clock import utcnow
-from wizard.extensions import db
+from wizard.extensions import Model
 
 
-class XeroLogin(db.Model):
+class XeroLogin(Model):
     __tablename__ = "xero_login"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # opaque, random; the session's only key

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import CursorResult
 
 from wizard.clock import utcnow
 from wizard.extensions import db
@@ -37,11 +40,11 @@ def notify_admins(
 
 
 def unread_count(user_id: int) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count())
         .select_from(Notification)
         .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-    )
+    ).scalar_one()
 
 
 def for_user(user_id: int, limit: int = 100) -> list[Notification]:
@@ -60,4 +63,4 @@ def mark_all_read(user_id: int) -> int:
         .values(read_at=utcnow())
     )
     db.session.commit()
-    return result.rowcount
+    return cast("CursorResult[Any]", result).rowcount

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from wizard import run_watch, syncing
 from wizard.clock import utcnow
+from wizard.connection_health import mark_login_dead
 from wizard.extensions import db
 from wizard.hints import HINTS, Hint, hint_for
 from wizard.models import (
@@ -31,7 +32,7 @@ from wizard.models import (
 from wizard.support import audit
 from wizard.xero import tokens
 from wizard.xero.api import XeroApi
-from wizard.xero.errors import XeroError
+from wizard.xero.errors import InvalidGrant, XeroError
 
 RUNS_SHOWN = 10
 EVENTS_SHOWN = 50
@@ -99,7 +100,7 @@ def _stream_scopes() -> list[tuple[str, tuple[str, ...]]]:
     """The sync's streams and the scopes each can use, when the worker package is installed."""
     if importlib.util.find_spec("workers") is None:
         return []
-    from workers.sync.streams import STREAMS
+    from wizard.xero.streams import STREAMS
 
     return [(stream.name, stream.scopes) for stream in STREAMS]
 
@@ -230,6 +231,11 @@ def _ask_xero(connection: Connection) -> str:
             timeout=current_app.config["XERO_HTTP_TIMEOUT"],
         )
         listed = api.get_connections(access_token)
+    except InvalidGrant as exc:
+        # Xero refused the login's refresh token: its connections need the customer, as after a sync.
+        mark_login_dead(connection.token_set_id)
+        db.session.commit()
+        return f"problem: {exc.kind}"
     except XeroError as exc:
         reference = f" (Xero correlation id {exc.correlation_id})" if exc.correlation_id else ""
         return f"problem: {exc.kind}{reference}"

@@ -49,7 +49,7 @@ class GrantRequest:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def _parse(workspace_id: int, wanted: GrantRequest) -> tuple[int | None, int, str]:
+def _parse(workspace_id: int, wanted: GrantRequest) -> tuple[Connection | None, int, str]:
     errors: dict[str, str] = {}
     connection = None
     if wanted.scope != ALL_CONNECTIONS:

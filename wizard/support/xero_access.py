@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from flask import current_app, has_request_context
 from flask_login import current_user
 from sqlalchemy import select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from wizard.clock import utcnow
@@ -341,7 +343,7 @@ def _claim(request: XeroAccessRequest, column: str, now: datetime) -> bool:
         )
         .values({column: now})
     )
-    return claimed.rowcount == 1
+    return cast("CursorResult[Any]", claimed).rowcount == 1
 
 
 @dataclass
@@ -364,7 +366,7 @@ def send_reminders(now: datetime | None = None) -> ReminderRun:
         .order_by(XeroAccessRequest.id)
     ).all()
     for request in due:
-        if now >= request.expires_at:
+        if request.expires_at is not None and now >= request.expires_at:
             if _claim(request, "reminder_expiry_at", now):
                 # A run this late makes the 24-hour reminder moot: it is never sent afterwards.
                 _claim(request, "reminder_before_at", now)

@@ -88,7 +88,7 @@ def raise_for_xero(response: requests.Response) -> None:
         return
     correlation = response.headers.get("Xero-Correlation-Id", "")
     detail = _detail(response)
-    common = {"status": status, "correlation_id": correlation}
+    common: dict[str, Any] = {"status": status, "correlation_id": correlation}
     if status == 401:
         if "TokenExpired" in detail:
             raise TokenExpired(detail, **common)

@@ -103,7 +103,7 @@ def build_authorization_request() -> AuthRequest:
     return AuthRequest(url=url, state=state, code_verifier=verifier, nonce=nonce)
 
 
-def _token_error(response: requests.Response) -> TokenEndpointError:
+def _token_error(response: requests.Response) -> TokenEndpointError | XeroUnavailable:
     try:
         error = str(response.json().get("error", "")) or f"http_{response.status_code}"
     except ValueError:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import timedelta
+from typing import Any, cast
 
 from sqlalchemy import update
+from sqlalchemy.engine import CursorResult
 
 from wizard import jobs
 from wizard.clock import utcnow
@@ -43,6 +45,8 @@ def decrypt_access(token_set: TokenSet) -> str:
 
 
 def decrypt_refresh(token_set: TokenSet) -> str:
+    if token_set.refresh_token_enc is None:  # Xero issued no refresh token (no offline_access)
+        raise InvalidGrant("invalid_grant", "no refresh token is stored for this Xero login")
     return cipher().decrypt(token_set.refresh_token_enc, _context(token_set, "refresh"))
 
 
@@ -81,15 +85,11 @@ def _reload(token_set_id: int) -> TokenSet:
 
 
 def mark_dead(token_set: TokenSet, error: str) -> None:
-    """Only a token nobody else rotated is dead: its connections need the admin to log in again."""
+    """Only a token nobody else rotated is dead. The caller hears InvalidGrant and decides what its
+    connections become (wizard.connection_health.mark_login_dead); this layer notifies nobody."""
     token_set.dead = True
     token_set.refresh_failures += 1
     token_set.last_refresh_error = error[:200]
-    from wizard.connection_health import mark_broken
-
-    for connection in token_set.connections:
-        if connection.state != "disconnected":
-            mark_broken(connection, "needs_reauth", "token_dead", "Xero no longer accepts this login's refresh token.")
 
 
 def _usable(token_set: TokenSet, refused: str | None) -> str | None:
@@ -148,7 +148,7 @@ def _refresh_locked(token_set_id: int, refused: str | None) -> str:
         raise
     db.session.rollback()
     # Compare-and-set on the version: the lock's lease could in theory have run out.
-    written = db.session.execute(
+    result = db.session.execute(
         update(TokenSet)
         .where(TokenSet.id == token_set_id, TokenSet.version == version)
         .values(
@@ -158,7 +158,8 @@ def _refresh_locked(token_set_id: int, refused: str | None) -> str:
             refresh_failures=0,
             last_refresh_error="",
         )
-    ).rowcount
+    )
+    written = cast("CursorResult[Any]", result).rowcount
     # Commit the rotated refresh token before anyone uses the new access token.
     db.session.commit()
     if written != 1:

@@ -1,1 +1,1 @@
-"""The sync engine: streams table, paging, checkpoints, upserts."""
+"""The sync engine: paging, checkpoints, upserts (the streams table is wizard/xero/streams.py)."""

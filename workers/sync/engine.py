@@ -33,7 +33,7 @@ from flask import Flask, current_app
 
 from wizard import jobs
 from wizard.clock import utcnow
-from wizard.connection_health import mark_broken
+from wizard.connection_health import mark_broken, mark_login_dead
 from wizard.extensions import db
 from wizard.models import Connection, StreamProgress, SyncRun
 from wizard.xero.api import XeroApi
@@ -48,11 +48,11 @@ from wizard.xero.errors import (
     XeroError,
     XeroNotFound,
 )
+from wizard.xero.streams import STREAMS, TRACKED_PNL, Stream, report_calls, stream, tracked_report_calls
 from workers.sync import store
 from workers.sync.client import CallResult, TenantClient
 from workers.sync.db_retry import retry_on_lost_connection
 from workers.sync.governor import Governor, Limits
-from workers.sync.streams import STREAMS, TRACKED_PNL, Stream, report_calls, stream, tracked_report_calls
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +82,6 @@ def settings(app: Flask) -> dict[str, Any]:
             slot_timeout=config["XERO_HTTP_TIMEOUT"] + SLOT_MARGIN_SECONDS,
         ),
     }
-
-
-def governor_for(tenant_id: str, app: Flask | None = None) -> Governor:
-    app = app or current_app._get_current_object()
-    return Governor(jobs.redis(), tenant_id, settings(app)["limits"])
 
 
 @contextmanager
@@ -169,7 +164,7 @@ class Message:
 class SyncEngine:
     def __init__(self, sync_run_id: int) -> None:
         self.run_id = sync_run_id
-        self.app: Flask = current_app._get_current_object()
+        self.app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         self.settings = settings(self.app)
         self.api = XeroApi(self.app.config["XERO_API_URL"], timeout=self.app.config["XERO_HTTP_TIMEOUT"])
         self.stop = threading.Event()
@@ -189,7 +184,7 @@ class SyncEngine:
         run = db.session.get(SyncRun, self.run_id)
         if run is None or run.finished:
             return {"skipped": True}
-        connection = db.session.get(Connection, run.connection_id)
+        connection = db.session.get_one(Connection, run.connection_id)
         if not connection.is_usable:
             run.fail(connection.state_reason or "sync_failed", "The connection needs attention before it can sync.")
             db.session.commit()
@@ -201,6 +196,7 @@ class SyncEngine:
         db.session.commit()
         log.info("sync.start run=%s connection=%s attempt=%s", run.id, connection.id, run.attempts)
         governor = Governor(jobs.redis(), connection.tenant_id, self.settings["limits"])
+        assert connection.token_set_id is not None, "a usable connection has a Xero login"
         client = TenantClient(
             self.api,
             governor,
@@ -504,7 +500,7 @@ class SyncEngine:
         """Stopped because another execution owns the run: no verdict on it (the owner gives it),
         no pause, no retry; checkpoints and progress stay as committed, for the owner to go on from."""
         db.session.rollback()
-        run = db.session.get(SyncRun, self.run_id)
+        run = db.session.get_one(SyncRun, self.run_id)
         log.warning(
             "sync.left_to_owner run=%s state=%s records=%s error=%s",
             run.id,
@@ -522,14 +518,16 @@ class SyncEngine:
 
     def _handle_fatal(self, exc: BaseException) -> dict[str, Any]:
         db.session.rollback()
-        run = db.session.get(SyncRun, self.run_id)
-        connection = db.session.get(Connection, run.connection_id)
+        run = db.session.get_one(SyncRun, self.run_id)
+        connection = db.session.get_one(Connection, run.connection_id)
         if isinstance(exc, (RateLimited, OrganisationOffline)):
             return self._pause(run, connection, exc)
         if not isinstance(exc, (TenantForbidden, InvalidGrant)):
             raise exc  # 5xx after backoff, bugs: RQ retries the job (it resumes at the checkpoint)
         state = "disconnected" if isinstance(exc, TenantForbidden) else "needs_reauth"
         mark_broken(connection, state, exc.kind, str(exc))
+        if isinstance(exc, InvalidGrant):
+            mark_login_dead(connection.token_set_id)  # the sibling connections on the same Xero login
         run.fail(exc.kind, str(exc), exc.correlation_id)
         db.session.commit()
         log.warning("sync.failed run=%s kind=%s correlation_id=%s", run.id, exc.kind, exc.correlation_id or "-")

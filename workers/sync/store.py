@@ -15,19 +15,20 @@ statement, without holding any id in memory (reliability.md §4.2 step 6, T-26).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import Insert, case, or_, select, update
+from sqlalchemy import Insert, Table, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 
 from wizard.books import postings, totals
 from wizard.clock import utcnow
 from wizard.extensions import db
 from wizard.models import StreamCursor, XeroRecord, XeroReport
+from wizard.xero.streams import TOMBSTONE_STATUSES, Stream
 from wizard.xero.timestamps import xero_timestamp
 from workers.sync import pg_copy
-from workers.sync.streams import TOMBSTONE_STATUSES, Stream
 
 _UPSERTS: dict[str, Insert] = {}
 
@@ -66,7 +67,7 @@ def _upsert() -> Insert:
     statement = _UPSERTS.get(dialect)
     if statement is not None:
         return statement
-    table = XeroRecord.__table__
+    table = cast(Table, XeroRecord.__table__)
     if dialect == "postgresql":
         # Fed from the COPY staging table (pg_copy): one set-based statement per page.
         statement = pg_copy.merge_statement(_move_forward(postgresql.insert(table)))
@@ -153,7 +154,7 @@ def tombstone_unseen(connection_id: int, stream_name: str, run_id: int) -> int:
         gone = db.session.scalars(select(table.c.payload).where(*unseen).execution_options(yield_per=2000))
         totals.apply(connection_id, totals.tombstone_delta(gone, stream_name))
     result = db.session.execute(update(table).where(*unseen).values(tombstoned=True))
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0
 
 
 def save_report(connection_id: int, report: str, period: str, body: dict[str, Any]) -> None:
