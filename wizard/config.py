@@ -77,6 +77,8 @@ class Config:
         self.SYNC_SWEEP_SECONDS = int(_env("SYNC_SWEEP_SECONDS", "60"))
         # A queued run whose job Redis lost is enqueued again after this long (the sweep does it).
         self.SYNC_REVIVE_AFTER_SECONDS = int(_env("SYNC_REVIVE_AFTER_SECONDS", "120"))
+        # Rows per transaction when a disconnect deletes the synced data (wizard.disconnecting).
+        self.DISCONNECT_DELETE_BATCH = int(_env("DISCONNECT_DELETE_BATCH", "5000"))
         # Lease of the one-execution-per-run lock, renewed every third of it while the run works.
         self.SYNC_RUN_LOCK_SECONDS = int(_env("SYNC_RUN_LOCK_SECONDS", "45"))
         self.XERO_MAX_IN_FLIGHT = int(_env("XERO_MAX_IN_FLIGHT", "5"))

@@ -22,7 +22,10 @@ class ConnectionRow:
 
     @property
     def busy(self) -> bool:
-        return self.run is not None and self.run.state in ("queued", "running")
+        # The rows poll themselves while any of these is true: a sync or a disconnect is under way.
+        return self.connection.state == "disconnecting" or (
+            self.run is not None and self.run.state in ("queued", "running")
+        )
 
 
 def workspace_rows(workspace_id: int) -> list[ConnectionRow]:
