@@ -61,6 +61,10 @@ def create_app(config: Mapping | None = None) -> Flask:
     jobs.init_queue(app)
     init_security(app)
 
+    from wizard.errors import init_errors
+
+    init_errors(app)
+
     from wizard.auth.views import bp as auth_bp
     from wizard.books.views import bp as books_bp
     from wizard.connect.views import bp as connect_bp
