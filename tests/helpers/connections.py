@@ -32,3 +32,23 @@ def workspace_name(app, workspace_id: int) -> str:
 
     with app.app_context():
         return db.session.get(Workspace, workspace_id).name
+
+
+def syncing_with_streams(app, streams: list, records: int = 0, name: str = "Harbour Coffee") -> int:
+    """A connection of the (only) workspace user, syncing, whose running run has these StreamProgress rows."""
+    from wizard.extensions import db
+    from wizard.models import Connection, SyncRun, User
+
+    with app.app_context():
+        user = db.session.query(User).one()
+        connection = Connection(workspace_id=user.workspace_id, tenant_id="t-1", tenant_name=name)
+        connection.move_to("syncing", "initial")
+        db.session.add(connection)
+        db.session.flush()
+        run = SyncRun(
+            connection_id=connection.id, state="running", calls=sum(s.calls or 0 for s in streams), records=records
+        )
+        run.streams = streams
+        db.session.add(run)
+        db.session.commit()
+        return connection.id

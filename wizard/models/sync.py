@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wizard.clock import utcnow
 from wizard.extensions import db
+from wizard.sync_progress import OverallProgress, overall_progress
 
 RUN_STATES = ("queued", "running", "paused", "succeeded", "failed")
 FINISHED_RUN_STATES = ("succeeded", "failed")
@@ -106,11 +107,9 @@ class SyncRun(db.Model):
         return self.remaining_calls / self.call_rate
 
     @property
-    def progress(self) -> tuple[int, int]:
-        """(records done, records expected) over the streams that know their total."""
-        done = sum(s.done for s in self.streams)
-        total = sum(max(s.total or 0, s.done) for s in self.streams)
-        return done, total
+    def overall(self) -> OverallProgress:
+        """How far the run is, by data types and estimated calls (wizard.sync_progress)."""
+        return overall_progress(self.state, list(self.streams))
 
 
 class StreamProgress(db.Model):
