@@ -42,7 +42,7 @@ def test_the_connection_page_shows_types_done_not_records_of_records(app, auth, 
     connection_id = syncing_with_streams(app, streams, records=87)
     page = client.get(f"/data/connections/{connection_id}").get_data(as_text=True)
     assert "87 of 87" not in page
-    assert "1 of 12 data types done" in page and "87 records copied so far" in page
+    assert "1 of 12 data types done" in page and "87 records received so far" in page
     value = int(re.search(r'<progress max="100" value="(\d+)" aria-label="Overall sync progress"', page).group(1))
     assert value < 10
     rows = client.get("/data").get_data(as_text=True)

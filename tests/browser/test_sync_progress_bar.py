@@ -26,6 +26,6 @@ def test_progress_bar_is_not_full_while_data_types_remain(app, auth, live_server
     bar = page.get_by_label("Overall sync progress")
     status = page.locator(".sync-status").inner_text()
     assert int(bar.get_attribute("value")) < 10 and bar.get_attribute("max") == "100"
-    assert "1 of 13 data types done" in status and "87 records copied so far" in status
+    assert "1 of 13 data types done" in status and "87 records received so far" in status
     assert "87 of 87" not in status
     page.screenshot(path=str(shots / "progress-while-types-remain.png"))
