@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers.connections import connection_in_state
 from wizard.models.connections import CONNECTION_STATES, TRANSITIONS, Connection, TransitionRefused
 
 
@@ -58,16 +59,10 @@ def test_a_disconnect_in_progress_can_only_end_disconnected(app):
 
 def test_sync_now_on_a_disconnecting_connection_is_refused(app, auth, client):
     from wizard.extensions import db
-    from wizard.models import SyncRun, User
+    from wizard.models import SyncRun
 
     auth.as_new("admin")
-    with app.app_context():
-        user = db.session.query(User).filter_by(email="admin@example.test").one()
-        connection = Connection(workspace_id=user.workspace_id, tenant_id="t-1", tenant_name="Org")
-        connection.move_to("disconnecting", "disconnect_keep_data", "Requested by admin@example.test")
-        db.session.add(connection)
-        db.session.commit()
-        connection_id = connection.id
+    connection_id = connection_in_state(app, "disconnecting", "disconnect_keep_data", "Requested by admin@example.test")
     page = client.get(f"/data/connections/{connection_id}").get_data(as_text=True)
     assert "Disconnecting" in page and "Sync now" not in page and ">Reconnect</a>" not in page
     assert client.post(f"/data/connections/{connection_id}/sync").status_code == 409

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers.connections import connection_in_state
+
 WERKZEUG_DEFAULT = "<title>4"  # Werkzeug's pages: <title>404 Not Found</title> and no layout
 
 
@@ -72,16 +74,10 @@ def test_a_foreign_referrer_is_not_offered_as_the_way_back(auth, client):
 
 def test_expired_csrf_token_on_an_htmx_post_is_a_fragment_for_main_and_changes_nothing(app, auth, client, htmx):
     from wizard.extensions import db
-    from wizard.models import Connection, User
+    from wizard.models import Connection
 
     auth.as_new("admin")
-    with app.app_context():
-        user = db.session.query(User).one()
-        connection = Connection(workspace_id=user.workspace_id, tenant_id="t-1", tenant_name="Org")
-        connection.move_to("synced")
-        db.session.add(connection)
-        db.session.commit()
-        connection_id = connection.id
+    connection_id = connection_in_state(app, "synced")
     app.config["WTF_CSRF_ENABLED"] = True
     url = f"/data/connections/{connection_id}/disconnect"
     page = _assert_htmx_fragment(

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import re
 
-from wizard.models import Connection, StreamProgress, SyncRun, User, XeroRecord
+from tests.helpers.connections import connection_in_state
+from wizard.models import Connection, StreamProgress, SyncRun, XeroRecord
 
 
 def _synced_with_tombstones(app) -> int:
     """342 live records and 13 voided ones; the run that fetched them received all 355."""
     from wizard.extensions import db
 
+    connection_id = connection_in_state(app, "synced")
     with app.app_context():
-        user = db.session.query(User).one()
-        connection = Connection(workspace_id=user.workspace_id, tenant_id="t-1", tenant_name="Harbour Coffee")
-        connection.move_to("synced")
-        db.session.add(connection)
-        db.session.flush()
+        connection = db.session.get(Connection, connection_id)
         run = SyncRun(connection_id=connection.id, state="succeeded", calls=3, records=355)
         run.streams = [StreamProgress(stream="Invoices", state="done", done=355, total=355, calls=3)]
         db.session.add(run)

@@ -34,21 +34,30 @@ def workspace_name(app, workspace_id: int) -> str:
         return db.session.get(Workspace, workspace_id).name
 
 
-def syncing_with_streams(app, streams: list, records: int = 0, name: str = "Harbour Coffee") -> int:
-    """A connection of the (only) workspace user, syncing, whose running run has these StreamProgress rows."""
+def connection_in_state(app, state: str, reason: str = "", detail: str = "", name: str = "Harbour Coffee") -> int:
+    """A connection (no Xero behind it) in the workspace of the only user, created in `state`."""
     from wizard.extensions import db
-    from wizard.models import Connection, SyncRun, User
+    from wizard.models import Connection, User
 
     with app.app_context():
         user = db.session.query(User).one()
         connection = Connection(workspace_id=user.workspace_id, tenant_id="t-1", tenant_name=name)
-        connection.move_to("syncing", "initial")
+        connection.move_to(state, reason, detail)
         db.session.add(connection)
-        db.session.flush()
-        run = SyncRun(
-            connection_id=connection.id, state="running", calls=sum(s.calls or 0 for s in streams), records=records
-        )
-        run.streams = streams
-        db.session.add(run)
         db.session.commit()
         return connection.id
+
+
+def syncing_with_streams(app, streams: list, records: int = 0, name: str = "Harbour Coffee") -> int:
+    """A syncing connection whose running run has these StreamProgress rows."""
+    from wizard.extensions import db
+    from wizard.models import SyncRun
+
+    connection_id = connection_in_state(app, "syncing", "initial", name=name)
+    with app.app_context():
+        calls = sum(s.calls or 0 for s in streams)
+        db.session.add(
+            SyncRun(connection_id=connection_id, state="running", calls=calls, records=records, streams=streams)
+        )
+        db.session.commit()
+    return connection_id
