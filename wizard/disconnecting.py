@@ -18,7 +18,7 @@ from redis.exceptions import LockError, RedisError
 from rq import Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, tuple_
 
 from wizard import jobs
 from wizard.connecting import xero_api
@@ -185,16 +185,22 @@ def _remove_at_xero(connection: Connection) -> str:
 def delete_synced_data(connection_id: int, lock=None) -> int:
     """Delete our copy of the organisation's records, DISCONNECT_DELETE_BATCH rows per transaction."""
     batch = current_app.config["DISCONNECT_DELETE_BATCH"]
-    deleted = 0
+    key = tuple_(XeroRecord.connection_id, XeroRecord.stream, XeroRecord.xero_id)
+    deleted, after = 0, (connection_id, "", "")
     while True:
-        ids = db.session.scalars(
-            select(XeroRecord.id).where(XeroRecord.connection_id == connection_id).limit(batch)
+        # Keyset walk of the unique (connection, stream, xero_id) index: each batch starts where the
+        # last one ended, so no scan passes again over the rows (dead tuples) already deleted.
+        rows = db.session.execute(
+            select(XeroRecord.id, XeroRecord.stream, XeroRecord.xero_id)
+            .where(XeroRecord.connection_id == connection_id, key > after)
+            .order_by(XeroRecord.connection_id, XeroRecord.stream, XeroRecord.xero_id)
+            .limit(batch)
         ).all()
-        if not ids:
+        if not rows:
             break
-        db.session.execute(delete(XeroRecord).where(XeroRecord.id.in_(ids)))
+        db.session.execute(delete(XeroRecord).where(XeroRecord.id.in_([row.id for row in rows])))
         db.session.commit()
-        deleted += len(ids)
+        deleted, after = deleted + len(rows), (connection_id, rows[-1].stream, rows[-1].xero_id)
         if lock is not None:
             lock.reacquire()  # still ours: a long delete keeps its claim on the connection
     for model in (XeroReport, StreamCursor):
