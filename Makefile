@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(PY) bench/sync.py
 	$(PY) bench/web.py
 	$(PY) bench/load.py
+	$(PY) bench/disconnect.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache test-output
