@@ -128,9 +128,10 @@ class Crawl:
     problems: list[str] = field(default_factory=list)
     skipped_external: set[str] = field(default_factory=set)
 
-    def run(self, start: str = "/data") -> Crawl:
+    def run(self, start: str = "/data", *more: str) -> Crawl:
+        """Crawl from `start`, then from `more` (addresses this persona finds no link to)."""
         seen: set[tuple] = set()
-        queue: deque[tuple] = deque([("GET", start, (), False)])
+        queue: deque[tuple] = deque(("GET", url, (), False) for url in (start, *more))
         last: list[tuple] = []
         while (queue or last) and len(self.visited) < self.max_requests:
             request = queue.popleft() if queue else last.pop(0)
