@@ -196,5 +196,20 @@ def test_a_disconnect_stops_the_running_sync_and_a_late_403_does_not_end_it_earl
         assert connection.state == "disconnecting"
     assert _run_job(app, org.connection_id).endswith("synced data deleted")
     page = client.get(f"/data/connections/{org.connection_id}").get_data(as_text=True)
-    assert "Sync failed" in page  # the stopped run says so in its own history
+    # The stopped run says why, calmly: no red "the sync stopped with an error... use Sync now" box.
+    assert "Sync stopped" in page and "Stopped: owner@example.test disconnected this organisation." in page
+    assert "The sync stopped with an error" not in page and 'role="alert"' not in page
     assert re.search(r"Disconnected on \d\d \w{3} \d{4}", page)
+
+
+def test_support_doctor_shows_no_problem_hint_for_a_disconnect_the_admin_asked_for():
+    from wizard.models import Connection, SyncRun
+    from wizard.support.doctor import current_hints
+
+    connection = Connection(tenant_id="t", tenant_name="Org")
+    connection.move_to("disconnected", "disconnected_by_admin", "Removed at Xero; synced data kept.")
+    stopped = SyncRun(state="failed", error_kind="disconnected_by_admin", error_message="Stopped: admin disconnected.")
+    assert current_hints(connection, None, [stopped]) == []
+    connection = Connection(tenant_id="t", tenant_name="Org")
+    connection.move_to("disconnected", "disconnected_in_xero")
+    assert [h.code for h in current_hints(connection, None, [])] == ["disconnected_in_xero"]
