@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 KEEP_DATA, DELETE_DATA = "disconnect_keep_data", "disconnect_delete_data"
 JOB = "workers.disconnect.run_disconnect"
 JOB_RETRY = Retry(max=5, interval=[10, 30, 60, 120, 300])
-LOCK_SECONDS = 120
 # Xero answers these when the connection is already gone for us: nothing left to remove there.
 GONE_AT_XERO = ("xero_not_found", "token_dead", "disconnected_in_xero")
 
@@ -107,7 +106,11 @@ def enqueue_disconnect(connection_id: int) -> bool:
 
 
 def job_alive(connection_id: int) -> bool:
-    """Will RQ run (or is it running) this connection's disconnect job? A dead one is removed."""
+    """Will RQ run (or is it running) this connection's disconnect job? A dead one is removed.
+
+    A running job holds the lock (renewed every batch), so a job marked started without the lock
+    belongs to a worker that was killed: it is dead too.
+    """
     redis = jobs.redis()
     if redis.exists(lock_name(connection_id)):
         return True
@@ -115,9 +118,9 @@ def job_alive(connection_id: int) -> bool:
         job = Job.fetch(job_id(connection_id), connection=redis)
     except NoSuchJobError:
         return False
-    if job.get_status() in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED):
+    if job.get_status() in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
         return True
-    job.delete()  # finished or failed for good: make room for a fresh job under the same id
+    job.delete()  # finished, failed for good, or its worker died: make room for a fresh job
     return False
 
 
@@ -132,7 +135,9 @@ def revive_stuck(now: datetime) -> int:
 
 def finish_disconnect(connection_id: int) -> str:
     """The job: Xero first, then our copy, then `disconnected`. Safe to run again at any point."""
-    lock = jobs.redis().lock(lock_name(connection_id), timeout=LOCK_SECONDS, thread_local=False)
+    # The same lease as a sync run's lock: a killed worker's claim lapses within it.
+    lease = current_app.config["SYNC_RUN_LOCK_SECONDS"]
+    lock = jobs.redis().lock(lock_name(connection_id), timeout=lease, thread_local=False)
     if not lock.acquire(blocking=False):
         return "running elsewhere"
     try:
@@ -150,6 +155,7 @@ def _finish(connection_id: int, lock) -> str:
     if connection is None or connection.state != "disconnecting":
         return "nothing to do"
     at_xero = _remove_at_xero(connection)
+    lock.reacquire()
     deleted = 0
     if connection.state_reason == DELETE_DATA:
         deleted = delete_synced_data(connection.id, lock)
