@@ -10,9 +10,9 @@ import re
 
 import pytest
 from rq.job import Job
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from tests.helpers.connections import synced_with_records, workspace_name
+from tests.helpers.connections import fresh_connection, stored_records, synced_with_records, workspace_name
 from wizard.disconnecting import XeroNotRemovedYet, finish_disconnect, job_id, revive_stuck
 
 
@@ -31,25 +31,6 @@ def org(app, sandbox, auth):
     auth.as_new("admin", "owner@example.test", workspace=workspace_name(app, connected.workspace_id))
     app.config["DISCONNECT_DELETE_BATCH"] = 200
     return connected
-
-
-def _records(app, connection_id: int) -> int:
-    from wizard.extensions import db
-    from wizard.models import XeroRecord
-
-    with app.app_context():
-        return db.session.scalar(select(func.count(XeroRecord.id)).where(XeroRecord.connection_id == connection_id))
-
-
-def _connection(app, connection_id: int):
-    from wizard.extensions import db
-    from wizard.models import Connection
-
-    with app.app_context():
-        db.session.expire_all()
-        connection = db.session.get(Connection, connection_id)
-        db.session.expunge(connection)
-        return connection
 
 
 def _run_job(app, connection_id: int) -> str:
@@ -73,7 +54,7 @@ def test_delete_the_synced_data_removes_it_at_xero_and_deletes_our_copy(app, cli
     page = client.get("/data").get_data(as_text=True)
     assert f"Disconnecting {org.org_name}" in page and "Disconnecting…" in page
     assert 'hx-get="/data/rows"' in page  # the rows poll until it is done
-    connection = _connection(app, org.connection_id)
+    connection = fresh_connection(app, org.connection_id)
     assert (connection.state, connection.state_reason) == ("disconnecting", "disconnect_delete_data")
     with app.app_context():
         job = Job.fetch(job_id(org.connection_id), connection=app.extensions["rq"].redis)
@@ -82,8 +63,8 @@ def test_delete_the_synced_data_removes_it_at_xero_and_deletes_our_copy(app, cli
 
     assert _run_job(app, org.connection_id) == "removed at Xero; synced data deleted"
     assert sandbox.state.connections() == []
-    assert _records(app, org.connection_id) == 0
-    connection = _connection(app, org.connection_id)
+    assert stored_records(app, org.connection_id) == 0
+    connection = fresh_connection(app, org.connection_id)
     assert (connection.state, connection.state_reason) == ("disconnected", "disconnected_by_admin")
     assert connection.xero_connection_id == ""
     page = client.get(f"/data/connections/{org.connection_id}").get_data(as_text=True)
@@ -112,7 +93,7 @@ def test_keep_the_synced_data_removes_it_at_xero_and_keeps_every_record(app, cli
     assert _disconnect(client, org.connection_id, "keep").status_code == 303
     assert _run_job(app, org.connection_id) == "removed at Xero; synced data kept"
     assert sandbox.state.connections() == []
-    assert _records(app, org.connection_id) == 1050
+    assert stored_records(app, org.connection_id) == 1050
     page = client.get(f"/data/connections/{org.connection_id}").get_data(as_text=True)
     assert "Removed at Xero; synced data kept." in page and "View the synced books" in page
 
@@ -123,8 +104,8 @@ def test_xero_failing_keeps_the_intent_and_a_retry_finishes_it(app, client, sand
     with pytest.raises(XeroNotRemovedYet):
         _run_job(app, org.connection_id)
     # Xero first: nothing of ours is deleted while the connection is still live at Xero.
-    assert _records(app, org.connection_id) == 1050
-    assert _connection(app, org.connection_id).state == "disconnecting"
+    assert stored_records(app, org.connection_id) == 1050
+    assert fresh_connection(app, org.connection_id).state == "disconnecting"
     page = client.get(f"/data/connections/{org.connection_id}").get_data(as_text=True)
     assert "Xero has not confirmed the removal yet; we keep trying by ourselves." in page
     assert "Requested by owner@example.test." in page and "Sync now" not in page
@@ -132,7 +113,7 @@ def test_xero_failing_keeps_the_intent_and_a_retry_finishes_it(app, client, sand
 
     sandbox.state.faults.clear()
     assert _run_job(app, org.connection_id) == "removed at Xero; synced data deleted"
-    assert sandbox.state.connections() == [] and _records(app, org.connection_id) == 0
+    assert sandbox.state.connections() == [] and stored_records(app, org.connection_id) == 0
 
 
 def test_a_crash_mid_delete_resumes_where_it_stopped(app, client, sandbox, org, monkeypatch):
@@ -153,12 +134,12 @@ def test_a_crash_mid_delete_resumes_where_it_stopped(app, client, sandbox, org, 
             finish_disconnect(org.connection_id)
         monkeypatch.undo()
         db.session.rollback()
-    assert _records(app, org.connection_id) == 650  # the two committed batches stay deleted
-    connection = _connection(app, org.connection_id)
+    assert stored_records(app, org.connection_id) == 650  # the two committed batches stay deleted
+    connection = fresh_connection(app, org.connection_id)
     assert connection.state == "disconnecting" and connection.xero_connection_id == ""
 
     assert _run_job(app, org.connection_id) == "removed at Xero; synced data deleted"
-    assert _records(app, org.connection_id) == 0
+    assert stored_records(app, org.connection_id) == 0
     assert _xero_deletes(sandbox) == 1  # Xero is not asked twice
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import psutil
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from tests.conftest import wait_until
-from tests.helpers.connections import synced_with_records, workspace_name
+from tests.helpers.connections import fresh_connection, stored_records, synced_with_records, workspace_name
 from tests.sync.helpers import kill_worker_tree
 
 RECORDS = 60_000
@@ -19,24 +19,6 @@ SETTINGS = {
     "SYNC_SWEEP_SECONDS": 2,
     "SYNC_REVIVE_AFTER_SECONDS": 1,
 }
-
-
-def _records(app, connection_id: int) -> int:
-    from wizard.extensions import db
-    from wizard.models import XeroRecord
-
-    with app.app_context():
-        return db.session.scalar(select(func.count(XeroRecord.id)).where(XeroRecord.connection_id == connection_id))
-
-
-def _connection(app, connection_id: int):
-    from wizard.extensions import db
-    from wizard.models import Connection
-
-    with app.app_context():
-        db.session.expire_all()
-        connection = db.session.get(Connection, connection_id)
-        return connection.state, connection.xero_connection_id
 
 
 @pytest.mark.slow
@@ -54,16 +36,17 @@ def test_killed_mid_delete_the_disconnect_is_finished_by_another_worker(app, aut
     first = fault_workers("--maintenance-interval", "2", **SETTINGS)
     response = client.post(f"/data/connections/{org.connection_id}/disconnect", data={"data": "delete"})
     assert response.status_code == 303
-    wait_until(lambda: 0 < _records(app, org.connection_id) < RECORDS - 500, timeout=60, interval=0.05)
+    wait_until(lambda: 0 < stored_records(app, org.connection_id) < RECORDS - 500, timeout=60, interval=0.05)
     kill_worker_tree(psutil.Process(first.proc.pid))
-    left = _records(app, org.connection_id)
+    left = stored_records(app, org.connection_id)
     assert 0 < left < RECORDS
-    assert _connection(app, org.connection_id) == ("disconnecting", "")  # Xero done, data half deleted
+    connection = fresh_connection(app, org.connection_id)
+    assert (connection.state, connection.xero_connection_id) == ("disconnecting", "")  # Xero done, data half gone
     assert sandbox.state.connections() == []
 
     fault_workers("--maintenance-interval", "2", **SETTINGS)
-    wait_until(lambda: _connection(app, org.connection_id)[0] == "disconnected", timeout=90, interval=0.2)
-    assert _records(app, org.connection_id) == 0
+    wait_until(lambda: fresh_connection(app, org.connection_id).state == "disconnected", timeout=90, interval=0.2)
+    assert stored_records(app, org.connection_id) == 0
     assert len([r for r in sandbox.state.requests() if r.get("method") == "DELETE"]) == 1
     with app.app_context():
         actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]

@@ -61,3 +61,26 @@ def syncing_with_streams(app, streams: list, records: int = 0, name: str = "Harb
         )
         db.session.commit()
     return connection_id
+
+
+def stored_records(app, connection_id: int) -> int:
+    """Every row we hold for the connection, tombstones included."""
+    from sqlalchemy import func, select
+
+    from wizard.extensions import db
+    from wizard.models import XeroRecord
+
+    with app.app_context():
+        return db.session.scalar(select(func.count(XeroRecord.id)).where(XeroRecord.connection_id == connection_id))
+
+
+def fresh_connection(app, connection_id: int):
+    """The connection as the database has it now, detached (readable outside the app context)."""
+    from wizard.extensions import db
+    from wizard.models import Connection
+
+    with app.app_context():
+        db.session.expire_all()
+        connection = db.session.get(Connection, connection_id)
+        db.session.expunge(connection)
+        return connection
