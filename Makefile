@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(PY) bench/web.py
 	$(PY) bench/load.py
 	$(PY) bench/sign_in.py
+	$(PY) bench/disconnect.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache test-output

@@ -74,6 +74,9 @@ def create_app(config: Mapping | None = None) -> Flask:
     from wizard.request_numbers import init_converters
 
     init_converters(app)
+    from wizard.errors import init_errors
+
+    init_errors(app)
 
     from wizard.auth.views import bp as auth_bp
     from wizard.books.views import bp as books_bp

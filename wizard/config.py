@@ -154,6 +154,8 @@ class Config:
         self.SYNC_SWEEP_SECONDS = env.integer("SYNC_SWEEP_SECONDS", 10, minimum=1)
         # A queued run whose job Redis lost is enqueued again after this long (the sweep does it).
         self.SYNC_REVIVE_AFTER_SECONDS = env.integer("SYNC_REVIVE_AFTER_SECONDS", 30)
+        # Rows per transaction when a disconnect deletes the synced data (wizard.disconnecting).
+        self.DISCONNECT_DELETE_BATCH = env.integer("DISCONNECT_DELETE_BATCH", 5000, minimum=1)
         # Lease of the one-execution-per-run lock, renewed every third of it while the run works;
         # a dead worker's run is taken over one lease (plus a sweep) after its last renewal.
         self.SYNC_RUN_LOCK_SECONDS = env.integer("SYNC_RUN_LOCK_SECONDS", 24, minimum=3)

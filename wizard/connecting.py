@@ -265,26 +265,3 @@ def reconnect(user: User, connection_id: int) -> list[Connection]:
     resolve_notifications([c.id for c in repaired])
     db.session.commit()
     return repaired
-
-
-def disconnect(user: User, connection: Connection, delete_data: bool) -> str:
-    """Disconnect at Xero (DELETE /connections/{id}), then keep or delete our copy of the data.
-
-    Returns what happened at Xero, for the confirmation message and the audit trail.
-    """
-    at_xero = "not connected at Xero any more"
-    if connection.token_set_id and connection.xero_connection_id and connection.state != "disconnected":
-        try:
-            xero_api().delete_connection(access_token(connection.token_set_id), connection.xero_connection_id)
-            at_xero = "disconnected at Xero"
-        except XeroError as exc:
-            if exc.kind not in ("xero_not_found", "token_dead"):
-                raise ConnectError(exc.kind, str(exc)) from None
-    if delete_data:
-        from wizard.syncing import delete_connection_data
-
-        delete_connection_data(connection)
-    else:
-        connection.move_to("disconnected", "disconnected_by_admin", f"Disconnected by {user.email}")
-    db.session.commit()
-    return at_xero

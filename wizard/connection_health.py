@@ -10,6 +10,8 @@ from wizard.notifications.inbox import notify_admins
 
 def mark_broken(connection: Connection, state: str, cause: str, detail: str = "") -> None:
     """Move to needs_reauth / disconnected; on the first move there, notify every admin (caller commits)."""
+    if connection.state == "disconnecting":
+        return  # the admin is removing it: Xero refusing it now is expected, the disconnect job ends it
     already = connection.state == state
     connection.move_to(state, cause, detail)
     if already:

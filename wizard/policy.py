@@ -28,7 +28,7 @@ POLICY: dict[str, str] = {
     "help.xero": PUBLIC,
     "data.index": MEMBER,
     "data.rows": MEMBER,
-    "data.picker": MEMBER,
+    "data.picker": ADMIN,  # a viewer cannot connect, so is not offered the picker
     "data.connection": MEMBER,
     "data.sync_status": MEMBER,
     "data.sync_now": ADMIN,

@@ -155,7 +155,9 @@ def sweep() -> dict[str, int]:
         expired += 1
     db.session.commit()
     revived = _revive_lost_runs(now)
-    return {"scheduled": started, "expired": expired, "revived": revived}
+    from wizard.disconnecting import revive_stuck
+
+    return {"scheduled": started, "expired": expired, "revived": revived, "disconnects": revive_stuck(now)}
 
 
 def support_duties() -> dict[str, int]:

@@ -22,7 +22,10 @@ class ConnectionRow:
 
     @property
     def busy(self) -> bool:
-        return self.run is not None and self.run.state in ("queued", "running")
+        # The rows poll themselves while any of these is true: a sync or a disconnect is under way.
+        return self.connection.state == "disconnecting" or (
+            self.run is not None and self.run.state in ("queued", "running")
+        )
 
 
 def workspace_rows(workspace_id: int) -> list[ConnectionRow]:
@@ -34,21 +37,24 @@ def workspace_rows(workspace_id: int) -> list[ConnectionRow]:
         return []
     latest_ids = select(func.max(SyncRun.id)).where(SyncRun.connection_id.in_(ids)).group_by(SyncRun.connection_id)
     runs = {r.connection_id: r for r in db.session.scalars(select(SyncRun).where(SyncRun.id.in_(latest_ids)))}
-    counts: dict[int, dict[str, int]] = {}
-    for connection_id, stream, n in db.session.execute(
-        select(XeroRecord.connection_id, XeroRecord.stream, func.count())
-        .where(XeroRecord.connection_id.in_(ids), XeroRecord.tombstoned.is_(False))
-        .group_by(XeroRecord.connection_id, XeroRecord.stream)
-    ):
-        counts.setdefault(connection_id, {})[stream] = n
+    counts = live_record_counts(ids)
     return [ConnectionRow(c, runs.get(c.id), counts.get(c.id, {})) for c in connections]
 
 
+def live_record_counts(connection_ids: list[int]) -> dict[int, dict[str, int]]:
+    """connection id -> data type -> records. THE definition of "records" on every page: the rows
+    we hold that are live in Xero (deleted, voided and archived ones, kept as tombstones, not counted).
+    A sync run's own figure is what Xero sent in that run; pages label it "received"."""
+    counts: dict[int, dict[str, int]] = {}
+    for connection_id, stream, n in db.session.execute(
+        select(XeroRecord.connection_id, XeroRecord.stream, func.count())
+        .where(XeroRecord.connection_id.in_(connection_ids), XeroRecord.tombstoned.is_(False))
+        .group_by(XeroRecord.connection_id, XeroRecord.stream)
+    ):
+        counts.setdefault(connection_id, {})[stream] = n
+    return counts
+
+
 def record_counts(connection_id: int) -> dict[str, int]:
-    return dict(
-        db.session.execute(
-            select(XeroRecord.stream, func.count())
-            .where(XeroRecord.connection_id == connection_id, XeroRecord.tombstoned.is_(False))
-            .group_by(XeroRecord.stream)
-        ).all()
-    )
+    """One connection's live records per data type (see live_record_counts)."""
+    return live_record_counts([connection_id]).get(connection_id, {})

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from wizard import connecting, polling, syncing
-from wizard.connecting import ConnectError
+from wizard import polling, syncing
 from wizard.data.lookups import get_connection
 from wizard.data.summary import record_counts, workspace_rows
+from wizard.disconnecting import request_disconnect
 from wizard.hints import hint_for
 from wizard.htmx import render_page
 
@@ -85,25 +85,25 @@ def sync_now(connection_id: int):
 @bp.get("/connections/<id:connection_id>/disconnect")
 def confirm_disconnect(connection_id: int):
     """Disconnect, step 1: say what will happen and ask keep-or-delete."""
-    return render_page("data/disconnect.html", connection=get_connection(connection_id), problem=None)
+    return render_page("data/disconnect.html", connection=get_connection(connection_id))
 
 
 @bp.post("/connections/<id:connection_id>/disconnect")
 def disconnect(connection_id: int):
-    """Disconnect, step 2: at Xero first, then keep or delete the synced data."""
+    """Disconnect, step 2: record the choice; the worker removes it at Xero and keeps or deletes the data."""
     conn = get_connection(connection_id)
     choice = request.form.get("data")
     if choice not in ("keep", "delete"):
         return render_page(
             "data/disconnect.html",
             connection=conn,
-            problem=None,
             error="Choose whether to keep or delete the synced data.",
         )
-    name = conn.tenant_name
-    try:
-        at_xero = connecting.disconnect(current_user, conn, delete_data=choice == "delete")
-    except ConnectError as exc:
-        return render_page("data/disconnect.html", connection=conn, problem=hint_for(exc.cause))
-    flash(f"{name} was disconnected ({at_xero}); synced data {'deleted' if choice == 'delete' else 'kept'}.")
+    if not conn.can_move_to("disconnecting"):
+        abort(409)
+    request_disconnect(current_user, conn, delete_data=choice == "delete")
+    flash(
+        f"Disconnecting {conn.tenant_name}: we are removing it at Xero"
+        f"{' and deleting the synced data' if choice == 'delete' else ''}. This page shows when it is done."
+    )
     return redirect(url_for("data.index"), code=303)

@@ -17,9 +17,29 @@ CONNECTION_STATES = (
     "synced",
     "paused",  # parked by Xero's daily limit or an organisation-offline 503
     "needs_reauth",  # refresh token dead: the admin must log in to Xero again
-    "disconnected",  # removed inside Xero (403 AuthenticationUnsuccessful / not listed)
+    "disconnecting",  # the admin asked to disconnect; the worker finishes it (wizard.disconnecting)
+    "disconnected",  # removed inside Xero (403 AuthenticationUnsuccessful / not listed), or by the admin
     "failed",
 )
+
+# Allowed moves, from -> to. Staying in a state (a new reason or detail) is always allowed.
+# Once the admin asked to disconnect, only the disconnect itself may end it: a sync that
+# meets Xero's 403 after our DELETE /connections must not end it early and skip the clean-up.
+_ANY_PROBLEM = {"failed", "needs_reauth", "disconnected", "disconnecting"}
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "connecting": frozenset({"syncing", *_ANY_PROBLEM}),
+    "syncing": frozenset({"synced", "paused", "connecting", *_ANY_PROBLEM}),
+    "synced": frozenset({"syncing", "connecting", *_ANY_PROBLEM}),
+    "paused": frozenset({"syncing", "connecting", *_ANY_PROBLEM}),
+    "failed": frozenset({"syncing", "connecting", *_ANY_PROBLEM}),
+    "needs_reauth": frozenset({"connecting", "disconnected", "disconnecting"}),
+    "disconnected": frozenset({"connecting", "disconnecting"}),
+    "disconnecting": frozenset({"disconnected"}),
+}
+
+
+class TransitionRefused(ValueError):
+    """A move the connection lifecycle does not allow (see TRANSITIONS)."""
 
 
 class TokenSet(Model):
@@ -88,18 +108,28 @@ class Connection(Model):
     )
 
     def move_to(self, state: str, reason: str = "", detail: str = "") -> None:
-        """The one place a connection changes state; every change is kept as an event."""
+        """The one place a connection changes state; every change is kept as an event.
+
+        Raises TransitionRefused for a move TRANSITIONS does not allow (the row is left as it was).
+        """
         if state not in CONNECTION_STATES:
             raise ValueError(f"unknown connection state {state!r}")
+        if not self.can_move_to(state):
+            raise TransitionRefused(f"connection {self.id} cannot move from {self.state} to {state}")
         if (state, reason) == (self.state, self.state_reason) and detail == self.state_detail:
             return
         self.events.append(ConnectionEvent(from_state=self.state, to_state=state, reason=reason, detail=detail))
         self.state, self.state_reason, self.state_detail = state, reason, detail
         self.state_changed_at = utcnow()
 
+    def can_move_to(self, state: str) -> bool:
+        if self.state is None:
+            return True  # a new row, before its first flush, starts in the state it is given
+        return state == self.state or state in TRANSITIONS[self.state]
+
     @property
     def is_usable(self) -> bool:
-        return self.state not in ("needs_reauth", "disconnected")
+        return self.state not in ("needs_reauth", "disconnecting", "disconnected")
 
 
 class ConnectionEvent(Model):

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wizard.clock import utcnow
 from wizard.extensions import Model
+from wizard.sync_progress import OverallProgress, overall_progress
 
 RUN_STATES = ("queued", "running", "paused", "succeeded", "failed")
 FINISHED_RUN_STATES = ("succeeded", "failed")
@@ -117,11 +118,9 @@ class SyncRun(Model):
         return int(idle // 60) if idle >= after_seconds else None
 
     @property
-    def progress(self) -> tuple[int, int]:
-        """(records done, records expected) over the streams that know their total."""
-        done = sum(s.done for s in self.streams)
-        total = sum(max(s.total or 0, s.done) for s in self.streams)
-        return done, total
+    def overall(self) -> OverallProgress:
+        """How far the run is, by data types and estimated calls (wizard.sync_progress)."""
+        return overall_progress(self.state, list(self.streams))
 
 
 class StreamProgress(Model):

@@ -127,9 +127,10 @@ def token_health(token_set: TokenSet, now: datetime) -> TokenHealth:
 def current_hints(connection: Connection, token: TokenHealth | None, runs: list[SyncRun]) -> list[Hint]:
     """The hints the customer is being shown now (same catalogue, same words), plus token ones."""
     causes = []
-    if connection.state in HINT_STATES:
+    by_admin = connection.state == "disconnecting" or connection.state_reason == "disconnected_by_admin"
+    if connection.state in HINT_STATES and not by_admin:
         causes.append(connection.state_reason or "sync_failed")
-    if runs and runs[0].state == "failed":
+    if runs and runs[0].state == "failed" and runs[0].error_kind != "disconnected_by_admin":
         causes.append(runs[0].error_kind)
     if token is not None and token.dead:
         causes.append("token_dead")
