@@ -83,6 +83,9 @@ class Config:
         self.XERO_CALLS_PER_MINUTE = int(_env("XERO_CALLS_PER_MINUTE", "60"))
         self.XERO_DAY_BUDGET = int(_env("XERO_DAY_BUDGET", "5000"))
         self.XERO_TIME_SCALE = float(_env("XERO_TIME_SCALE", "1.0"))
+        # The app-wide minute limit (all tenants, all machines) and the share of it we plan to use.
+        self.XERO_APP_CALLS_PER_MINUTE = int(_env("XERO_APP_CALLS_PER_MINUTE", "10000"))
+        self.XERO_APP_SHARE = float(_env("XERO_APP_SHARE", "0.9"))
         # The Xero user customers invite when they grant support temporary access to Xero.
         self.SUPPORT_XERO_EMAIL = _env("SUPPORT_XERO_EMAIL", "support@planwise.example")
 

@@ -74,6 +74,8 @@ def settings(app: Flask) -> dict[str, Any]:
             per_minute=int(get("XERO_CALLS_PER_MINUTE", 60)),
             per_day=int(get("XERO_DAY_BUDGET", 5000)),
             time_scale=float(get("XERO_TIME_SCALE", 1.0)),
+            app_per_minute=int(get("XERO_APP_CALLS_PER_MINUTE", 10_000)),
+            app_share=float(get("XERO_APP_SHARE", 0.9)),
         ),
     }
 
