@@ -86,6 +86,8 @@ def test_env(redis_url, sandbox):
         "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "WIZARD_INSTANCE_PATH": str(_TMP / "instance"),
         "SECRET_KEY": "test-secret-key",
+        # Webhooks configured, as in production; tests/fleet/test_webhooks.py signs with this key.
+        "XERO_WEBHOOK_KEY": "test-webhook-key-NOT-A-SECRET",
     }
     os.environ.update(env)
     return env

@@ -82,6 +82,13 @@ def create_app(config: Mapping | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
 
+    if app.config.get("XERO_WEBHOOK_KEY"):
+        # No key, no endpoint: an unsigned webhook URL would only be a way in.
+        from wizard.webhooks.views import bp as webhooks_bp
+
+        csrf.exempt(webhooks_bp)  # Xero signs its deliveries instead; it has no form token
+        app.register_blueprint(webhooks_bp)
+
     app.config.setdefault("HTMX_SRI", _sri(os.path.join(app.static_folder, "vendor", "htmx-4.0.1.min.js")))
 
     # Templates link to areas only when their blueprint is registered.

@@ -86,6 +86,8 @@ class Config:
         # The app-wide minute limit (all tenants, all machines) and the share of it we plan to use.
         self.XERO_APP_CALLS_PER_MINUTE = int(_env("XERO_APP_CALLS_PER_MINUTE", "10000"))
         self.XERO_APP_SHARE = float(_env("XERO_APP_SHARE", "0.9"))
+        # Xero's webhook key (developer portal); unset -> no /webhooks/xero endpoint at all.
+        self.XERO_WEBHOOK_KEY = _env("XERO_WEBHOOK_KEY")
         # The Xero user customers invite when they grant support temporary access to Xero.
         self.SUPPORT_XERO_EMAIL = _env("SUPPORT_XERO_EMAIL", "support@planwise.example")
 

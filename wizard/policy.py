@@ -67,6 +67,8 @@ POLICY: dict[str, str] = {
     "xero_access.mark_removed": ADMIN,
     "notifications.index": ADMIN,
     "notifications.mark_read": ADMIN,
+    # Xero's webhook deliveries: anyone may call, only a correct x-xero-signature gets past the view.
+    "webhooks.xero": PUBLIC,
 }
 
 _ROLES_ALLOWED = {

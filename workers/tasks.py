@@ -22,6 +22,7 @@ from wizard import jobs, syncing
 from wizard.clock import utcnow
 from wizard.extensions import db
 from wizard.models import Connection, SyncRun
+from wizard.webhooks import intake as webhook_intake
 from workers.sync.engine import SyncEngine
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,8 @@ def sweep() -> dict[str, int]:
         expired += 1
     db.session.commit()
     revived = _revive_lost_runs(now)
-    return {"scheduled": started, "expired": expired, "revived": revived}
+    followups = webhook_intake.start_followups()
+    return {"scheduled": started, "expired": expired, "revived": revived, "webhook_followups": followups}
 
 
 def _revive_lost_runs(now) -> int:

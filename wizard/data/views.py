@@ -11,6 +11,7 @@ from wizard.data.lookups import get_connection
 from wizard.data.summary import record_counts, workspace_rows
 from wizard.hints import hint_for
 from wizard.htmx import render_page
+from wizard.webhooks.intake import coverage
 
 bp = Blueprint("data", __name__, url_prefix="/data")
 
@@ -19,13 +20,16 @@ bp = Blueprint("data", __name__, url_prefix="/data")
 def index():
     """The Data page: every connection with its state, and the "+" button."""
     rows = workspace_rows(current_user.workspace_id)
-    return render_page("data/index.html", rows=rows, hint_for=hint_for)
+    webhooks = coverage([row.connection.id for row in rows])
+    return render_page("data/index.html", rows=rows, webhooks=webhooks, hint_for=hint_for)
 
 
 @bp.get("/rows")
 def rows():
     """The connections table alone; it polls itself while anything is syncing."""
-    return render_page("data/rows.html", rows=workspace_rows(current_user.workspace_id), hint_for=hint_for)
+    rows = workspace_rows(current_user.workspace_id)
+    webhooks = coverage([row.connection.id for row in rows])
+    return render_page("data/rows.html", rows=rows, webhooks=webhooks, hint_for=hint_for)
 
 
 @bp.get("/new")
@@ -43,6 +47,7 @@ def connection(connection_id: int):
         connection=conn,
         counts=record_counts(conn.id),
         run=syncing.latest_run(conn.id),
+        webhook=coverage([conn.id]).get(conn.id),
         hint_for=hint_for,
     )
 

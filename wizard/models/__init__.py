@@ -10,12 +10,14 @@ from wizard.models.sync import (
     XeroRecord,
     XeroReport,
 )
+from wizard.models.webhooks import ConnectionWebhook
 from wizard.models.xero_access import Notification, XeroAccessRequest
 
 __all__ = [
     "AuditEvent",
     "Connection",
     "ConnectionEvent",
+    "ConnectionWebhook",
     "LoginSession",
     "Notification",
     "StreamCursor",

@@ -36,6 +36,7 @@ from wizard.clock import utcnow
 from wizard.connection_health import mark_broken
 from wizard.extensions import db
 from wizard.models import Connection, StreamProgress, SyncRun
+from wizard.webhooks import intake as webhook_intake
 from wizard.xero.api import XeroApi
 from wizard.xero.errors import (
     InsufficientScope,
@@ -218,7 +219,10 @@ class SyncEngine:
         if run.streams:
             return
         granted = set(connection.token_set.scope_list) if connection.token_set else set()
+        only = webhook_intake.claim_streams(connection.id, run.kind)  # a webhook run: just what changed
         for position, s in enumerate(STREAMS):
+            if only is not None and s.name not in only:
+                continue
             progress = StreamProgress(stream=s.name, position=position, page_size=self._page_size(s) or None)
             if granted and not s.granted(granted):
                 progress.state, progress.note = "skipped", s.optional_note or SKIP_NOTE
