@@ -115,6 +115,14 @@ def create_app(config: Mapping | None = None) -> Flask:
         """Liveness for load balancers."""
         return {"status": "ok"}
 
+    @app.get("/readyz")
+    def ready():
+        """Readiness for load balancers: this process reaches the database and Redis."""
+        from wizard.health import readiness
+
+        checks = readiness()
+        return checks, 200 if set(checks.values()) == {"ok"} else 503
+
     from wizard.cli import register_commands
 
     register_commands(app)

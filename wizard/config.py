@@ -79,6 +79,9 @@ class Config:
         self.SYNC_REVIVE_AFTER_SECONDS = int(_env("SYNC_REVIVE_AFTER_SECONDS", "120"))
         # Lease of the one-execution-per-run lock, renewed every third of it while the run works.
         self.SYNC_RUN_LOCK_SECONDS = int(_env("SYNC_RUN_LOCK_SECONDS", "45"))
+        # A sync waiting longer than this moves up one priority queue (wizard/priorities.py).
+        self.SYNC_AGE_TRIGGERED_SECONDS = int(_env("SYNC_AGE_TRIGGERED_SECONDS", "300"))
+        self.SYNC_AGE_SCHEDULED_SECONDS = int(_env("SYNC_AGE_SCHEDULED_SECONDS", "600"))
         self.XERO_MAX_IN_FLIGHT = int(_env("XERO_MAX_IN_FLIGHT", "5"))
         self.XERO_CALLS_PER_MINUTE = int(_env("XERO_CALLS_PER_MINUTE", "60"))
         self.XERO_DAY_BUDGET = int(_env("XERO_DAY_BUDGET", "5000"))

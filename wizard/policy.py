@@ -22,6 +22,7 @@ POLICY: dict[str, str] = {
     "static": PUBLIC,
     "index": PUBLIC,
     "health": PUBLIC,
+    "ready": PUBLIC,
     "auth.login": PUBLIC,
     "auth.logout": SIGNED_IN,
     "help.xero": PUBLIC,

@@ -66,7 +66,10 @@ def build_worker(app: Flask, args: argparse.Namespace) -> SyncWorker:
         options["worker_ttl"] = args.maintenance_interval + 15
     if args.job_monitoring_interval:
         options["job_monitoring_interval"] = args.job_monitoring_interval
-    worker = SyncWorker([holder.queue], connection=holder.redis, name=args.name, **options)
+    from wizard.priorities import priority_queues
+
+    # Highest priority first: RQ takes the next job from the first queue that has one.
+    worker = SyncWorker(priority_queues(), connection=holder.redis, name=args.name, **options)
     if args.maintenance_interval:
         worker.maintenance_interval = args.maintenance_interval
     worker.keeps_sweep = not args.burst

@@ -18,7 +18,7 @@ from rq.job import Job, JobStatus
 from rq.registry import DeferredJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 from sqlalchemy import select
 
-from wizard import jobs, syncing
+from wizard import jobs, priorities, syncing
 from wizard.clock import utcnow
 from wizard.extensions import db
 from wizard.models import Connection, SyncRun
@@ -150,7 +150,8 @@ def sweep() -> dict[str, int]:
     db.session.commit()
     revived = _revive_lost_runs(now)
     followups = webhook_intake.start_followups()
-    return {"scheduled": started, "expired": expired, "revived": revived, "webhook_followups": followups}
+    aged = priorities.promote_waiting()
+    return {"scheduled": started, "expired": expired, "revived": revived, "webhook_followups": followups, "aged": aged}
 
 
 def _revive_lost_runs(now) -> int:
@@ -184,7 +185,7 @@ def _job_alive(run: SyncRun) -> bool:
         status = job.get_status()
     except NoSuchJobError:
         return False
-    queue = jobs.queue()
+    queue = jobs.queue_named(job.origin)  # the sync's priority queue (wizard/priorities.py)
     if status == JobStatus.QUEUED:
         return True
     if status == JobStatus.SCHEDULED:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import time
@@ -44,10 +45,10 @@ def test_app_budget_holds_across_several_worker_processes(app, redis_url):
         out, _ = process.communicate(timeout=60)
         assert process.returncode == 0
         admitted.append(json.loads(out))
-    times = [t for per_process in admitted for _tenant, t in per_process]
+    # Stamped with Redis' clock at admission (what the limit counts), in whole ms as the script counts.
+    times = [round(t * 1000) for per_process in admitted for _tenant, t in per_process]
     window = LIMITS.window_seconds
-    # Admission is stamped a hair after Redis admitted the call: compare over a slightly shorter window.
-    assert _most_in_any_window(times, window - 0.02) <= LIMITS.app_budget
+    assert _most_in_any_window(times, math.ceil(window * 1000)) <= LIMITS.app_budget
     # ... and the budget is used, not starved: at least 3 of the 4 windows' worth was admitted.
     assert len(times) >= LIMITS.app_budget * (seconds / window) * 0.75, len(times)
     # Every process got a share of the app's budget.
@@ -92,8 +93,4 @@ def test_three_organisations_on_two_workers_never_meet_xeros_app_limit(app, sand
     assert [wait_for_run(app, run, timeout=180) for run in runs] == ["succeeded"] * 3
     calls = [r for r in sandbox.state.requests() if r["path"].startswith("/api.xro/")]
     assert len(calls) > 100
-    assert [r for r in calls if r["status"] == 429] == []
-    from datetime import datetime
-
-    times = [datetime.fromisoformat(r["timestamp"]).timestamp() for r in calls]
-    assert _most_in_any_window(times, 60 / scale) <= 30
+    assert [r for r in calls if r["status"] == 429] == []  # the sandbox counts Xero's way

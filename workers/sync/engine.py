@@ -36,6 +36,7 @@ from wizard.clock import utcnow
 from wizard.connection_health import mark_broken
 from wizard.extensions import db
 from wizard.models import Connection, StreamProgress, SyncRun
+from wizard.schedule import next_sync_at
 from wizard.webhooks import intake as webhook_intake
 from wizard.xero.api import XeroApi
 from wizard.xero.errors import (
@@ -472,7 +473,7 @@ class SyncEngine:
             run.succeed()
             connection.move_to("synced", "")
             connection.last_synced_at = run.finished_at
-        connection.next_sync_at = utcnow() + timedelta(minutes=connection.sync_interval_minutes)
+        connection.next_sync_at = next_sync_at(connection.id, connection.sync_interval_minutes, utcnow())
         db.session.commit()
         timings = self.timings.as_dict()
         log.info(

@@ -71,7 +71,7 @@ redis.call('PEXPIRE', KEYS[1], slot_ms + window_ms)
 redis.call('ZADD', KEYS[2], now, ARGV[1])
 redis.call('PEXPIRE', KEYS[2], window_ms * 2)
 if redis.call('INCR', KEYS[4]) == 1 then redis.call('PEXPIRE', KEYS[4], day_ms) end
-return {1, 0, redis.call('ZCARD', KEYS[1]), 'ok'}
+return {1, now, redis.call('ZCARD', KEYS[1]), 'ok'}
 """
 
 _BLOCK = """
@@ -140,6 +140,7 @@ class Governor:
         self._local = threading.Lock()
         self.waited = 0.0  # seconds spent waiting for a slot (all threads)
         self.last_wait_reason = ""  # which limit made the latest wait (concurrent, minute, app_minute ...)
+        self._admitted = threading.local()
 
     def _try(self, token: str) -> tuple[int, int, int, str]:
         limits = self.limits
@@ -167,6 +168,7 @@ class Governor:
         while True:
             ok, wait_ms, in_flight, reason = self._try(token)
             if ok == 1:
+                self._admitted.ms = wait_ms  # on admission the script returns Redis' clock instead
                 break
             self.last_wait_reason = reason
             if ok == -1:
@@ -182,6 +184,13 @@ class Governor:
         finally:
             # The app window keeps its entry: a started call counts for the minute, ended or not.
             self.redis.zrem(self.keys[0], token)
+
+    @property
+    def admitted_at(self) -> float | None:
+        """When Redis admitted this thread's latest call (its clock, epoch seconds): the moment the
+        limits counted, however long the thread took to get going afterwards."""
+        ms = getattr(self._admitted, "ms", None)
+        return ms / 1000 if ms is not None else None
 
     def block(self, seconds: float) -> None:
         """Nobody calls this tenant for `seconds` (a 429's Retry-After)."""
