@@ -400,16 +400,24 @@ class Report:
         for entry in self.log:
             by_tenant[entry["tenant"]].append(entry)
         per_kind: dict[str, list[int]] = defaultdict(list)
+        calls: dict[str, list[int]] = defaultdict(list)
+        by_resource: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         tenants = self.fleet.tenants
-        for _id, connection_id, kind, _state, started, finished, _calls in self.runs:
+        for _id, connection_id, kind, _state, started, finished, run_calls in self.runs:
             if started is None or finished is None or finished < self.t0:
                 continue
             lo, hi = self.ts(started), self.ts(finished) + 0.5
-            size = sum(e["bytes"] or 0 for e in by_tenant.get(tenants.get(connection_id), []) if lo <= e["t"] <= hi)
-            per_kind[kind].append(size)
+            entries = [e for e in by_tenant.get(tenants.get(connection_id), []) if lo <= e["t"] <= hi]
+            per_kind[kind].append(sum(e["bytes"] or 0 for e in entries))
+            calls[kind].append(run_calls)
+            for entry in entries:
+                by_resource[kind][entry["path"].split("/2.0/")[-1]] += entry["bytes"] or 0
         for kind, sizes in sorted(per_kind.items()):
+            heaviest = sorted(by_resource[kind].items(), key=lambda item: -item[1])[:4]
+            share = ", ".join(f"{name} {size / max(1, sum(sizes)):.0%}" for name, size in heaviest)
             print(
-                f"[egress {kind}] runs={len(sizes)} bytes/run mean={statistics.mean(sizes):,.0f} total={sum(sizes):,}"
+                f"[egress {kind}] runs={len(sizes)} calls/run={statistics.mean(calls[kind]):.1f} "
+                f"bytes/run={statistics.mean(sizes):,.0f} total={sum(sizes):,} (heaviest: {share})"
             )
 
     def work(self) -> None:
