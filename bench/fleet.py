@@ -30,13 +30,13 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.sync import SCOPES, grant_connection  # noqa: E402
+from bench.sync import grant_connection, stack_env, store_connection  # noqa: E402
 
 WEBHOOK_KEY = "bench-webhook-key"
 USER = "xero.adviser@demo.test"
@@ -60,7 +60,6 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    from cryptography.fernet import Fernet
 
     from xero_sandbox.server import start_background
 
@@ -80,18 +79,8 @@ def main() -> None:
         {"CLIENTS": {"bench-client": {"client_secret": "bench-secret", "redirect_uris": ["http://127.0.0.1/cb"]}}}
     )
     sandbox.state.limits.configure(time_scale=args.time_scale, app_minute=args.app_limit)
-    env = {
-        "DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'fleet.db'}",
-        "REDIS_URL": redis_url,
-        "RQ_QUEUE": "fleet",
-        "XERO_CLIENT_ID": "bench-client",
-        "XERO_CLIENT_SECRET": "bench-secret",
-        "XERO_LOGIN_URL": sandbox.url,
-        "XERO_IDENTITY_URL": sandbox.url,
-        "XERO_API_URL": sandbox.url,
-        "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "WIZARD_INSTANCE_PATH": str(tmp / "instance"),
-        "SECRET_KEY": "bench-secret-key",
+    env = stack_env(sandbox.url, args.database_url or f"sqlite:///{tmp / 'fleet.db'}", redis_url, tmp, "fleet")
+    env |= {
         "XERO_WEBHOOK_KEY": WEBHOOK_KEY,
         "FLASK_XERO_TIME_SCALE": str(args.time_scale),
         "FLASK_XERO_APP_CALLS_PER_MINUTE": str(args.app_limit),
@@ -153,38 +142,11 @@ class Fleet:
         return f"http://127.0.0.1:{self.server.server_port}"
 
     def connect(self, name: str, records: int) -> int:
-        from wizard.clock import utcnow
-        from wizard.crypto import cipher
-        from wizard.extensions import db
-        from wizard.models import Connection, TokenSet, Workspace
-
         tenant = self.sandbox.state.create_org(name, records=records, users={USER: "adviser"})
         tokens = grant_connection(self.sandbox, tenant, USER)
-        with self.app.app_context():
-            workspace = Workspace(name=name)
-            db.session.add(workspace)
-            db.session.flush()
-            token_set = TokenSet(
-                workspace_id=workspace.id,
-                xero_userid=tokens["user_id"],
-                access_token_enc=cipher().encrypt(tokens["access"]),
-                refresh_token_enc=cipher().encrypt(tokens["refresh"]),
-                access_expires_at=utcnow() + timedelta(minutes=29),
-                scopes=SCOPES,
-            )
-            db.session.add(token_set)
-            db.session.flush()
-            connection = Connection(
-                workspace_id=workspace.id,
-                token_set_id=token_set.id,
-                tenant_id=tenant,
-                tenant_name=name,
-                sync_interval_minutes=self.args.interval,
-            )
-            db.session.add(connection)
-            db.session.commit()
-            self.tenants[connection.id] = tenant
-            return connection.id
+        connection_id = store_connection(self.app, name, tenant, tokens, sync_interval_minutes=self.args.interval)
+        self.tenants[connection_id] = tenant
+        return connection_id
 
     def start(self, connection_id: int, kind: str) -> int:
         from wizard import syncing
