@@ -85,6 +85,7 @@ def main() -> None:
         "FLASK_XERO_TIME_SCALE": str(args.time_scale),
         "FLASK_XERO_APP_CALLS_PER_MINUTE": str(args.app_limit),
         "FLASK_SYNC_SWEEP_SECONDS": "2",
+        "FLASK_SYNC_REPORTS_EVERY_MINUTES": str(360 / args.time_scale),  # six Xero hours
         "FLASK_SYNC_AGE_SCHEDULED_SECONDS": str(max(5, int(600 / args.time_scale))),
         "FLASK_SYNC_AGE_TRIGGERED_SECONDS": str(max(5, int(300 / args.time_scale))),
     }

@@ -82,6 +82,8 @@ class Config:
         # A sync waiting longer than this moves up one priority queue (wizard/priorities.py).
         self.SYNC_AGE_TRIGGERED_SECONDS = int(_env("SYNC_AGE_TRIGGERED_SECONDS", "300"))
         self.SYNC_AGE_SCHEDULED_SECONDS = int(_env("SYNC_AGE_SCHEDULED_SECONDS", "600"))
+        # Scheduled re-syncs keep reports younger than this (they are most of a re-sync's egress).
+        self.SYNC_REPORTS_EVERY_MINUTES = float(_env("SYNC_REPORTS_EVERY_MINUTES", "360"))
         self.XERO_MAX_IN_FLIGHT = int(_env("XERO_MAX_IN_FLIGHT", "5"))
         self.XERO_CALLS_PER_MINUTE = int(_env("XERO_CALLS_PER_MINUTE", "60"))
         self.XERO_DAY_BUDGET = int(_env("XERO_DAY_BUDGET", "5000"))

@@ -53,6 +53,7 @@ from wizard.xero.errors import (
 from workers.sync import store
 from workers.sync.client import CallResult, TenantClient
 from workers.sync.governor import Governor, Limits
+from workers.sync.report_schedule import fresh_reports, kept_note
 from workers.sync.streams import STREAMS, Stream, report_calls, stream
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ def settings(app: Flask) -> dict[str, Any]:
         "backoff": float(get("SYNC_RETRY_BACKOFF", 1.0)),
         "offline_retry": float(get("SYNC_OFFLINE_RETRY_SECONDS", 300)),
         "watermark_margin": float(get("SYNC_WATERMARK_MARGIN_SECONDS", 120)),
+        "reports_every": float(get("SYNC_REPORTS_EVERY_MINUTES", 360)),
         "limits": Limits(
             concurrent=int(get("XERO_MAX_IN_FLIGHT", 5)),
             per_minute=int(get("XERO_CALLS_PER_MINUTE", 60)),
@@ -221,12 +223,16 @@ class SyncEngine:
             return
         granted = set(connection.token_set.scope_list) if connection.token_set else set()
         only = webhook_intake.claim_streams(connection.id, run.kind)  # a webhook run: just what changed
+        every = self.settings["reports_every"]
+        kept = fresh_reports(connection.id, utcnow(), every) if run.kind == "scheduled" else {}
         for position, s in enumerate(STREAMS):
             if only is not None and s.name not in only:
                 continue
             progress = StreamProgress(stream=s.name, position=position, page_size=self._page_size(s) or None)
             if granted and not s.granted(granted):
                 progress.state, progress.note = "skipped", s.optional_note or SKIP_NOTE
+            elif s.name in kept:
+                progress.state, progress.note = "skipped", kept_note(kept[s.name], every)
             run.streams.append(progress)
 
     def _page_size(self, s: Stream) -> int:
