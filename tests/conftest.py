@@ -87,6 +87,8 @@ def test_env(redis_url, sandbox):
         "WIZARD_INSTANCE_PATH": str(_TMP / "instance"),
         "SECRET_KEY": "test-secret-key",
         "OAUTHLIB_INSECURE_TRANSPORT": "1",  # the sandbox speaks http on loopback
+        # Webhooks configured, as in production; tests/fleet/test_webhooks.py signs with this key.
+        "XERO_WEBHOOK_KEY": "test-webhook-key-NOT-A-SECRET",
     }
     os.environ.update(env)
     return env

@@ -45,6 +45,7 @@ def _routes() -> list[tuple[str, str, str]]:
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
             "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "XERO_WEBHOOK_KEY": "policy-matrix-webhook-key",  # the webhook route exists only with a key
         }
     )
     return sorted(

@@ -99,6 +99,13 @@ def create_app(config: Mapping | None = None) -> Flask:
     ):
         app.register_blueprint(blueprint)
 
+    if app.config.get("XERO_WEBHOOK_KEY"):
+        # No key, no endpoint: an unsigned webhook URL would only be a way in.
+        from wizard.webhooks.views import bp as webhooks_bp
+
+        csrf.exempt(webhooks_bp)  # Xero signs its deliveries instead; it has no form token
+        app.register_blueprint(webhooks_bp)
+
     assert app.static_folder is not None  # set by Flask(static_folder=...) above
     app.config.setdefault("HTMX_SRI", _sri(os.path.join(app.static_folder, "vendor", "htmx-4.0.1.min.js")))
 
@@ -125,6 +132,14 @@ def create_app(config: Mapping | None = None) -> Flask:
     def health():
         """Liveness for load balancers."""
         return {"status": "ok"}
+
+    @app.get("/readyz")
+    def ready():
+        """Readiness for load balancers: this process reaches the database and Redis."""
+        from wizard.health import readiness
+
+        checks = readiness()
+        return checks, 200 if set(checks.values()) == {"ok"} else 503
 
     from wizard.cli import register_commands
 

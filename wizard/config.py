@@ -167,6 +167,16 @@ class Config:
         self.XERO_CALLS_PER_MINUTE = env.integer("XERO_CALLS_PER_MINUTE", 60, minimum=1)
         self.XERO_DAY_BUDGET = env.integer("XERO_DAY_BUDGET", 5000, minimum=1)
         self.XERO_TIME_SCALE = env.number("XERO_TIME_SCALE", 1.0, minimum=0.001)
+        # A sync waiting longer than this moves up one priority queue (wizard/priorities.py).
+        self.SYNC_AGE_TRIGGERED_SECONDS = env.integer("SYNC_AGE_TRIGGERED_SECONDS", 300, minimum=1)
+        self.SYNC_AGE_SCHEDULED_SECONDS = env.integer("SYNC_AGE_SCHEDULED_SECONDS", 600, minimum=1)
+        # Scheduled re-syncs keep reports younger than this (they are most of a re-sync's egress).
+        self.SYNC_REPORTS_EVERY_MINUTES = env.number("SYNC_REPORTS_EVERY_MINUTES", 360.0)
+        # The app-wide minute limit (all tenants, all machines) and the share of it we plan to use.
+        self.XERO_APP_CALLS_PER_MINUTE = env.integer("XERO_APP_CALLS_PER_MINUTE", 10000, minimum=1)
+        self.XERO_APP_SHARE = env.number("XERO_APP_SHARE", 0.9, minimum=0.01)
+        # Xero's webhook key (developer portal); unset -> no /webhooks/xero endpoint at all.
+        self.XERO_WEBHOOK_KEY = env.text("XERO_WEBHOOK_KEY")
         # The Xero user customers invite when they grant support temporary access to Xero.
         self.SUPPORT_XERO_EMAIL = env.text("SUPPORT_XERO_EMAIL", "support@planwise.example")
 

@@ -32,6 +32,12 @@ class QueueHolder:
     def queue(self) -> Queue:
         return Queue(self.queue_name, connection=self.redis, is_async=self.is_async)
 
+    def named(self, name: str) -> Queue:
+        """Another queue on the same Redis (the sync priorities: wizard/priorities.py)."""
+        if name == self.queue_name:
+            return self.queue
+        return Queue(name, connection=self.redis, is_async=self.is_async)
+
 
 def init_queue(app: Flask) -> None:
     app.extensions["rq"] = QueueHolder(app)
@@ -39,6 +45,10 @@ def init_queue(app: Flask) -> None:
 
 def queue() -> Queue:
     return current_app.extensions["rq"].queue
+
+
+def queue_named(name: str) -> Queue:
+    return current_app.extensions["rq"].named(name)
 
 
 def redis() -> Redis:

@@ -23,6 +23,7 @@ POLICY: dict[str, str] = {
     "static": PUBLIC,
     "index": PUBLIC,
     "health": PUBLIC,
+    "ready": PUBLIC,
     "auth.login": PUBLIC,
     "auth.logout": SIGNED_IN,
     "help.xero": PUBLIC,
@@ -74,6 +75,8 @@ POLICY: dict[str, str] = {
     "xero_access.mark_removed": ADMIN,
     "notifications.index": ADMIN,
     "notifications.mark_read": ADMIN,
+    # Xero's webhook deliveries: anyone may call, only a correct x-xero-signature gets past the view.
+    "webhooks.xero": PUBLIC,
 }
 
 _ROLES_ALLOWED = {

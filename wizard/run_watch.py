@@ -49,7 +49,7 @@ def job_view(run: SyncRun) -> JobView:
         view.status = job.get_status()
     except NoSuchJobError:
         return view
-    queue = jobs.queue()
+    queue = jobs.queue_named(job.origin)  # the sync's priority queue (wizard/priorities.py)
     view.started_at, view.last_heartbeat = _naive(job.started_at), _naive(job.last_heartbeat)
     if view.status == JobStatus.QUEUED:
         view.registered = queue.get_job_position(run.rq_job_id) is not None  # LPOS, in Redis

@@ -15,7 +15,7 @@ from rq.exceptions import DuplicateJobError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from wizard import jobs
+from wizard import priorities
 from wizard.clock import utcnow
 from wizard.extensions import db
 from wizard.models import Connection, SyncRun
@@ -58,6 +58,8 @@ def start_sync(connection: Connection, kind: str = "manual", requested_by_id: in
     """Enqueue a sync, or join the one already queued/running/paused for this connection."""
     existing = active_run(connection.id)
     if existing is not None:
+        if existing.state == "queued" and existing.rq_job_id:
+            priorities.promote_run(existing.rq_job_id, kind)  # "Sync now" must not wait behind the schedule
         return existing
     run = SyncRun(
         connection_id=connection.id, kind=kind, requested_by_id=requested_by_id, deadline_at=utcnow() + RUN_DEADLINE
@@ -100,7 +102,7 @@ def enqueue_run(run: SyncRun) -> None:
     run.rq_job_id = f"sync-run-{run.id}-{run.attempts}"
     db.session.commit()
     try:
-        jobs.queue().enqueue("workers.tasks.run_sync", run.id, **_enqueue_options(run, run.rq_job_id))
+        priorities.queue_for(run.kind).enqueue("workers.tasks.run_sync", run.id, **_enqueue_options(run, run.rq_job_id))
     except DuplicateJobError:
         log.info("sync.enqueue_duplicate run=%s job=%s", run.id, run.rq_job_id)
     except RedisError as exc:
@@ -113,7 +115,7 @@ def schedule_resume(run: SyncRun, when: datetime) -> None:
     run.rq_job_id = job_id
     db.session.commit()
     try:
-        jobs.queue().enqueue_at(
+        priorities.queue_for(run.kind).enqueue_at(
             when.replace(tzinfo=UTC), "workers.tasks.run_sync", run.id, **_enqueue_options(run, job_id)
         )
     except DuplicateJobError:

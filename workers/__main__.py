@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 from rq import Queue, Worker
 
 from wizard import create_app
+from wizard.priorities import priority_queues
 from workers.duties import CronThread, build_cron, die_with_parent, duty_queue
 
 log = logging.getLogger("workers")
@@ -36,9 +37,9 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 
-def build_worker(app: Flask, queue: Queue, name: str | None = None) -> Worker:
+def build_worker(app: Flask, queues: list[Queue], name: str | None = None) -> Worker:
     return Worker(
-        [queue],
+        queues,
         connection=app.extensions["rq"].redis,
         name=name,
         maintenance_interval=MAINTENANCE_SECONDS,
@@ -66,7 +67,8 @@ def main() -> None:
         duties.start()
     try:
         with app.app_context():
-            serve(app, lambda: build_worker(app, app.extensions["rq"].queue, args.name), args.burst, True)
+            # Highest priority first: RQ takes the next job from the first queue that has one.
+            serve(app, lambda: build_worker(app, priority_queues(), args.name), args.burst, True)
     finally:
         if duties is not None and duties.is_alive():
             duties.terminate()  # a warm stop: RQ lets a running sweep finish
@@ -80,7 +82,7 @@ def serve_duties(app: Flask, name: str | None) -> None:
     """The duty process: the cron thread enqueues the sweep, an RQ worker on the duty queue runs it."""
     die_with_parent()
     with app.app_context():
-        serve(app, lambda: build_worker(app, duty_queue(app), name), burst=False, with_scheduler=False, cron=True)
+        serve(app, lambda: build_worker(app, [duty_queue(app)], name), burst=False, with_scheduler=False, cron=True)
 
 
 def serve(app: Flask, new_worker: Callable[[], Worker], burst: bool, with_scheduler: bool, cron: bool = False) -> None:

@@ -18,10 +18,11 @@ from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
-from wizard import jobs, run_watch, syncing
+from wizard import jobs, priorities, run_watch, syncing
 from wizard.clock import utcnow
 from wizard.extensions import db
 from wizard.models import Connection, SyncRun
+from wizard.webhooks import intake as webhook_intake
 from workers.sync.engine import SyncEngine
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,17 @@ def sweep() -> dict[str, int]:
     revived = _revive_lost_runs(now)
     from wizard.disconnecting import revive_stuck
 
-    return {"scheduled": started, "expired": expired, "revived": revived, "disconnects": revive_stuck(now)}
+    disconnects = revive_stuck(now)
+    followups = webhook_intake.start_followups()
+    aged = priorities.promote_waiting()
+    return {
+        "scheduled": started,
+        "expired": expired,
+        "revived": revived,
+        "disconnects": disconnects,
+        "webhook_followups": followups,
+        "aged": aged,
+    }
 
 
 def support_duties() -> dict[str, int]:

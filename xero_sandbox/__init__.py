@@ -31,6 +31,10 @@ def default_config() -> dict:
         "CLOCK_FROZEN": False,
         # per-organisation budget of the served-JSON cache (fragments.py); 0 switches it off
         "CACHE_MB": float(os.environ.get("XERO_SANDBOX_CACHE_MB", "256") or 256),
+        # webhooks (webhooks.py): subscribed at start when both are set; the trickle is off at 0
+        "WEBHOOK_URL": os.environ.get("XERO_SANDBOX_WEBHOOK_URL", ""),
+        "WEBHOOK_KEY": os.environ.get("XERO_SANDBOX_WEBHOOK_KEY", ""),
+        "WEBHOOK_TRICKLE_SECONDS": float(os.environ.get("XERO_SANDBOX_WEBHOOK_TRICKLE_SECONDS", "0") or 0),
     }
 
 
@@ -69,6 +73,10 @@ def create_app(config: Mapping | None = None) -> Flask:
         limits.configure(**settings["LIMITS"])
     state = SandboxState(settings, clock, store, SigningKey(), limits, Faults(clock))
     app.extensions["xero_sandbox"] = state
+    if settings["WEBHOOK_URL"] and settings["WEBHOOK_KEY"]:
+        state.configure_webhooks(
+            settings["WEBHOOK_URL"], settings["WEBHOOK_KEY"], trickle_seconds=settings["WEBHOOK_TRICKLE_SECONDS"]
+        )
     app.url_map.strict_slashes = False
     app.before_request(start_request)
     app.after_request(finish_request)

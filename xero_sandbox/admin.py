@@ -54,6 +54,7 @@ def index():
                 "GET /sandbox/connections",
                 "DELETE /sandbox/connections/<id>",
                 "POST /sandbox/clients",
+                "GET/POST/DELETE /sandbox/webhooks {url, key, client_id?, batch_seconds?, trickle_seconds?}",
             ]
         }
     )
@@ -232,3 +233,24 @@ def add_client():
         p.get("name", "Sandbox demo app"),
     )
     return jsonify({"client_id": client.client_id, "tier": client.tier}), 201
+
+
+@bp.route("/webhooks", methods=["GET", "POST", "DELETE"])
+def webhooks():
+    """The webhook subscription: POST (re)subscribes a delivery URL and key (intent check first),
+    DELETE unsubscribes, GET shows its status, sequence numbers and deliveries."""
+    sandbox = current_sandbox()
+    if request.method == "DELETE":
+        sandbox.webhooks.stop()
+        return "", 204
+    if request.method == "POST":
+        p = body()
+        described = sandbox.configure_webhooks(
+            p.get("url", ""),
+            p.get("key", ""),
+            p.get("client_id"),
+            float(p.get("batch_seconds", 1.0)),
+            float(p.get("trickle_seconds", 0)),
+        )
+        return jsonify(described), 201
+    return jsonify(sandbox.webhooks.describe())

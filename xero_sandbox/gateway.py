@@ -184,6 +184,7 @@ def finish_request(response: Response) -> Response:
             "timestamp": sandbox.clock.now().isoformat().replace("+00:00", "Z"),
             "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
             "correlation_id": response.headers["Xero-Correlation-Id"],
+            "bytes": response.content_length,  # egress (Xero bills it); None for a streamed body
         }
     )
     return response

@@ -3,6 +3,7 @@ request log and the actions a Xero user or Xero itself could take."""
 
 from __future__ import annotations
 
+import random
 import threading
 from collections import deque
 
@@ -12,6 +13,7 @@ from flask import current_app, request
 from . import data
 from .limits import LimitSettings
 from .store import TIER_CAPS, Store
+from .webhooks import CATEGORIES, WebhookSender
 
 
 class RequestLog:
@@ -47,6 +49,7 @@ class SandboxState:
         self.limits = limits
         self.faults = faults
         self.request_log = RequestLog()
+        self.webhooks = WebhookSender(self._connected_to, clock)
 
     def reset(self) -> None:
         """Back to a fresh sandbox: demo users/orgs regenerated, no connections, tokens, faults,
@@ -80,6 +83,7 @@ class SandboxState:
             self.limits.configure(**self.config["LIMITS"])
         self.limits.reset()
         self.request_log.clear()
+        self.webhooks.stop()
 
     # identity helpers ----------------------------------------------------------
     def issuer(self) -> str:
@@ -190,11 +194,50 @@ class SandboxState:
 
     def modify_records(self, tenant_id: str, stream: str, count: int) -> list[str]:
         """Edit N records of a stream (bumps UpdatedDateUTC to the sandbox clock); returns ids."""
-        return data.modify_records(self.books(tenant_id), stream, count, int(self.clock.time() * 1000))
+        ids = data.modify_records(self.books(tenant_id), stream, count, int(self.clock.time() * 1000))
+        self.webhooks.record_changes(tenant_id, stream, ids)
+        return ids
 
     def void_records(self, tenant_id: str, stream: str, count: int) -> list[str]:
         """Void/delete/archive N records (reversing journals are posted); returns ids."""
-        return data.void_records(self.books(tenant_id), stream, count, int(self.clock.time() * 1000))
+        ids = data.void_records(self.books(tenant_id), stream, count, int(self.clock.time() * 1000))
+        self.webhooks.record_changes(tenant_id, stream, ids)
+        return ids
+
+    # webhooks ---------------------------------------------------------------------------
+    def configure_webhooks(
+        self,
+        url: str,
+        key: str,
+        client_id: str | None = None,
+        batch_seconds: float = 1.0,
+        trickle_seconds: float = 0,
+        time_scale: float | None = None,
+    ) -> dict:
+        """Subscribe `url` (intent-to-receive check first); `trickle_seconds` > 0 also changes a
+        record of a connected organisation that often, so events keep coming. Retry gaps follow
+        the limits' time scale unless `time_scale` is given."""
+        scale = time_scale or self.limits.settings.time_scale or 1.0
+        client = client_id or self.config["CLIENT_ID"]
+        self.webhooks.configure(url, key, client, batch_seconds, scale)
+        self.webhooks.start_trickle(float(trickle_seconds), self._trickle_change)
+        return self.webhooks.describe()
+
+    def _connected_to(self, client_id: str, tenant_id: str) -> bool:
+        with self.store.lock:
+            return any(c.client_id == client_id and c.tenant_id == tenant_id for c in self.store.connections.values())
+
+    def _trickle_change(self) -> None:
+        """One record of one connected organisation changes, as a user's edit in Xero would."""
+        subscription = self.webhooks.subscription
+        if subscription is None:
+            return
+        with self.store.lock:
+            tenants = sorted(
+                {c.tenant_id for c in self.store.connections.values() if c.client_id == subscription.client_id}
+            )
+        if tenants:
+            self.modify_records(random.choice(tenants), random.choice(sorted(CATEGORIES)), 1)
 
     def exhaust_daily_limit(self, tenant_id: str, client_id: str | None = None) -> None:
         """Use up the day allowance for a tenant (one app, or every registered app)."""

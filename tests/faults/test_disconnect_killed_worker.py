@@ -33,7 +33,7 @@ def test_killed_mid_delete_the_disconnect_is_finished_by_another_worker(app, aut
         db.session.execute(insert(XeroRecord), rows)
         db.session.commit()
     auth.as_new("admin", "owner@example.test", workspace=workspace_name(app, org.workspace_id))
-    first = fault_workers("--maintenance-interval", "2", **SETTINGS)
+    first = fault_workers(**SETTINGS)
     response = client.post(f"/data/connections/{org.connection_id}/disconnect", data={"data": "delete"})
     assert response.status_code == 303
     wait_until(lambda: 0 < stored_records(app, org.connection_id) < RECORDS - 500, timeout=60, interval=0.05)
@@ -44,7 +44,7 @@ def test_killed_mid_delete_the_disconnect_is_finished_by_another_worker(app, aut
     assert (connection.state, connection.xero_connection_id) == ("disconnecting", "")  # Xero done, data half gone
     assert sandbox.state.connections() == []
 
-    fault_workers("--maintenance-interval", "2", **SETTINGS)
+    fault_workers(**SETTINGS)
     wait_until(lambda: fresh_connection(app, org.connection_id).state == "disconnected", timeout=90, interval=0.2)
     assert stored_records(app, org.connection_id) == 0
     assert len([r for r in sandbox.state.requests() if r.get("method") == "DELETE"]) == 1

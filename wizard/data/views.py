@@ -11,6 +11,7 @@ from wizard.data.summary import record_counts, workspace_rows
 from wizard.disconnecting import request_disconnect
 from wizard.hints import hint_for
 from wizard.htmx import render_page
+from wizard.webhooks.intake import coverage
 
 bp = Blueprint("data", __name__, url_prefix="/data")
 # The polling fragments carry the ETag of what they show (wizard/polling.py).
@@ -22,7 +23,8 @@ bp.add_app_template_global(polling.rows_etag, "rows_etag")
 def index():
     """The Data page: every connection with its state, and the "+" button."""
     rows = workspace_rows(current_user.workspace_id)
-    return render_page("data/index.html", rows=rows, hint_for=hint_for)
+    webhooks = coverage([row.connection.id for row in rows])
+    return render_page("data/index.html", rows=rows, webhooks=webhooks, hint_for=hint_for)
 
 
 @bp.get("/rows")
@@ -33,7 +35,8 @@ def rows():
     if unchanged is not None:
         return unchanged
     rows = workspace_rows(current_user.workspace_id)
-    return polling.tagged(render_page("data/rows.html", rows=rows, hint_for=hint_for), etag)
+    webhooks = coverage([row.connection.id for row in rows])
+    return polling.tagged(render_page("data/rows.html", rows=rows, webhooks=webhooks, hint_for=hint_for), etag)
 
 
 @bp.get("/new")
@@ -51,6 +54,7 @@ def connection(connection_id: int):
         connection=conn,
         counts=record_counts(conn.id),
         run=syncing.latest_run(conn.id),
+        webhook=coverage([conn.id]).get(conn.id),
         hint_for=hint_for,
     )
 

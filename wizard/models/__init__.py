@@ -12,6 +12,7 @@ from wizard.models.sync import (
     XeroRecord,
     XeroReport,
 )
+from wizard.models.webhooks import ConnectionWebhook
 from wizard.models.xero_access import XeroAccessRequest
 from wizard.models.xero_login import XeroLogin
 
@@ -20,6 +21,7 @@ __all__ = [
     "BookTotal",
     "Connection",
     "ConnectionEvent",
+    "ConnectionWebhook",
     "LoginSession",
     "Notification",
     "StreamCursor",

@@ -31,6 +31,12 @@ class CallResult:
     elapsed: float
 
 
+def is_app_problem(problem: str) -> bool:
+    """Xero's X-Rate-Limit-Problem for the app-wide minute (its exact spelling is unconfirmed:
+    the sandbox sends `appminute`; `AppMinLimit` style names are matched too)."""
+    return "app" in (problem or "").lower()
+
+
 class TenantClient:
     def __init__(
         self,
@@ -74,7 +80,11 @@ class TenantClient:
                     self.governor.exhaust_day(exc.retry_after or self.governor.limits.day_seconds / 24)
                 if exc.problem == "day" or exc.status is None:
                     raise
-                self.governor.block(exc.retry_after or 1.0)
+                if is_app_problem(exc.problem):
+                    # The whole app is over Xero's minute: every tenant waits, not only this one.
+                    self.governor.block_app(exc.retry_after or self.governor.limits.window_seconds)
+                else:
+                    self.governor.block(exc.retry_after or 1.0)
                 continue
             except TokenExpired as exc:
                 self._log(stream, resource, params, 401, elapsed_ms, 0, exc.correlation_id)
@@ -90,6 +100,7 @@ class TenantClient:
                 time.sleep(self.backoff * 2 ** (failures - 1))
                 continue
             self.governor.observe_day_remaining(response.limits.day)
+            self.governor.observe_app_remaining(response.limits.app_minute)
             self._log(stream, resource, params, response.status, elapsed_ms, in_flight, response.correlation_id)
             return CallResult(response, calls, time.monotonic() - started)
 

@@ -36,6 +36,8 @@ from wizard.clock import utcnow
 from wizard.connection_health import mark_broken, mark_login_dead
 from wizard.extensions import db
 from wizard.models import Connection, StreamProgress, SyncRun
+from wizard.schedule import next_sync_at
+from wizard.webhooks import intake as webhook_intake
 from wizard.xero.api import XeroApi
 from wizard.xero.errors import (
     InsufficientScope,
@@ -53,6 +55,7 @@ from workers.sync import store
 from workers.sync.client import CallResult, TenantClient
 from workers.sync.db_retry import retry_on_lost_connection
 from workers.sync.governor import Governor, Limits
+from workers.sync.report_schedule import fresh_reports, kept_note
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,7 @@ def settings(app: Flask) -> dict[str, Any]:
         "offline_retry": config["SYNC_OFFLINE_RETRY_SECONDS"],
         "watermark_margin": config["SYNC_WATERMARK_MARGIN_SECONDS"],
         "db_retries": config["SYNC_DB_RETRIES"],
+        "reports_every": config["SYNC_REPORTS_EVERY_MINUTES"],
         "limits": Limits(
             concurrent=config["XERO_MAX_IN_FLIGHT"],
             per_minute=config["XERO_CALLS_PER_MINUTE"],
@@ -80,6 +84,8 @@ def settings(app: Flask) -> dict[str, Any]:
             # A dead worker's call slots come back once its calls would have timed out anyway,
             # so the execution that takes its run over is not held at the door for two minutes.
             slot_timeout=config["XERO_HTTP_TIMEOUT"] + SLOT_MARGIN_SECONDS,
+            app_per_minute=config["XERO_APP_CALLS_PER_MINUTE"],
+            app_share=config["XERO_APP_SHARE"],
         ),
     }
 
@@ -219,10 +225,17 @@ class SyncEngine:
         if run.streams:
             return
         granted = set(connection.token_set.scope_list) if connection.token_set else set()
+        only = webhook_intake.claim_streams(connection.id, run.kind)  # a webhook run: just what changed
+        every = self.settings["reports_every"]
+        kept = fresh_reports(connection.id, utcnow(), every) if run.kind == "scheduled" else {}
         for position, s in enumerate(STREAMS):
+            if only is not None and s.name not in only:
+                continue
             progress = StreamProgress(stream=s.name, position=position, page_size=self._page_size(s) or None)
             if granted and not s.granted(granted):
                 progress.state, progress.note = "skipped", s.optional_note or SKIP_NOTE
+            elif s.name in kept:
+                progress.state, progress.note = "skipped", kept_note(kept[s.name], every)
             run.streams.append(progress)
 
     def _page_size(self, s: Stream) -> int:
@@ -482,7 +495,7 @@ class SyncEngine:
             run.succeed()
             connection.move_to("synced", "")
             connection.last_synced_at = run.finished_at
-        connection.next_sync_at = utcnow() + timedelta(minutes=connection.sync_interval_minutes)
+        connection.next_sync_at = next_sync_at(connection.id, connection.sync_interval_minutes, utcnow())
         db.session.commit()
         timings = self.timings.as_dict()
         log.info(

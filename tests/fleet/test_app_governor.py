@@ -1,0 +1,96 @@
+"""The app-wide minute budget (issue 17 item 1): one limit for every tenant, process and host."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.fleet.governor_load import LIMITS
+from tests.sync.helpers import connect_org, start_sync, wait_for_run
+from workers.sync.governor import Governor, Limits
+
+
+def _most_in_any_window(times: list[float], window: float) -> int:
+    times = sorted(times)
+    best, first = 0, 0
+    for last, t in enumerate(times):
+        while t - times[first] >= window:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
+def test_app_budget_holds_across_several_worker_processes(app, redis_url):
+    """Four processes, twelve tenants, each tenant allowed 60 a window: the app gets 40 a window."""
+    prefix = f"test-gov-{uuid.uuid4().hex[:6]}"
+    seconds = 4.0
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.fleet.governor_load", redis_url, prefix, str(seconds)]
+            + [f"tenant-{p}-{t}" for t in range(3)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+        )
+        for p in range(4)
+    ]
+    admitted = []
+    for process in processes:
+        out, _ = process.communicate(timeout=60)
+        assert process.returncode == 0
+        admitted.append(json.loads(out))
+    # Stamped with Redis' clock at admission (what the limit counts), in whole ms as the script counts.
+    times = [round(t * 1000) for per_process in admitted for _tenant, t in per_process]
+    window = LIMITS.window_seconds
+    assert _most_in_any_window(times, math.ceil(window * 1000)) <= LIMITS.app_budget
+    # ... and the budget is used, not starved: at least 3 of the 4 windows' worth was admitted.
+    assert len(times) >= LIMITS.app_budget * (seconds / window) * 0.75, len(times)
+    # Every process got a share of the app's budget.
+    assert all(len(per_process) >= 5 for per_process in admitted), [len(p) for p in admitted]
+
+
+def test_a_429_for_the_app_minute_stops_every_tenant(app):
+    redis = app.extensions["rq"].redis
+    limits = Limits(time_scale=60.0)
+    first, second = Governor(redis, "tenant-a", limits), Governor(redis, "tenant-b", limits)
+    first.block_app(0.6)
+    started = time.monotonic()
+    with second.slot():
+        waited = time.monotonic() - started
+    assert waited >= 0.5 and second.last_wait_reason == "app_blocked"
+
+
+def test_xero_saying_no_app_calls_remain_pauses_the_app_for_a_window(app):
+    redis = app.extensions["rq"].redis
+    limits = Limits(time_scale=120.0)
+    first, second = Governor(redis, "tenant-a", limits), Governor(redis, "tenant-b", limits)
+    first.observe_app_remaining(5)
+    with second.slot():
+        assert second.last_wait_reason == ""  # 5 left: nothing to wait for
+    first.observe_app_remaining(0)
+    started = time.monotonic()
+    with second.slot():
+        waited = time.monotonic() - started
+    assert waited >= limits.window_seconds - 0.05 and second.last_wait_reason == "app_blocked"
+
+
+@pytest.mark.slow
+def test_three_organisations_on_two_workers_never_meet_xeros_app_limit(app, sandbox, workers):
+    """The sandbox enforces an app minute of 30 calls; our governor plans 90 % of it."""
+    scale = 30.0  # a Xero minute lasts 2 s
+    sandbox.state.limits.configure(time_scale=scale, app_minute=30)
+    settings = {"SYNC_PAGE_SIZE": 10, "XERO_TIME_SCALE": scale, "XERO_APP_CALLS_PER_MINUTE": 30}
+    workers(**settings)
+    workers(**settings)
+    orgs = [connect_org(app, sandbox, records=250) for _ in range(3)]
+    runs = [start_sync(app, org.connection_id) for org in orgs]
+    assert [wait_for_run(app, run, timeout=180) for run in runs] == ["succeeded"] * 3
+    calls = [r for r in sandbox.state.requests() if r["path"].startswith("/api.xro/")]
+    assert len(calls) > 100
+    assert [r for r in calls if r["status"] == 429] == []  # the sandbox counts Xero's way

@@ -1,0 +1,1 @@
+"""Xero webhooks: signed deliveries in, coalesced incremental syncs of the changed data types out."""

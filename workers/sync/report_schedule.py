@@ -1,0 +1,35 @@
+"""Reports on a slower schedule than the lists (issue 17: egress).
+
+A scheduled re-sync of a small organisation spends most of its bytes on the three reports, which
+Xero sends whole every time (If-Modified-Since does not apply to them). Scheduled re-syncs keep a
+report that is younger than SYNC_REPORTS_EVERY_MINUTES (default 6 hours) and say so on its row;
+initial syncs, "Sync now" and support re-runs always fetch them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from wizard.extensions import db
+from wizard.models import XeroReport
+
+
+def fresh_reports(connection_id: int, now: datetime, every_minutes: float) -> dict[str, datetime]:
+    """Report name -> when its oldest stored period was fetched, for reports fetched within the window."""
+    if every_minutes <= 0:
+        return {}
+    oldest = db.session.execute(
+        select(XeroReport.report, func.min(XeroReport.fetched_at))
+        .where(XeroReport.connection_id == connection_id)
+        .group_by(XeroReport.report)
+    )
+    cutoff = now - timedelta(minutes=every_minutes)
+    return {report: fetched for report, fetched in oldest if fetched is not None and fetched >= cutoff}
+
+
+def kept_note(fetched_at: datetime, every_minutes: float) -> str:
+    hours = every_minutes / 60
+    every = f"{hours:g} hours" if hours >= 1 else f"{every_minutes:g} minutes"
+    return f"Kept from {fetched_at:%d %b %H:%M} UTC: scheduled syncs refresh reports every {every}."
