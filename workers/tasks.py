@@ -228,9 +228,10 @@ def _scheduled_job_moves(run: SyncRun, view: run_watch.JobView, now) -> bool:
     lock that outlives a killed holder by a minute) moves it when due. Overdue: move it here."""
     if view.scheduled_for is None or now - view.scheduled_for < timedelta(seconds=SCHEDULER_GRACE_SECONDS):
         return True
-    queue = jobs.queue()
+    job = Job.fetch(view.job_id, connection=jobs.redis())
+    queue = jobs.queue_named(job.origin)  # the sync's priority queue (wizard/priorities.py)
     if ScheduledJobRegistry(queue=queue).remove(view.job_id):  # whoever removes it enqueues it
-        queue.enqueue_job(Job.fetch(view.job_id, connection=jobs.redis()))
+        queue.enqueue_job(job)
         log.warning("sync.scheduled_job_moved run=%s job=%s due=%s", run.id, view.job_id, view.scheduled_for)
     return True
 
