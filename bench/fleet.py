@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.sync import grant_connection, stack_env, store_connection  # noqa: E402
+from sync import grant_connection, stack_env, store_connection  # noqa: E402
 
 WEBHOOK_KEY = "bench-webhook-key"
 USER = "xero.adviser@demo.test"
