@@ -23,7 +23,7 @@ def _viewer_client(app, connection_id: int):
     from wizard.models import Connection, User
 
     with app.app_context():
-        connection = db.session.get(Connection, connection_id)
+        connection = db.session.get_one(Connection, connection_id)
         email = f"bench-viewer-{uuid.uuid4().hex[:8]}@bench.test"
         user = User(email=email, name="Bench viewer", role="viewer", workspace_id=connection.workspace_id)
         user.set_password("bench")

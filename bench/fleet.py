@@ -32,11 +32,15 @@ import uuid
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from werkzeug.serving import BaseWSGIServer
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.sync import grant_connection, stack_env, store_connection  # noqa: E402
+from sync import grant_connection, stack_env, store_connection  # noqa: E402
 
 WEBHOOK_KEY = "bench-webhook-key"
 USER = "xero.adviser@demo.test"
@@ -114,7 +118,7 @@ class Fleet:
         self.tenants: dict[int, str] = {}  # connection id -> tenant id
         self.changes: list[tuple[str, datetime]] = []  # (tenant, when) of each webhook-reported edit
         self.watched: dict[int, datetime] = {}  # admin's connection id -> connected at
-        self.server = None
+        self.server: BaseWSGIServer | None = None
 
     # setup ----------------------------------------------------------------------------
     def start_workers(self) -> None:
@@ -155,7 +159,7 @@ class Fleet:
         from wizard.models import Connection
 
         with self.app.app_context():
-            return syncing.start_sync(db.session.get(Connection, connection_id), kind=kind).id
+            return syncing.start_sync(db.session.get_one(Connection, connection_id), kind=kind).id
 
     def wait_runs(self, run_ids: list[int], timeout: float) -> int:
         """Wait until the runs are finished; returns how many are not."""
@@ -310,7 +314,7 @@ class Report:
             by_tenant[entry["tenant"]].append(entry)
         over_minute = sum(1 for es in by_tenant.values() if most_in_window([e["t"] for e in es], minute) > 60)
         over_flight = sum(1 for es in by_tenant.values() if max((e["in_flight"] or 0) for e in es) > 4)
-        problems = defaultdict(int)
+        problems: defaultdict[str | None, int] = defaultdict(int)  # X-Rate-Limit-Problem -> 429s
         for entry in self.log:
             if entry["status"] == 429:
                 problems[entry["rate_limit_problem"]] += 1
@@ -324,7 +328,11 @@ class Report:
     def watched(self) -> None:
         done = {r[0]: r for r in self.runs if r[0] in self.admin_runs and r[3] == "succeeded"}
         connected = self.fleet.watched
-        waits = [(run[5] - connected[run[1]]).total_seconds() for run in done.values() if run[1] in connected]
+        waits = [
+            (run[5] - connected[run[1]]).total_seconds()
+            for run in done.values()
+            if run[1] in connected and run[5] is not None
+        ]
         print(
             f"[watched initial syncs] {len(done)}/{len(self.admin_runs)} complete ({self.unfinished} unfinished); "
             f"connected -> complete p50={percentile(waits, 50):.1f}s p95={percentile(waits, 95):.1f}s "
@@ -346,7 +354,11 @@ class Report:
         lags = []
         for tenant, when in self.fleet.changes:
             connection_id = next(c for c, t in self.fleet.tenants.items() if t == tenant)
-            after = [r[5] for r in self.runs if r[1] == connection_id and r[3] == "succeeded" and r[4] and r[4] >= when]
+            after = [
+                r[5]
+                for r in self.runs
+                if r[1] == connection_id and r[3] == "succeeded" and r[4] and r[4] >= when and r[5] is not None
+            ]
             if after:
                 lags.append((min(after) - when).total_seconds())
         print(

@@ -34,7 +34,8 @@ class Environment:
     """Reads the documented names from the environment and remembers which it read."""
 
     def __init__(self, environ: Mapping[str, str]) -> None:
-        self.environ, self.read = environ, set()
+        self.environ = environ
+        self.read: set[str] = set()
 
     def text(self, name: str, default: str | None = None) -> str | None:
         self.read.add(name)

@@ -125,6 +125,8 @@ def authorised_login(user: User) -> XeroLogin:
 
 def _xero_tenants(login: XeroLogin) -> list[dict[str, str]]:
     """Ask Xero: this consent's connections, or all of the user's when the filter comes back empty."""
+    if login.token_set_id is None:  # not from authorised_login, which checks it
+        raise ConnectError("state_invalid", "that Xero login has no tokens")
     token = access_token(login.token_set_id)
     api = xero_api()
     try:

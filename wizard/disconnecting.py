@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from flask import current_app
 from redis.exceptions import LockError, RedisError
@@ -19,6 +20,7 @@ from rq import Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import delete, select, tuple_
+from sqlalchemy.engine import CursorResult
 
 from wizard import jobs
 from wizard.connecting import xero_api
@@ -178,7 +180,7 @@ def _remove_at_xero(connection: Connection) -> str:
     except XeroError as exc:
         if exc.kind not in GONE_AT_XERO:
             db.session.rollback()
-            connection = db.session.get(Connection, connection.id)
+            connection = db.session.get_one(Connection, connection.id)
             connection.move_to("disconnecting", connection.state_reason, f"{requested_by(connection)}\n{RETRYING}")
             db.session.commit()
             log.warning("disconnect.xero_failed connection=%s kind=%s", connection.id, exc.kind)
@@ -210,6 +212,7 @@ def delete_synced_data(connection_id: int, lock=None) -> int:
         if lock is not None:
             lock.reacquire()  # still ours: a long delete keeps its claim on the connection
     for model in (XeroReport, StreamCursor):
-        deleted += db.session.execute(delete(model).where(model.connection_id == connection_id)).rowcount or 0
+        result = db.session.execute(delete(model).where(model.connection_id == connection_id))
+        deleted += cast("CursorResult[Any]", result).rowcount or 0
     db.session.commit()
     return deleted

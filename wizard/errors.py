@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import Flask, make_response, render_template, request
+from flask import Flask, Response, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -69,7 +69,7 @@ def _way_back() -> tuple[str, str] | None:
     return path, "Back to the previous page"
 
 
-def render_error(status: int, text: ErrorText) -> ResponseReturnValue:
+def render_error(status: int, text: ErrorText) -> Response:
     """The error page, or under htmx its fragment retargeted at #main."""
     fragment = wants_fragment()
     context = {"status": status, "error": text, "back": _way_back(), "signed_in": current_user.is_authenticated}

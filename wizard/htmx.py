@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import make_response, render_template, request
+from flask import Response, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 
 
@@ -17,7 +17,7 @@ def wants_fragment() -> bool:
     )
 
 
-def render_page(template: str, status: int = 200, **context) -> ResponseReturnValue:
+def render_page(template: str, status: int = 200, **context) -> Response:
     """Render `folder/name.html` as a page, or `folder/_name.html` for an htmx request."""
     if wants_fragment():
         folder, _, name = template.rpartition("/")

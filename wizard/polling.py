@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from flask import current_app, make_response, request
+from flask import Response, current_app, make_response, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -106,7 +106,7 @@ def not_modified(etag: str) -> ResponseReturnValue | None:
     return response
 
 
-def tagged(response: ResponseReturnValue, etag: str) -> ResponseReturnValue:
+def tagged(response: Response, etag: str) -> Response:
     if wants_fragment():
         response.set_etag(etag)
     return response

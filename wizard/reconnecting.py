@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from typing import Any, cast
 
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import CursorResult
 
 from wizard.clock import utcnow
 from wizard.extensions import db
@@ -76,7 +78,7 @@ def resolve_notifications(connection_ids: list[int]) -> int:
     if not connection_ids:
         return 0
     now = utcnow()
-    return db.session.execute(
+    result = db.session.execute(
         update(Notification)
         .where(
             Notification.connection_id.in_(connection_ids),
@@ -85,4 +87,5 @@ def resolve_notifications(connection_ids: list[int]) -> int:
         )
         .values(resolved_at=now, read_at=func.coalesce(Notification.read_at, now))
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    return cast("CursorResult[Any]", result).rowcount

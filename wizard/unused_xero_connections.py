@@ -42,6 +42,8 @@ def remove_unused(user: User) -> list[str]:
     """Remove the unused organisations' connections at Xero; return their names."""
     organisations = unused(user)
     login = connecting.authorised_login(user)
+    if login.token_set_id is None:  # authorised_login checks it; this tells the type checker
+        raise ConnectError("state_invalid", "that Xero login has no tokens")
     api = connecting.xero_api()
     removed = []
     for organisation in organisations:

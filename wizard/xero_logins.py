@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import Any, cast
 
 from flask import current_app, session
 from sqlalchemy import delete, update
+from sqlalchemy.engine import CursorResult
 
 from wizard.clock import utcnow
 from wizard.extensions import db
@@ -74,12 +76,13 @@ def consume(user: User) -> XeroLogin | None:
     if login is None:
         return None
     now = utcnow()
-    won = db.session.execute(
+    result = db.session.execute(
         update(XeroLogin)
         .where(XeroLogin.id == login.id, XeroLogin.consumed_at.is_(None), XeroLogin.expires_at > now)
         .values(consumed_at=now, expires_at=now + AUTHORISED_FOR)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    won = cast("CursorResult[Any]", result).rowcount
     db.session.commit()
     if won != 1:
         return None

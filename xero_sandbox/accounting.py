@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import math
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -316,10 +317,10 @@ def refine(books, name: str, stream: Stream, chosen: list[int], key: tuple) -> l
     _filters, where_text, order_text = key
     loads = orjson.loads
     shaped = [loads(row) for row in record_rows(books, name, stream, chosen, with_lines=name != "invoices")]
-    result = query_rows(list(zip(chosen, shaped, strict=True)), stream.type_name, where_text, order_text)
+    refined = query_rows(list(zip(chosen, shaped, strict=True)), stream.type_name, where_text, order_text)
     if len(cache) > 64:
         cache.clear()
-    cache[cache_key] = result = [idx for idx, _ in result]
+    cache[cache_key] = result = [idx for idx, _ in refined]
     return result
 
 
@@ -331,8 +332,13 @@ def query_rows(pairs: list[tuple], type_name: str, where_text: str, order_text: 
     if order_text:
         keys = order_key(order_text, type_name, pairs[0][1] if pairs else None)
         for sort_key, desc in reversed(keys):
-            pairs.sort(key=lambda pair, k=sort_key: k(pair[1]), reverse=desc)
+            pairs.sort(key=_on_record(sort_key), reverse=desc)
     return pairs
+
+
+def _on_record(key: Callable[[dict], Any]) -> Callable[[tuple], Any]:
+    """A sort key for (anything, record JSON) pairs, from the record's sort key."""
+    return lambda pair: key(pair[1])
 
 
 def queried(rows: list[dict], type_name: str) -> list[dict]:
@@ -364,6 +370,7 @@ def serve_journals(books, record: str | None = None):
     cash_only = flag("paymentsOnly")
     with books.lock:
         start = offset
+        numbers: Sequence[int]
         if since is not None:
             start = max(start, bisect.bisect_left(books.journals, since, key=lambda j: j[4]))
         if cash_only:

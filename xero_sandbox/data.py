@@ -411,6 +411,7 @@ class Doc:
     bank: int  # account index, -1 for none
     payments: list[int]
     fully_paid: int | None
+    repeating: int  # index into Books.repeating_invoices, -1 for none
     status: str
     updated_ms: int
 
@@ -435,6 +436,21 @@ class Template:
         "total",
         "updated_ms",
     )
+    idx: int
+    contact: int  # index into Books.contacts
+    period: int  # months
+    start: int  # date ordinal
+    end: int | None
+    due_days: int
+    reference: str
+    status: str
+    lines: tuple
+    sub: int
+    tax: int
+    total: int
+    invoices: list[int]  # indexes into Books.invoices
+    next: int | None  # date ordinal of the next invoice, None once the schedule has ended
+    updated_ms: int
 
 
 class Payment:
@@ -522,7 +538,7 @@ class Books:
         self.account_parts = [(self.tax_type_for(i), a.code, self._account_ids[i]) for i, a in enumerate(CHART)]
         # small JSON pieces many records share, serialised once (see shapes.contact_ref / tracking)
         self.contact_refs: dict[int, tuple] = {}
-        self.tracking_json: dict[int, object] = {}
+        self.tracking_json: dict[tuple[int, int], object] = {}  # (Region, Department) options -> JSON
 
     # ids -----------------------------------------------------------------
     def record_id(self, stream: str, idx: int) -> str:
@@ -613,8 +629,8 @@ class Books:
             acct, net = postings[n][0], postings[n][1]
             for category, option in enumerate(tags):
                 if option >= 0:
-                    key = (category, option, acct, ordinal)
-                    tracked[key] = tracked.get(key, 0) + sign * net
+                    tracked_key = (category, option, acct, ordinal)
+                    tracked[tracked_key] = tracked.get(tracked_key, 0) + sign * net
         for acct, net, _tax, _tt in postings:
             key = (acct, ordinal)
             self.ledger[key] = self.ledger.get(key, 0) + sign * net

@@ -151,12 +151,12 @@ def tracking_filter(b: Books, args) -> tuple[int, int] | int | None:
             if b.tracking_ids(category, option) == option_id and category_id in ("", b.tracking_ids(category)):
                 return category, option
     if not option_id:
-        category = next((c for c in range(len(TRACKING)) if b.tracking_ids(c) == category_id), None)
-        if category is None:
+        found = next((c for c in range(len(TRACKING)) if b.tracking_ids(c) == category_id), None)
+        if found is None:
             raise ReportError(f"Tracking category {category_id} was not found")
         if args.get("periods"):
             raise ReportError("periods cannot be used with a tracking category")
-        return category
+        return found
     raise ReportError(f"Tracking option {option_id} was not found")
 
 

@@ -371,7 +371,7 @@ def history(parent: str):
         record = find_record(b, parent, record_id)
         if record is None:
             return not_found()
-        stamp = getattr(record, "updated_ms", None) or getattr(record, "created_ms", 0)
+        stamp = getattr(record, "updated_ms", 0) or getattr(record, "created_ms", 0)
         created = ordinal_ms(record.date) + 9 * 3_600_000 if hasattr(record, "date") else stamp
         created = min(created, stamp)
         key = STREAMS[parent].key if parent in STREAMS else PLANNING_KEYS[parent]

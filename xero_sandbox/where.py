@@ -47,6 +47,7 @@ def tokenize(text: str) -> list[tuple[str, str]]:
         if not match or match.end() == pos:
             raise QueryError(f"Syntax error '{text[pos]}'")
         kind = match.lastgroup
+        assert kind is not None  # every alternative in TOKEN is a named group
         value = match.group(kind)
         if kind == "name" and value.lower() in WORD_OPS:
             kind, value = "op", WORD_OPS[value.lower()]
@@ -111,8 +112,9 @@ class Parser:
         if not self.tokens:
             raise QueryError("Expression expected")
         node = self.disjunction()
-        if self.peek() is not None:
-            raise QueryError(f"Syntax error '{self.peek()[1]}'")
+        extra = self.peek()
+        if extra is not None:
+            raise QueryError(f"Syntax error '{extra[1]}'")
         return node
 
     def disjunction(self):
@@ -209,7 +211,8 @@ class Parser:
         if len(args) not in (3, 6) or not all(a.isdigit() for a in args):
             raise QueryError("No matching constructor in type 'DateTime'")
         try:
-            return datetime(*(int(a) for a in args), tzinfo=UTC)
+            year, month, day, hour, minute, second = ([int(a) for a in args] + [0, 0, 0])[:6]
+            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
         except ValueError as bad:
             raise QueryError(str(bad)) from None
 

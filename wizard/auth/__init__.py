@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from flask import Flask, request, url_for
 
 from wizard.extensions import db, login_manager
@@ -100,26 +102,29 @@ def record_password_typed(user) -> None:
 def _update_login_session(token: str, **values) -> None:
     """In its own short transaction: the request's session stays clean, so the user just loaded
     is not expired and re-read by a commit, and a form shown again keeps what was recorded."""
-    from sqlalchemy import update
+    from sqlalchemy import Table, update
 
     from wizard.models import LoginSession
 
     with db.engine.begin() as connection:
-        connection.execute(update(LoginSession.__table__).where(LoginSession.token == token).values(**values))
+        table = cast(Table, LoginSession.__table__)
+        connection.execute(update(table).where(LoginSession.token == token).values(**values))
 
 
 def end_all_sessions(user_id: int) -> int:
     """Sign a user out everywhere: every live sign-in of theirs ends now. Returns how many."""
-    from sqlalchemy import update
+    from sqlalchemy import Table, update
+    from sqlalchemy.engine import CursorResult
 
     from wizard.clock import utcnow
     from wizard.models import LoginSession
 
-    ended = db.session.execute(
-        update(LoginSession.__table__)
+    result = db.session.execute(
+        update(cast(Table, LoginSession.__table__))
         .where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
         .values(revoked_at=utcnow())
-    ).rowcount
+    )
+    ended = cast("CursorResult[Any]", result).rowcount
     db.session.commit()
     return ended
 

@@ -63,4 +63,3 @@ def logout_everywhere():
     session.clear()
     flash(f"You have signed out everywhere ({ended} sign-in{'s' if ended != 1 else ''} ended).")
     return redirect(url_for("auth.login"), code=303)
-

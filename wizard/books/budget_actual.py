@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from wizard.books.ledger import _payloads, _report, _rows, cents, monthly_pnl
 from wizard.books.ledger import chart_of_accounts as synced_chart
@@ -139,7 +140,7 @@ def _reconcile_summary(connection_id: int, cells: dict[tuple[str, str], int], re
     latest = reports[-1]
     body = json.loads(latest.payload)
     rows = body.get("Rows") or []
-    header = next((r for r in rows if r.get("RowType") == "Header"), {"Cells": []})
+    header: dict[str, Any] = next((r for r in rows if r.get("RowType") == "Header"), {"Cells": []})
     months = [_month_key(c.get("Value", "")) for c in header["Cells"][1:]]
     names = {a.account_id: f"{a.name} ({a.code})" for a in synced_chart(connection_id)}
     result.summary_period = latest.period

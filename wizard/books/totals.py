@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import Insert, bindparam, delete, func, select, text
+from sqlalchemy import Insert, Table, bindparam, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from wizard.books import postings
@@ -44,7 +44,8 @@ def _add_statement() -> Insert:
     round of parameter quoting per row, 30 ms a page)."""
     dialect = _dialect()
     if dialect not in _ADD:
-        table = BookTotal.__table__
+        table = cast(Table, BookTotal.__table__)
+        insert: postgresql.Insert | sqlite.Insert
         if dialect == "postgresql":
             columns = ("basis", "account_ref", "day", "amount")
             arrays = [
@@ -152,7 +153,7 @@ def apply(connection_id: int, delta: Counter) -> None:
 def stored(connection_id: int) -> dict[Key, int]:
     """The stored totals, bucketed as today's writes would bucket them (days of a month that has
     since passed are summed into it), so they compare with `recompute`."""
-    this_month, totals = _this_month(), Counter()
+    this_month, totals = _this_month(), Counter[Key]()
     query = select(BookTotal.basis, BookTotal.account_ref, BookTotal.day, BookTotal.amount).where(
         BookTotal.connection_id == connection_id
     )

@@ -11,6 +11,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 
@@ -120,7 +121,7 @@ def xero_columns(connection_id: int, category_id: str) -> tuple[str, dict[str, i
         return "", {}
     body = json.loads(report.payload)
     rows = body.get("Rows") or []
-    header = next((r for r in rows if r.get("RowType") == "Header"), {"Cells": []})
+    header: dict[str, Any] = next((r for r in rows if r.get("RowType") == "Header"), {"Cells": []})
     labels = [c.get("Value", "") for c in header["Cells"][1:]]
     net = next((r for r in _rows(rows) if (r.get("Cells") or [{}])[0].get("Value") == "Net Profit"), None)
     values = [cents(c.get("Value")) for c in (net or {}).get("Cells", [])[1:]]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import Delete, ForeignKey, Index, String, Text, Update, event
+from sqlalchemy import Delete, ForeignKey, Index, String, Table, Text, Update, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from wizard.clock import utcnow
@@ -81,7 +82,7 @@ class AuditEvent(Model):
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
-audit_guard.attach(AuditEvent.__table__)
+audit_guard.attach(cast(Table, AuditEvent.__table__))
 
 
 class AuditLogImmutable(Exception):

@@ -129,7 +129,7 @@ def _note(connection: Connection, events: list[dict]) -> None:
             db.session.flush()
         except IntegrityError:  # another delivery created it first: add to theirs
             db.session.rollback()
-            row = db.session.get(ConnectionWebhook, connection.id, with_for_update=True)
+            row = db.session.get_one(ConnectionWebhook, connection.id, with_for_update=True)
     row.note(streams, max(moments, default=None), len(events))
 
 
@@ -175,7 +175,7 @@ def _count(intake: Intake) -> None:
 def counts() -> dict[str, int]:
     """Totals since Redis last lost its data: deliveries, received, duplicates, unknown_tenant, ..."""
     raw = jobs.redis().hgetall(COUNTS_KEY)
-    return {k.decode(): int(v) for k, v in raw.items()}
+    return {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in raw.items()}
 
 
 def coverage(connection_ids: list[int]) -> dict[int, ConnectionWebhook]:

@@ -17,7 +17,7 @@ from typing import Any
 import jwt
 import requests
 from flask import current_app
-from oauthlib.oauth2 import OAuth2Error
+from oauthlib.oauth2 import OAuth2Error, WebApplicationClient
 from requests_oauthlib import OAuth2Session
 
 from wizard.xero.errors import IdTokenInvalid, InvalidGrant, TokenEndpointError, XeroUnavailable
@@ -94,12 +94,15 @@ def build_authorization_request() -> AuthRequest:
     """Step 2a: a fresh state (256 bits), PKCE verifier (S256, made by the library) and OIDC nonce."""
     state = secrets.token_urlsafe(32)
     nonce = secrets.token_urlsafe(32)
+    client = WebApplicationClient(_cfg("XERO_CLIENT_ID"))
     session = OAuth2Session(
-        _cfg("XERO_CLIENT_ID"), redirect_uri=_cfg("XERO_REDIRECT_URI"), scope=_cfg("XERO_SCOPES").split(), pkce="S256"
+        client=client, redirect_uri=_cfg("XERO_REDIRECT_URI"), scope=_cfg("XERO_SCOPES").split(), pkce="S256"
     )
     url, _ = session.authorization_url(_cfg("XERO_LOGIN_URL").rstrip("/") + AUTHORIZE_PATH, state=state, nonce=nonce)
     # The callback is another request with another OAuth2Session: the verifier is kept server-side.
-    verifier = session._client.code_verifier
+    verifier = client.code_verifier
+    if verifier is None:  # pkce="S256": authorization_url has the client make one
+        raise RuntimeError("requests-oauthlib made no PKCE code verifier")
     return AuthRequest(url=url, state=state, code_verifier=verifier, nonce=nonce)
 
 

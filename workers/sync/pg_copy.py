@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, Column, DateTime, Insert, MetaData, String, Table, Text, bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 STAGING = "xero_record_page"
 _staging = Table(
@@ -81,13 +81,16 @@ def merge_statement(insert: Insert) -> Insert:
     return insert.from_select(columns, source)
 
 
-def write_page(session: Session, merge: Insert, rows: list[dict[str, Any]]) -> None:
+def write_page(session: Session | scoped_session[Any], merge: Insert, rows: list[dict[str, Any]]) -> None:
     """COPY one page (rows from `record_rows`, which share connection, stream, time and run) and merge it."""
     connection = session.connection()
     # Every time, not once per pooled connection: a rolled-back first page also rolls back the CREATE.
     connection.exec_driver_sql(f"{_ASYNC_COMMIT}; {_CREATE}")
     payload = copy_text(rows)
-    with connection.connection.driver_connection.cursor() as cursor:
+    driver_connection = connection.connection.driver_connection
+    if driver_connection is None:  # the pooled connection was invalidated: there is nothing to COPY through
+        raise RuntimeError("no psycopg2 connection to COPY the page through")
+    with driver_connection.cursor() as cursor:
         cursor.copy_expert(_COPY, io.BytesIO(payload), size=max(len(payload), 8192))
     first = rows[0]
     connection.execute(

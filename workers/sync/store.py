@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Insert, Table, case, or_, select, update
+from sqlalchemy import ColumnElement, Insert, Table, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 
@@ -42,7 +42,7 @@ def dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _move_forward(statement: Insert) -> Insert:
+def _move_forward(statement: postgresql.Insert | sqlite.Insert) -> Insert:
     """`statement` (a dialect insert into xero_record) with the upsert rule: the data moves forward
     only; the pass marker always does (an older copy still proves the record exists in Xero, so a
     full pass must not tombstone it)."""
@@ -51,7 +51,7 @@ def _move_forward(statement: Insert) -> Insert:
     newer = or_(
         table.c.xero_updated_at.is_(None), new.xero_updated_at.is_(None), new.xero_updated_at >= table.c.xero_updated_at
     )
-    set_ = {
+    set_: dict[str, ColumnElement[Any]] = {
         name: case((newer, new[name]), else_=table.c[name])
         for name in ("status", "tombstoned", "xero_updated_at", "payload", "synced_at")
     }
@@ -143,7 +143,7 @@ def tombstone_unseen(connection_id: int, stream_name: str, run_id: int) -> int:
     """At the end of a complete full pass of a stream: its live rows this run did not see become
     tombstones (kept, marked). Call it only once every page of the pass is written, in the
     transaction of the final checkpoint; an interrupted pass must tombstone nothing."""
-    table = XeroRecord.__table__
+    table = cast(Table, XeroRecord.__table__)
     unseen = (
         table.c.connection_id == connection_id,
         table.c.stream == stream_name,
