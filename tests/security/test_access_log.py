@@ -8,7 +8,6 @@ import logging
 import os
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -65,7 +64,8 @@ def test_gunicorn_with_the_shipped_config_logs_no_code_or_state(test_env, tmp_pa
             wait_until(lambda: _answers(f"http://127.0.0.1:{port}/healthz", process), timeout=60)
             _get(f"http://127.0.0.1:{port}{CALLBACK}")
             _get(f"http://127.0.0.1:{port}/healthz?check=1")
-            time.sleep(0.5)
+            # gunicorn writes the access line after answering: wait for it, not for a clock.
+            wait_until(lambda: "/healthz?check=1" in log_path.read_text(), timeout=30)
         finally:
             process.terminate()
             process.wait(timeout=30)
