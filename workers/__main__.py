@@ -81,6 +81,10 @@ DUTY_STOP_SECONDS = 30
 def serve_duties(app: Flask, name: str | None) -> None:
     """The duty process: the cron thread enqueues the sweep, an RQ worker on the duty queue runs it."""
     die_with_parent()
+    # A sweep every 10 s would bury the sync worker's log in routine lines: the duty process logs
+    # RQ's own chatter only from WARNING up (our duties still log what they change).
+    for noisy in ("rq.worker", "rq.cron"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().getEffectiveLevel()))
     with app.app_context():
         serve(app, lambda: build_worker(app, [duty_queue(app)], name), burst=False, with_scheduler=False, cron=True)
 
