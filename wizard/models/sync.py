@@ -203,6 +203,6 @@ class XeroReport(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id"), index=True)
     report: Mapped[str] = mapped_column(String(60))
-    period: Mapped[str] = mapped_column(String(40))
+    period: Mapped[str] = mapped_column(String(80))
     payload: Mapped[str] = mapped_column(Text)
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
