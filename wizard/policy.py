@@ -26,6 +26,7 @@ POLICY: dict[str, str] = {
     "ready": PUBLIC,
     "auth.login": PUBLIC,
     "auth.logout": SIGNED_IN,
+    "auth.logout_everywhere": SIGNED_IN,
     "help.xero": PUBLIC,
     "data.index": MEMBER,
     "data.rows": MEMBER,

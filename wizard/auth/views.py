@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from wizard import policy
 from wizard.auth import end_all_sessions, end_session, sign_in, start_session
 from wizard.extensions import limiter
 
@@ -64,6 +63,3 @@ def logout_everywhere():
     session.clear()
     flash(f"You have signed out everywhere ({ended} sign-in{'s' if ended != 1 else ''} ended).")
     return redirect(url_for("auth.login"), code=303)
-
-
-policy.register("auth.logout_everywhere", policy.SIGNED_IN)
