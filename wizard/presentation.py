@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Flask, current_app
+from markupsafe import Markup, escape
 
 # What each scope we request lets us read, in the words a finance lead uses; identity scopes
 # (openid, profile, email, offline_access) read no accounting data and are explained separately.
@@ -74,7 +77,19 @@ def scope_phrases(scopes: str | None = None) -> list[str]:
     return phrases
 
 
+def local_time(moment: datetime | None, fmt: str = "%d %b %Y %H:%M", empty: str = "Never") -> Markup:
+    """A stored UTC time as <time>: UTC in the page (no script needed), the viewer's zone once
+    static/js/wizard.js rewrites it, and the UTC text kept on hover (title)."""
+    if moment is None:
+        return Markup(escape(empty))
+    utc = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    text = f"{utc.strftime(fmt)} UTC"
+    iso = utc.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return Markup('<time datetime="{}" title="{}" data-local-time>{}</time>').format(iso, text, text)
+
+
 def register(app: Flask) -> None:
     """Make the helpers available to every template."""
     app.jinja_env.filters["stream_label"] = stream_label
     app.jinja_env.globals["scope_phrases"] = scope_phrases
+    app.jinja_env.filters["local_time"] = local_time

@@ -202,3 +202,43 @@ def test_data_rows_become_stacked_cards_on_a_phone(app, auth, live_server, brows
     assert label == '"Records"', label
     header = page.locator("header.topbar").bounding_box()
     assert header["height"] < 64, header  # one line, not three
+
+
+def test_books_pages_at_1280_and_390_are_axe_clean_and_the_chart_explains_itself(
+    app, auth, live_server, context, sandbox, worker
+):
+    from tests.books.test_books import JOURNAL_SCOPES
+    from tests.sync.helpers import connect_org, start_sync, wait_for_run
+    from wizard.extensions import db
+    from wizard.models import Workspace
+
+    org = connect_org(app, sandbox, records=300, scopes=JOURNAL_SCOPES, name="Kowhai Outdoor Supplies")
+    assert wait_for_run(app, start_sync(app, org.connection_id)) == "succeeded", worker.output()[-3000:]
+    with app.app_context():
+        workspace = db.session.get(Workspace, org.workspace_id).name
+    auth.make_user(workspace=workspace)
+    base, books = live_server.url, f"{live_server.url}/books/{org.connection_id}"
+    page = context.new_page()
+    sign_in(page, base)
+    found: dict[str, dict] = {}
+    for name, path in [
+        ("books-records", ""),
+        ("books-accounts", "/accounts"),
+        ("books-pnl", "/profit-and-loss"),
+        ("books-reconciliation", "/reconciliation"),
+        ("books-by-tracking", "/by-tracking"),
+        ("books-budget", "/budget"),
+        ("books-scheduled-revenue", "/scheduled-revenue"),
+    ]:
+        page.goto(books + path)
+        look(page, name, found)
+    assert found == {}, found
+    page.goto(books + "/profit-and-loss")
+    legend = page.locator(".chart .legend").inner_text()
+    assert "Income" in legend and "Expenses" in legend and "Net profit" in legend
+    assert page.locator(".chart text.axis").count() > 4  # value axis and month labels
+    first_net = page.locator(".chart circle.net-point").first
+    assert "net profit:" in first_net.get_attribute("aria-label")
+    first_net.hover()
+    amount = page.locator("table.pnl tbody td.num").first
+    assert amount.evaluate("el => getComputedStyle(el).textAlign") == "right"
