@@ -141,10 +141,13 @@ def test_reconnect_wrong_organisation_keeps_the_reconnect_in_start_again_and_bac
 
 def _break_the_login(app) -> None:
     """Xero stops accepting the adviser's refresh token (e.g. 60 days unused): every connection of it breaks."""
+    from wizard.connection_health import mark_login_dead
     from wizard.xero.tokens import mark_dead
 
     with app.app_context():
-        mark_dead(db.session.scalars(select(TokenSet)).one(), "invalid_grant")
+        token_set = db.session.scalars(select(TokenSet)).one()
+        mark_dead(token_set, "invalid_grant")  # the token layer only records it ...
+        mark_login_dead(token_set.id)  # ... the caller decides what its connections become
         db.session.commit()
 
 

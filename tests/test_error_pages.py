@@ -94,7 +94,9 @@ def test_too_many_sign_ins_is_our_429_with_retry_after(test_env, _schema):
 
     # Explicitly on: flask-limiter's extension object keeps the last app's RATELIMIT_ENABLED as its default.
     settings = {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://"}
-    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, **settings})
+    # Ten failures allowed per minute here, so the eleventh is the one refused (the defaults are stricter).
+    limits = {"LOGIN_LIMIT_PER_ACCOUNT": "10 per minute", "LOGIN_LIMIT_PER_ADDRESS": "10 per minute"}
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, **settings, **limits})
     client = app.test_client()
     responses = [client.post("/login", data={"email": "x@example.test", "password": "no"}) for _ in range(11)]
     assert [r.status_code for r in responses[:10]] == [401] * 10  # the sign-in page says the password is wrong

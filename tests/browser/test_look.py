@@ -29,6 +29,7 @@ def context(browser):
 def look(page, name: str, found: dict) -> None:
     """Screenshot the page at each width and record its serious or critical axe violations."""
     LOOK.mkdir(parents=True, exist_ok=True)
+    assert page.locator("header.topbar").count() == 1, f"{name}: not our page ({page.title()})"
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
         page.screenshot(path=str(LOOK / f"{name}-{width}.png"), full_page=True)

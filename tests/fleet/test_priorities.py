@@ -77,7 +77,7 @@ def test_a_scheduled_resume_is_alive_in_its_own_queue_and_not_revived_twice(app)
 
         priorities.queue_for("scheduled").remove(run.rq_job_id)
         schedule_resume(run, datetime.utcnow() + timedelta(hours=1))
-        assert _job_alive(db.session.get(SyncRun, run_id))
+        assert _job_alive(db.session.get(SyncRun, run_id), datetime.utcnow())
 
 
 def test_scheduled_resyncs_are_spread_over_the_interval_and_never_later_than_it():

@@ -19,7 +19,7 @@ def _chosen(param: str, first: str) -> str:
     return request.args.get(param) or first
 
 
-@bp.get("/<int:connection_id>/by-tracking")
+@bp.get("/<id:connection_id>/by-tracking")
 def pnl_by_tracking(connection_id: int):
     """Books: profit and loss by month for each option of a tracking category."""
     conn = get_connection(connection_id)
@@ -32,7 +32,7 @@ def pnl_by_tracking(connection_id: int):
     )
 
 
-@bp.get("/<int:connection_id>/budget")
+@bp.get("/<id:connection_id>/budget")
 def budget_against_actual(connection_id: int):
     """Books: a budget against actuals by month, reconciled with Xero's Budget Summary."""
     conn = get_connection(connection_id)
@@ -45,7 +45,7 @@ def budget_against_actual(connection_id: int):
     )
 
 
-@bp.get("/<int:connection_id>/scheduled-revenue")
+@bp.get("/<id:connection_id>/scheduled-revenue")
 def scheduled(connection_id: int):
     """Books: revenue the repeating invoices will raise over the next 12 months."""
     conn = get_connection(connection_id)
