@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from flask import Flask, current_app
 from markupsafe import Markup, escape
+from sqlalchemy import select
 
 # What each scope we request lets us read, in the words a finance lead uses; identity scopes
 # (openid, profile, email, offline_access) read no accounting data and are explained separately.
@@ -88,8 +90,21 @@ def local_time(moment: datetime | None, fmt: str = "%d %b %Y %H:%M", empty: str 
     return Markup('<time datetime="{}" title="{}" data-local-time>{}</time>').format(iso, text, text)
 
 
+def base_currency(connection_id: int) -> str:
+    """The organisation's base currency from its synced Organisation record ("" before the first copy)."""
+    from wizard.extensions import db
+    from wizard.models import XeroRecord
+
+    query = select(XeroRecord.payload).where(
+        XeroRecord.connection_id == connection_id, XeroRecord.stream == "Organisation"
+    )
+    payload = db.session.scalars(query.limit(1)).first()
+    return str(json.loads(payload).get("BaseCurrency") or "") if payload else ""
+
+
 def register(app: Flask) -> None:
     """Make the helpers available to every template."""
     app.jinja_env.filters["stream_label"] = stream_label
     app.jinja_env.globals["scope_phrases"] = scope_phrases
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals["base_currency"] = base_currency

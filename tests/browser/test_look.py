@@ -5,6 +5,7 @@ Screenshots land in test-output/look/<page>-<width>.png for a reviewer to open.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -241,5 +242,6 @@ def test_books_pages_at_1280_and_390_are_axe_clean_and_the_chart_explains_itself
     first_net = page.locator(".chart circle.net-point").first
     assert "net profit:" in first_net.get_attribute("aria-label")
     first_net.hover()
+    assert re.search(r"Income \([A-Z]{3}\)", page.locator("table.pnl thead").inner_text())  # base currency
     amount = page.locator("table.pnl tbody td.num").first
     assert amount.evaluate("el => getComputedStyle(el).textAlign") == "right"
