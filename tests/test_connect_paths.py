@@ -146,8 +146,8 @@ def _break_the_login(app) -> None:
 
     with app.app_context():
         token_set = db.session.scalars(select(TokenSet)).one()
-        mark_dead(token_set, "invalid_grant")
-        mark_login_dead(token_set.id)
+        mark_dead(token_set, "invalid_grant")  # the token layer only records it ...
+        mark_login_dead(token_set.id)  # ... the caller decides what its connections become
         db.session.commit()
 
 

@@ -43,8 +43,8 @@ def test_every_page_counts_the_same_live_records_and_labels_what_a_run_received(
 
     assert "Your Xero data is ready: 342 records." in step4
     assert "Your Xero data is ready: 342 records." in connection_page
-    assert re.search(r"<td>342</td>\s*</tr>", data_page)
-    assert "Invoices 342" in books
+    assert re.search(r'<td class="num" data-label="Records">342</td>\s*</tr>', data_page)
+    assert "Invoices and bills 342" in books
     # The run's 355 appears only where it is called what it is.
     for page in (step4, connection_page, books):
         assert "the latest sync received 355" in page

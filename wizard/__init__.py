@@ -114,6 +114,9 @@ def create_app(config: Mapping | None = None) -> Flask:
     from wizard.hints import hint_for
 
     app.jinja_env.globals["hint_for"] = hint_for
+    from wizard import presentation
+
+    presentation.register(app)
 
     from wizard import policy
 

@@ -12,6 +12,22 @@
   document.addEventListener("htmx:after:swap", focusHeading);
   document.addEventListener("htmx:afterSwap", focusHeading);
 
+  // Times arrive in UTC (<time data-local-time>); show them in the viewer's zone, UTC stays on hover.
+  var localFormat = new Intl.DateTimeFormat(undefined, { day: "2-digit", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
+  function localiseTimes(root) {
+    if (!root || !root.querySelectorAll) return;
+    root.querySelectorAll("time[data-local-time]").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (!isNaN(when)) el.textContent = localFormat.format(when);
+      el.removeAttribute("data-local-time");
+    });
+  }
+  // A MutationObserver covers htmx swaps and polling in both htmx versions without their event names.
+  document.addEventListener("DOMContentLoaded", function () {
+    localiseTimes(document);
+    new MutationObserver(function () { localiseTimes(document); }).observe(document.body, { childList: true, subtree: true });
+  });
+
   var popup = null;
   var finished = false;
 

@@ -140,7 +140,7 @@ def test_scheduled_revenue_lists_twelve_months_and_highlights_a_changed_template
     page = client.get(url).get_data(as_text=True)
     months = re.findall(r'<tr><th scope="row">(\d{4}-\d{2})</th>', page)
     assert len(months) == 12
-    totals = re.findall(r'<tr><th scope="row">\d{4}-\d{2}</th><td>([\d,.]+)</td>', page)
+    totals = re.findall(r'<tr><th scope="row">\d{4}-\d{2}</th><td class="num">([\d,.]+)</td>', page)
     assert any(float(t.replace(",", "")) > 0 for t in totals)
 
     def raise_price(body):

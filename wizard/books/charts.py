@@ -1,12 +1,16 @@
-"""A server-rendered SVG bar chart (no JavaScript): income and expenses per month."""
+"""A server-rendered SVG bar chart (no JavaScript): income and expenses per month, net profit as a line.
+
+The value axis starts at zero or at the lowest net loss, so a loss month sits below the baseline.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 from wizard.books.ledger import MonthlyPnl
 
-WIDTH, HEIGHT, PAD = 720, 240, 28
+WIDTH, HEIGHT, PAD, AXIS = 720, 260, 24, 64  # AXIS: room left of the plot for the value labels
 
 
 @dataclass
@@ -26,30 +30,61 @@ class BarChart:
     bars: list[Bar]
     labels: list[tuple[float, str]]  # (x, text) under every third month
     baseline: float
+    ticks: list[tuple[float, str]] = field(default_factory=list)  # (y, amount) on the value axis
+    net: list[tuple[float, float, str]] = field(default_factory=list)  # (x, y, title) net profit per month
+    left: float = AXIS
+
+
+def _nice_step(span: float) -> float:
+    """A round step (1, 2 or 5 times a power of ten) giving about four gridlines."""
+    raw, power = span / 4, 1.0
+    while power * 10 <= raw:
+        power *= 10
+    return next(power * m for m in (1, 2, 5, 10) if power * m >= raw)
+
+
+def _amount(cents: float) -> str:
+    value = cents / 100
+    if abs(value) >= 1000:
+        return f"{value / 1000:,.0f}k" if abs(value) >= 10000 else f"{value / 1000:,.1f}k"
+    return f"{value:,.0f}"
 
 
 def pnl_chart(pnl: MonthlyPnl) -> BarChart | None:
     if not pnl.months:
         return None
-    top = max([*pnl.income, *pnl.expenses, 1])
-    slot = (WIDTH - 2 * PAD) / len(pnl.months)
-    bar = slot * 0.38
+    low, high = min([*pnl.net, 0]), max([*pnl.income, *pnl.expenses, *pnl.net, 1])
+    step = _nice_step(high - low)
+    top, bottom = step * math.ceil(high / step), step * math.floor(low / step)
     plot = HEIGHT - 2 * PAD
-    bars, labels = [], []
+
+    def y_of(value: float) -> float:
+        return round(PAD + (top - value) / (top - bottom) * plot, 1)
+
+    zero = y_of(0)
+    slot = (WIDTH - AXIS - PAD) / len(pnl.months)
+    bar = slot * 0.38
+    bars, labels, net = [], [], []
     for i, month in enumerate(pnl.months):
-        left = PAD + i * slot + slot * 0.12
+        left = AXIS + i * slot + slot * 0.12
         for offset, kind, value in ((0, "income", pnl.income[i]), (bar, "expenses", pnl.expenses[i])):
-            height = max(value, 0) / top * plot
+            y = y_of(max(value, 0))
             bars.append(
                 Bar(
                     round(left + offset, 1),
-                    round(PAD + plot - height, 1),
+                    y,
                     round(bar, 1),
-                    round(height, 1),
+                    round(zero - y, 1),
                     kind,
                     f"{month} {kind}: {value / 100:,.2f}",
                 )
             )
+        net.append((round(left + bar, 1), y_of(pnl.net[i]), f"{month} net profit: {pnl.net[i] / 100:,.2f}"))
         if i % 3 == 0:
             labels.append((round(left + bar, 1), month))
-    return BarChart(WIDTH, HEIGHT, bars, labels, PAD + plot)
+    ticks: list[tuple[float, str]] = []
+    tick: float = bottom
+    while tick <= top:
+        ticks.append((y_of(tick), _amount(tick)))
+        tick += step
+    return BarChart(WIDTH, HEIGHT, bars, labels, zero, ticks, net)
