@@ -83,6 +83,7 @@ def test_ticked_at_xero_but_not_connected_is_named_and_removed_at_xero(admin_pag
 
 
 def test_reconnect_keeps_its_way_through_a_wrong_login_and_revives_the_sibling(app, admin_page, live_server, shots):
+    from wizard.connection_health import mark_login_dead
     from wizard.extensions import db
     from wizard.models import TokenSet
     from wizard.xero.tokens import mark_dead
@@ -92,7 +93,9 @@ def test_reconnect_keeps_its_way_through_a_wrong_login_and_revives_the_sibling(a
     page.get_by_role("button", name="Connect all 2").click()
     page.wait_for_url(f"{base}/data")
     with app.app_context():  # Xero stops accepting the login (unused for 60 days, say)
-        mark_dead(db.session.scalars(select(TokenSet)).one(), "invalid_grant")
+        token_set = db.session.scalars(select(TokenSet)).one()
+        mark_dead(token_set, "invalid_grant")  # the token layer only records it ...
+        mark_login_dead(token_set.id)  # ... the service layer decides what its connections become
         db.session.commit()
 
     page.goto(f"{base}/data")
