@@ -144,3 +144,21 @@ def test_a_failed_page_leaves_nothing_behind_and_the_next_page_writes(app):
         assert _write_page(connection_id, [_invoice(2, 1_000)]) == 1
         assert _write_page(connection_id, [_invoice(3, 1_000)]) == 1
         assert set(_stored(connection_id)) == {"inv-0002", "inv-0003"}
+
+
+def test_a_page_looked_up_as_new_but_stored_meanwhile_still_only_moves_forward(app, monkeypatch):
+    """On PostgreSQL a page whose ids were not stored is COPYed straight into the table; should
+    another execution store one of them between the look-up and the COPY, the page must still be
+    written by the move-forward rule, and the transaction stay usable."""
+    from wizard.books import totals
+
+    with app.app_context():
+        connection_id = bare_connection("Store test")
+        _write_page(connection_id, [_invoice(1, 2_000, reference="new")])
+        monkeypatch.setattr(totals, "stored_copies", lambda *args, **kwargs: {})  # the look-up saw none
+        assert _write_page(connection_id, [_invoice(1, 1_000, reference="stale"), _invoice(2, 1_000)]) == 2
+        monkeypatch.undo()
+        assert _write_page(connection_id, [_invoice(3, 1_000)]) == 1
+        stored = _stored(connection_id)
+        assert stored["inv-0001"][2]["Reference"] == "new"
+        assert set(stored) == {"inv-0001", "inv-0002", "inv-0003"}

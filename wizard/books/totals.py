@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Insert, Table, bindparam, delete, func, select, text
+from sqlalchemy import Insert, Table, bindparam, delete, func, null, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from wizard.books import postings
@@ -82,26 +82,49 @@ def _add(delta: Counter, stream: str, posted: Iterable[postings.Posting], sign: 
         delta[(basis, ref, bucket(day, this_month))] += sign * amount
 
 
-def page_delta(
-    connection_id: int, stream: str, rows: list[dict[str, Any]], posted: dict[str, list[postings.Posting]]
-) -> Counter:
-    """What writing this page (rows from the sync's `record_rows`, `posted` their postings by Xero
-    id) changes in the totals; call it before the page is written, in its transaction."""
-    delta: Counter = Counter()
-    this_month = _this_month()
-    ids = [row["xero_id"] for row in rows]
+Stored = dict[str, tuple[datetime | None, bool, str | None]]  # xero_id -> (updated, tombstoned, payload)
+_PG_STORED = text(
+    "SELECT r.xero_id, r.xero_updated_at, r.tombstoned, NULL"
+    " FROM unnest(CAST(:ids AS varchar[])) AS page(xero_id) JOIN LATERAL ("
+    "  SELECT xero_id, xero_updated_at, tombstoned FROM xero_record"
+    "  WHERE connection_id = :connection_id AND stream = :stream AND xero_id = page.xero_id LIMIT 1) AS r ON true"
+)
+
+
+def stored_copies(connection_id: int, stream: str, ids: list[str], payloads: bool = True) -> Stored:
+    """The stored copies of these ids of a stream (payloads only when asked), in the current transaction."""
     if _dialect() == "postgresql":
         # One index probe per id, whatever the statistics say: while a first sync fills the table
         # they are stale, and `xero_id = ANY(..)` or a plain join was then planned as a scan (or a
         # hash) of the whole stream. LIMIT 1 keeps the planner from flattening the LATERAL probe.
-        found = db.session.execute(_PG_PREVIOUS, {"ids": ids, "connection_id": connection_id, "stream": stream})
+        statement = _PG_PREVIOUS if payloads else _PG_STORED
+        found = db.session.execute(statement, {"ids": ids, "connection_id": connection_id, "stream": stream})
     else:
         found = db.session.execute(
-            select(XeroRecord.xero_id, XeroRecord.xero_updated_at, XeroRecord.tombstoned, XeroRecord.payload).where(
-                XeroRecord.connection_id == connection_id, XeroRecord.stream == stream, XeroRecord.xero_id.in_(ids)
-            )
+            select(
+                XeroRecord.xero_id,
+                XeroRecord.xero_updated_at,
+                XeroRecord.tombstoned,
+                XeroRecord.payload if payloads else null(),
+            ).where(XeroRecord.connection_id == connection_id, XeroRecord.stream == stream, XeroRecord.xero_id.in_(ids))
         )
-    old = {xero_id: (updated, tombstoned, payload) for xero_id, updated, tombstoned, payload in found}
+    return {xero_id: (updated, tombstoned, payload) for xero_id, updated, tombstoned, payload in found}
+
+
+def page_delta(
+    connection_id: int,
+    stream: str,
+    rows: list[dict[str, Any]],
+    posted: dict[str, list[postings.Posting]],
+    old: Stored | None = None,
+) -> Counter:
+    """What writing this page (rows from the sync's `record_rows`, `posted` their postings by Xero
+    id) changes in the totals; call it before the page is written, in its transaction. `old`: the
+    page's `stored_copies` with payloads, when the caller has looked them up already."""
+    delta: Counter = Counter()
+    this_month = _this_month()
+    if old is None:
+        old = stored_copies(connection_id, stream, [row["xero_id"] for row in rows])
     for row in rows:
         previous = old.get(row["xero_id"])
         new_updated: datetime | None = row["xero_updated_at"]
@@ -110,7 +133,7 @@ def page_delta(
             if updated is not None and new_updated is not None and new_updated < updated:
                 continue  # the stored copy is newer and stays (store.py's rule)
             if postings.counts(stream, tombstoned):
-                _add(delta, stream, postings.postings(stream, orjson.loads(payload)), -1, this_month)
+                _add(delta, stream, postings.postings(stream, orjson.loads(cast(str, payload))), -1, this_month)
         if postings.counts(stream, row["tombstoned"]):
             _add(delta, stream, posted.get(row["xero_id"], ()), 1, this_month)
     return delta

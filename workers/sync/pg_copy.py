@@ -1,10 +1,18 @@
-"""PostgreSQL page writes: COPY a page into a session temp table, then one `INSERT .. SELECT .. ON CONFLICT`.
+"""PostgreSQL page writes: COPY, straight into `xero_record` when the page is all new, else through a
+session temp table and one `INSERT .. SELECT .. ON CONFLICT`.
 
 A multi-row VALUES upsert makes PostgreSQL parse and plan thousands of parameters per page and
-psycopg2 quote each one in Python; COPY streams the page as one text buffer instead, and the
-merge into `xero_record` is a single set-based statement with the same move-forward rule as the
-SQLite path (the caller passes the ON CONFLICT clause). Only the per-record columns travel through
-COPY; the page's constants (connection, stream, run, time) are bound once.
+psycopg2 quote each one in Python; COPY streams the page as one text buffer instead. The caller
+knows which of the page's ids are already stored (it looks them up for the books totals anyway):
+
+- none (a first sync, or new records): the page is COPYed into `xero_record` itself. With no stored
+  copy there is nothing for the move-forward rule to compare, so the result is what the upsert
+  would write, without staging every row twice. It runs under a savepoint: should another
+  execution have stored one of the ids since the look-up (the unique constraint says so), the
+  page goes the merge way instead;
+- some: the per-record columns are COPYed into the staging table and merged by a single set-based
+  statement with the same move-forward rule as the SQLite path (the caller passes the ON CONFLICT
+  clause); the page's constants (connection, stream, run, time) are bound once.
 
 The staging table is `ON COMMIT DELETE ROWS`, so it is empty at the start of every page's
 transaction and a failed page leaves nothing behind (the rollback discards it).
@@ -16,7 +24,9 @@ import io
 from datetime import datetime
 from typing import Any
 
+from psycopg2 import errors
 from sqlalchemy import Boolean, Column, DateTime, Insert, MetaData, String, Table, Text, bindparam, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, scoped_session
 
 STAGING = "xero_record_page"
@@ -38,26 +48,31 @@ _CREATE = (
 # one transaction: a database crash can lose only the last few pages whole, and the run resumes at
 # the checkpoint that survived; the run's final commit (synchronous) flushes every page before it.
 _ASYNC_COMMIT = "SET LOCAL synchronous_commit = off"
-_COPY = f"COPY {STAGING} (xero_id, status, tombstoned, xero_updated_at, payload) FROM STDIN"
+_PER_RECORD = "xero_id, status, tombstoned, xero_updated_at, payload"
+_COPY_STAGING = f"COPY {STAGING} ({_PER_RECORD}) FROM STDIN"
+_COPY_RECORDS = f"COPY xero_record (connection_id, stream, {_PER_RECORD}, synced_at, seen_run_id) FROM STDIN"
+_SAVEPOINT = "pg_copy_new_page"
 # COPY text format: backslash, tab, newline and carriage return must be escaped in a value.
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NULL = "\\N"
 
 
 def _text(value: str) -> str:
     return value.translate(_ESCAPES)
 
 
-def copy_text(rows: list[dict[str, Any]]) -> bytes:
-    """The page's per-record columns as COPY text (one line per row; `\\N` is NULL)."""
+def copy_text(rows: list[dict[str, Any]], before: str = "", after: str = "") -> bytes:
+    """The page's per-record columns as COPY text, one line per row (`\\N` is NULL); `before` and
+    `after` are put around every line's columns (the page's constants, already in COPY text)."""
     lines = []
     for row in rows:
         updated: datetime | None = row["xero_updated_at"]
         # orjson never emits a raw tab, newline or carriage return (JSON escapes them), so a
         # payload only needs its backslashes doubled.
         lines.append(
-            f"{_text(row['xero_id'])}\t{_text(row['status'])}\t{'t' if row['tombstoned'] else 'f'}\t"
-            f"{updated.isoformat() if updated is not None else chr(92) + 'N'}\t"
-            f"{row['payload'].replace(chr(92), chr(92) * 2)}\n"
+            f"{before}{_text(row['xero_id'])}\t{_text(row['status'])}\t{'t' if row['tombstoned'] else 'f'}\t"
+            f"{updated.isoformat() if updated is not None else _NULL}\t"
+            f"{row['payload'].replace(chr(92), chr(92) * 2)}{after}\n"
         )
     return "".join(lines).encode()
 
@@ -81,17 +96,42 @@ def merge_statement(insert: Insert) -> Insert:
     return insert.from_select(columns, source)
 
 
-def write_page(session: Session | scoped_session[Any], merge: Insert, rows: list[dict[str, Any]]) -> None:
-    """COPY one page (rows from `record_rows`, which share connection, stream, time and run) and merge it."""
-    connection = session.connection()
-    # Every time, not once per pooled connection: a rolled-back first page also rolls back the CREATE.
-    connection.exec_driver_sql(f"{_ASYNC_COMMIT}; {_CREATE}")
-    payload = copy_text(rows)
+def _copy(connection: Connection, statement: str, payload: bytes) -> None:
     driver_connection = connection.connection.driver_connection
     if driver_connection is None:  # the pooled connection was invalidated: there is nothing to COPY through
         raise RuntimeError("no psycopg2 connection to COPY the page through")
     with driver_connection.cursor() as cursor:
-        cursor.copy_expert(_COPY, io.BytesIO(payload), size=max(len(payload), 8192))
+        cursor.copy_expert(statement, io.BytesIO(payload), size=max(len(payload), 8192))
+
+
+def _copy_new(connection: Connection, rows: list[dict[str, Any]]) -> bool:
+    """COPY a page none of whose ids was stored into xero_record; False (nothing written) when one
+    turned out to be stored after all."""
+    first = rows[0]
+    run_id = first["seen_run_id"]
+    before = f"{first['connection_id']}\t{_text(first['stream'])}\t"
+    after = f"\t{first['synced_at'].isoformat()}\t{_NULL if run_id is None else run_id}"
+    payload = copy_text(rows, before, after)
+    connection.exec_driver_sql(f"{_ASYNC_COMMIT}; SAVEPOINT {_SAVEPOINT}")
+    try:
+        _copy(connection, _COPY_RECORDS, payload)
+    except errors.UniqueViolation:
+        connection.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+        return False
+    return True
+
+
+def write_page(
+    session: Session | scoped_session[Any], merge: Insert, rows: list[dict[str, Any]], all_new: bool = False
+) -> None:
+    """Write one page (rows from `record_rows`, which share connection, stream, time and run);
+    `all_new`: the caller found none of its ids stored in this transaction."""
+    connection = session.connection()
+    if all_new and _copy_new(connection, rows):
+        return
+    # Every time, not once per pooled connection: a rolled-back first page also rolls back the CREATE.
+    connection.exec_driver_sql(f"{_ASYNC_COMMIT}; {_CREATE}")
+    _copy(connection, _COPY_STAGING, copy_text(rows))
     first = rows[0]
     connection.execute(
         merge,

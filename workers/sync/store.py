@@ -128,10 +128,19 @@ def upsert_rows(rows: list[dict[str, Any]]) -> int:
         return 0
     posted = getattr(rows, "posted", None)
     first = rows[0]
-    delta = totals.page_delta(first["connection_id"], first["stream"], rows, posted) if posted is not None else None
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    stored: totals.Stored | None = None
+    if posted is not None or postgres:
+        # One look-up serves both: the books totals need the replaced copies, and on PostgreSQL a
+        # page with none stored is COPYed straight into the table (pg_copy).
+        ids = [row["xero_id"] for row in rows]
+        stored = totals.stored_copies(first["connection_id"], first["stream"], ids, payloads=posted is not None)
+    delta = (
+        totals.page_delta(first["connection_id"], first["stream"], rows, posted, stored) if posted is not None else None
+    )
     statement = _upsert()
-    if db.session.get_bind().dialect.name == "postgresql":
-        pg_copy.write_page(db.session, statement, rows)
+    if postgres:
+        pg_copy.write_page(db.session, statement, rows, all_new=not stored)
     else:
         db.session.execute(statement, rows).close()
     if delta:
