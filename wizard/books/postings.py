@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, Protocol
 
 from wizard.xero.timestamps import xero_timestamp
@@ -58,7 +59,13 @@ def _bank(stream: str, ref: dict[str, Any] | None) -> str:
 
 
 def _day(value: Any) -> date | None:
-    moment = xero_timestamp(value) if isinstance(value, str) else None
+    return _day_of(value) if isinstance(value, str) else None
+
+
+@lru_cache(maxsize=4096)
+def _day_of(value: str) -> date | None:
+    """Cached: a page's records share a few hundred days, and parsing is most of a posting's cost."""
+    moment = xero_timestamp(value)
     return moment.date() if moment else None
 
 
