@@ -1,6 +1,6 @@
 """Initial and incremental sync through real RQ worker processes against the local sandbox.
 
-    python bench/sync.py [--records 200000] [--time-scale 60] [--workers 2]
+    python bench/sync.py [--records 200000] [--time-scale 60] [--workers 2] [--compare-sqlite]
                          [--database-url postgresql://postgres@127.0.0.1:5432/wizard_sync_bench]
 
 Prints figures only: API calls vs the floor (calls counted from the sandbox's request log; the
@@ -186,6 +186,11 @@ def main() -> None:
     parser.add_argument("--local-only", action="store_true", help="only the run with limits off (and replay)")
     parser.add_argument("--skip-replay", action="store_true")
     parser.add_argument(
+        "--compare-sqlite",
+        action="store_true",
+        help="on PostgreSQL, repeat the run with limits off on a SQLite file (in-worker PostgreSQL / SQLite)",
+    )
+    parser.add_argument(
         "--large-records",
         type=int,
         default=500_000,
@@ -228,6 +233,7 @@ class Bench:
     def __init__(self, app, sandbox, env, args, tmp: Path) -> None:
         self.app, self.sandbox, self.env, self.args, self.tmp = app, sandbox, env, args, tmp
         self.access_tokens: dict[str, str] = {}
+        self.local_rate = 0.0
 
     def workers(self, **settings) -> list[subprocess.Popen]:
         env = {**os.environ, **self.env, **{k: str(v) for k, v in settings.items()}}
@@ -324,12 +330,13 @@ class Bench:
             f"rate_bound={bound:.1f}s peak_rss_mb={rss.peak / 2**20:.0f}"
         )
         if not limits:
-            self.rates(records, seconds, result)
+            self.local_rate = self.rates(records, seconds, result)
         self.procs, self.peak_rss = procs, rss.peak
         return connection_id, tenant
 
     @staticmethod
-    def rates(records: int, seconds: float, result: dict) -> None:
+    def rates(records: int, seconds: float, result: dict) -> float:
+        """Print the run's rates; returns local processing records/s in the worker (0 if not reported)."""
         decode, write = result.get("decode_seconds", 0.0), result.get("write_seconds", 0.0)
         local = decode + write
         print(
@@ -343,6 +350,7 @@ class Bench:
                 f"{result.get('write_cpu_seconds', 0.0):.1f}s CPU; writer idle waiting for "
                 f"pages {result.get('idle_seconds', 0.0):.1f}s)"
             )
+        return records / local if local else 0.0
 
     def run(self) -> None:
         from wizard.extensions import db
@@ -355,6 +363,8 @@ class Bench:
         )
         _connection_id, local_tenant = self.one("local (limits off)", limits=False)
         self.stop()
+        if self.args.compare_sqlite and dialect == "postgresql":
+            self.compare_sqlite()
         if self.args.large_records:
             small_rss = self.peak_rss
             large_id, _tenant = self.one(
@@ -384,6 +394,24 @@ class Bench:
         if not self.args.skip_baseline:
             self.one("baseline 100 per page", limits=True, page_size=100)
             self.stop()
+
+    def compare_sqlite(self) -> None:
+        """The same run with limits off, on a fresh SQLite file: the in-worker PostgreSQL / SQLite ratio."""
+        from wizard import create_app
+        from wizard.extensions import db
+
+        url = f"sqlite:///{self.tmp / 'compare.db'}"
+        sqlite_app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+        with sqlite_app.app_context():
+            db.create_all()
+        other = Bench(sqlite_app, self.sandbox, {**self.env, "DATABASE_URL": url}, self.args, self.tmp)
+        other.one("local (limits off), SQLite", limits=False)
+        other.stop()
+        if other.local_rate:
+            print(
+                f"    PostgreSQL / SQLite (in worker): {self.local_rate / other.local_rate:>9.2f}x  (goal >= 1.00; "
+                "two runs one after the other, so the machine's load weighs on the ratio)"
+            )
 
     def capture(self, tenant: str, path: Path) -> list[tuple[str, int, int]]:
         """Fetch every paged stream of an organisation once; (stream, offset, length) per page in `path`."""
