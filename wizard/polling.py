@@ -21,7 +21,8 @@ from sqlalchemy.orm import joinedload
 from wizard.data.summary import ConnectionRow
 from wizard.extensions import db
 from wizard.htmx import wants_fragment
-from wizard.models import Connection, SyncRun
+from wizard.models import Connection, ConnectionWebhook, SyncRun
+from wizard.webhooks.intake import coverage
 
 
 def _etag(*parts: object) -> str:
@@ -60,18 +61,24 @@ def sync_status_etag(connection: Connection, run: SyncRun) -> str:
     return _etag("sync-status", current_user.get_id(), _connection_state(connection), _run_state(run))
 
 
-def _rows_etag(pairs: Iterable[tuple[Connection, SyncRun | None]]) -> str:
-    state = tuple((_connection_state(c), _run_summary(r)) for c, r in pairs)
+def _webhook_state(webhook: ConnectionWebhook | None) -> object:
+    # What data/_webhook_note.html shows: the moment the data last changed in Xero.
+    return None if webhook is None else (webhook.last_event_at or webhook.last_received_at)
+
+
+def _rows_etag(pairs: Iterable[tuple[Connection, SyncRun | None]], webhooks: dict[int, ConnectionWebhook]) -> str:
+    state = tuple((_connection_state(c), _run_summary(r), _webhook_state(webhooks.get(c.id))) for c, r in pairs)
     return _etag("rows", current_user.get_id(), getattr(current_user, "is_admin", False), state)
 
 
-def rows_etag(rows: Iterable[ConnectionRow]) -> str:
-    """ETag of data/_rows.html: the connections and their latest runs (record totals move with the runs)."""
-    return _rows_etag((row.connection, row.run) for row in rows)
+def rows_etag(rows: Iterable[ConnectionRow], webhooks: dict[int, ConnectionWebhook] | None = None) -> str:
+    """ETag of data/_rows.html: the connections, their latest runs (record totals move with the runs)
+    and their webhook notes."""
+    return _rows_etag(((row.connection, row.run) for row in rows), webhooks or {})
 
 
 def workspace_rows_etag(workspace_id: int) -> str:
-    """`rows_etag` from two small queries (no record counts)."""
+    """`rows_etag` from three small queries (no record counts)."""
     connections = db.session.scalars(
         select(Connection).where(Connection.workspace_id == workspace_id).order_by(Connection.tenant_name)
     ).all()
@@ -81,7 +88,8 @@ def workspace_rows_etag(workspace_id: int) -> str:
         .group_by(SyncRun.connection_id)
     )
     runs = {r.connection_id: r for r in db.session.scalars(select(SyncRun).where(SyncRun.id.in_(latest)))}
-    return _rows_etag((c, runs.get(c.id)) for c in connections)
+    webhooks = coverage([c.id for c in connections])
+    return _rows_etag(((c, runs.get(c.id)) for c in connections), webhooks)
 
 
 def latest_run_with_progress(connection_id: int) -> SyncRun | None:
