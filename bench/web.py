@@ -119,6 +119,34 @@ def xero_consent(http: requests.Session, authorize_url: str, redirect_uri: str) 
     raise SystemExit("sandbox consent did not redirect back")
 
 
+def seed(app) -> None:
+    """The demo accounts and a realistic Data page: several connections with history and records."""
+    from wizard.cli import seed_demo_accounts
+    from wizard.extensions import db
+    from wizard.models import Connection, SyncRun, User, XeroRecord
+
+    with app.app_context():
+        db.create_all()
+        seed_demo_accounts()
+        admin = db.session.query(User).filter_by(email="admin@demo.test").one()
+        for n in range(8):
+            connection = Connection(
+                workspace_id=admin.workspace_id, tenant_id=f"bench-{n}", tenant_name=f"Bench Org {n}"
+            )
+            connection.move_to("synced")
+            db.session.add(connection)
+            db.session.flush()
+            for _ in range(5):
+                db.session.add(SyncRun(connection_id=connection.id, state="succeeded"))
+            db.session.add_all(
+                XeroRecord(connection_id=connection.id, stream=s, xero_id=f"{s}-{i}", payload="{}")
+                for s in ("Invoices", "Contacts", "Accounts")
+                for i in range(200)
+            )
+        db.session.commit()
+        db.engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=8)
@@ -160,31 +188,8 @@ def main() -> None:
     os.environ.update(env)
 
     from wizard import create_app
-    from wizard.cli import seed_demo_accounts
-    from wizard.extensions import db
-    from wizard.models import Connection, SyncRun, User, XeroRecord
 
-    app = create_app()
-    with app.app_context():
-        db.create_all()
-        seed_demo_accounts()
-        admin = db.session.query(User).filter_by(email="admin@demo.test").one()
-        for n in range(8):  # a realistic Data page: several connections with history and records
-            connection = Connection(
-                workspace_id=admin.workspace_id, tenant_id=f"bench-{n}", tenant_name=f"Bench Org {n}"
-            )
-            connection.move_to("synced")
-            db.session.add(connection)
-            db.session.flush()
-            for _ in range(5):
-                db.session.add(SyncRun(connection_id=connection.id, state="succeeded"))
-            db.session.add_all(
-                XeroRecord(connection_id=connection.id, stream=s, xero_id=f"{s}-{i}", payload="{}")
-                for s in ("Invoices", "Contacts", "Accounts")
-                for i in range(200)
-            )
-        db.session.commit()
-        db.engine.dispose()
+    seed(create_app())
 
     (tmp / "hello.py").write_text(HELLO)
     hello_port = free_port()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from wizard.extensions import db
-from wizard.models import Connection, SyncRun, XeroRecord
+from wizard.models import Connection, RecordCount, SyncRun, XeroRecord
 
 
 @dataclass
@@ -44,7 +44,22 @@ def workspace_rows(workspace_id: int) -> list[ConnectionRow]:
 def live_record_counts(connection_ids: list[int]) -> dict[int, dict[str, int]]:
     """connection id -> data type -> records. THE definition of "records" on every page: the rows
     we hold that are live in Xero (deleted, voided and archived ones, kept as tombstones, not counted).
-    A sync run's own figure is what Xero sent in that run; pages label it "received"."""
+    A sync run's own figure is what Xero sent in that run; pages label it "received".
+
+    Read from `record_count`, which the database keeps equal to `recount_live_records` as records
+    are written (wizard/models/record_counts.py): a few rows, whatever the size of the books."""
+    counts: dict[int, dict[str, int]] = {}
+    for connection_id, stream, n in db.session.execute(
+        select(RecordCount.connection_id, RecordCount.stream, RecordCount.live).where(
+            RecordCount.connection_id.in_(connection_ids), RecordCount.live > 0
+        )
+    ):
+        counts.setdefault(connection_id, {})[stream] = n
+    return counts
+
+
+def recount_live_records(connection_ids: list[int]) -> dict[int, dict[str, int]]:
+    """`live_record_counts` counted from the records themselves (a scan: for checks, not pages)."""
     counts: dict[int, dict[str, int]] = {}
     for connection_id, stream, n in db.session.execute(
         select(XeroRecord.connection_id, XeroRecord.stream, func.count())
