@@ -174,3 +174,12 @@ def test_a_webhook_change_is_not_hidden_behind_a_304(app, auth, client, htmx):
     assert changed.status_code == 200
     assert "last changed in Xero 02 Mar 2026 10:30 UTC" in changed.get_data(as_text=True)
     assert _etag_in(changed.get_data(as_text=True)) != etag
+
+
+def test_the_status_poll_of_another_workspaces_connection_is_not_found(app, auth, client, htmx):
+    """The poll reads the connection and its run in one query: the workspace check is in that query."""
+    auth.make_user("other@example.test", "admin", workspace="Other Co")
+    connection_id, _run_id = _syncing_connection(app, email="other@example.test")
+    auth.as_new("admin")
+    assert client.get(f"/data/connections/{connection_id}/status", headers=htmx).status_code == 404
+    assert client.get(f"/data/connections/{connection_id}/status").status_code == 404

@@ -30,12 +30,13 @@ def index():
 @bp.get("/rows")
 def rows():
     """The connections table alone; it polls itself while anything is syncing (304 while unchanged)."""
-    etag = polling.workspace_rows_etag(current_user.workspace_id)
+    # Everything the rows show is a few small rows now (counts are kept, not counted): read once.
+    rows = workspace_rows(current_user.workspace_id)
+    webhooks = coverage([row.connection.id for row in rows])
+    etag = polling.rows_etag(rows, webhooks)
     unchanged = polling.not_modified(etag)
     if unchanged is not None:
         return unchanged
-    rows = workspace_rows(current_user.workspace_id)
-    webhooks = coverage([row.connection.id for row in rows])
     return polling.tagged(render_page("data/rows.html", rows=rows, webhooks=webhooks, hint_for=hint_for), etag)
 
 
@@ -62,10 +63,10 @@ def connection(connection_id: int):
 @bp.get("/connections/<id:connection_id>/status")
 def sync_status(connection_id: int):
     """Progress of the latest sync: a fragment that polls itself until the run finishes (304 while unchanged)."""
-    conn = get_connection(connection_id)
-    run = polling.latest_run_with_progress(conn.id)
-    if run is None:
+    found = polling.connection_and_latest_run(connection_id)
+    if found is None:
         abort(404)
+    conn, run = found
     etag = polling.sync_status_etag(conn, run)
     unchanged = polling.not_modified(etag)
     if unchanged is not None:
