@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from wizard import polling, syncing
 from wizard.data.lookups import get_connection
-from wizard.data.summary import record_counts, workspace_rows
+from wizard.data.summary import record_counts, webhooks_of, workspace_rows
 from wizard.disconnecting import request_disconnect
 from wizard.hints import hint_for
 from wizard.htmx import render_page
@@ -23,7 +23,7 @@ bp.add_app_template_global(polling.rows_etag, "rows_etag")
 def index():
     """The Data page: every connection with its state, and the "+" button."""
     rows = workspace_rows(current_user.workspace_id)
-    webhooks = coverage([row.connection.id for row in rows])
+    webhooks = webhooks_of(rows)
     return render_page("data/index.html", rows=rows, webhooks=webhooks, hint_for=hint_for)
 
 
@@ -32,7 +32,7 @@ def rows():
     """The connections table alone; it polls itself while anything is syncing (304 while unchanged)."""
     # Everything the rows show is a few small rows now (counts are kept, not counted): read once.
     rows = workspace_rows(current_user.workspace_id)
-    webhooks = coverage([row.connection.id for row in rows])
+    webhooks = webhooks_of(rows)
     etag = polling.rows_etag(rows, webhooks)
     unchanged = polling.not_modified(etag)
     if unchanged is not None:
