@@ -8,7 +8,7 @@ each page with wrk (`make bench` installs it), and prints requests/s, p50 and p9
 same for a Flask hello-world served by the same gunicorn settings in the same run (the ceiling).
 Bounded: DURATION seconds per route (default 8). Prints figures; asserts nothing about time.
 
-    .venv/bin/python bench/web.py [--duration 8] [--connections 100] [--workers 2]
+    .venv/bin/python bench/web.py [--duration 8] [--connections 100] [--workers 2] [--paired]
 """
 
 from __future__ import annotations
@@ -120,11 +120,42 @@ def xero_consent(http: requests.Session, authorize_url: str, redirect_uri: str) 
     raise SystemExit("sandbox consent did not redirect back")
 
 
+def seed(app) -> None:
+    """The demo accounts and a realistic Data page: several connections with history and records."""
+    from wizard.cli import seed_demo_accounts
+    from wizard.extensions import db
+    from wizard.models import Connection, SyncRun, User, XeroRecord
+
+    with app.app_context():
+        db.create_all()
+        seed_demo_accounts()
+        admin = db.session.query(User).filter_by(email="admin@demo.test").one()
+        for n in range(8):
+            connection = Connection(
+                workspace_id=admin.workspace_id, tenant_id=f"bench-{n}", tenant_name=f"Bench Org {n}"
+            )
+            connection.move_to("synced")
+            db.session.add(connection)
+            db.session.flush()
+            for _ in range(5):
+                db.session.add(SyncRun(connection_id=connection.id, state="succeeded"))
+            db.session.add_all(
+                XeroRecord(connection_id=connection.id, stream=s, xero_id=f"{s}-{i}", payload="{}")
+                for s in ("Invoices", "Contacts", "Accounts")
+                for i in range(200)
+            )
+        db.session.commit()
+        db.engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--paired", action="store_true", help="measure hello-world again before each route (a shared, busy machine)"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("bench/web.py needs wrk: `make bench` installs it (apt-get install wrk)")
@@ -148,31 +179,8 @@ def main() -> None:
     os.environ.update(env)
 
     from wizard import create_app
-    from wizard.cli import seed_demo_accounts
-    from wizard.extensions import db
-    from wizard.models import Connection, SyncRun, User, XeroRecord
 
-    app = create_app()
-    with app.app_context():
-        db.create_all()
-        seed_demo_accounts()
-        admin = db.session.query(User).filter_by(email="admin@demo.test").one()
-        for n in range(8):  # a realistic Data page: several connections with history and records
-            connection = Connection(
-                workspace_id=admin.workspace_id, tenant_id=f"bench-{n}", tenant_name=f"Bench Org {n}"
-            )
-            connection.move_to("synced")
-            db.session.add(connection)
-            db.session.flush()
-            for _ in range(5):
-                db.session.add(SyncRun(connection_id=connection.id, state="succeeded"))
-            db.session.add_all(
-                XeroRecord(connection_id=connection.id, stream=s, xero_id=f"{s}-{i}", payload="{}")
-                for s in ("Invoices", "Contacts", "Accounts")
-                for i in range(200)
-            )
-        db.session.commit()
-        db.engine.dispose()
+    seed(create_app())
 
     (tmp / "hello.py").write_text(HELLO)
     hello_port = free_port()
@@ -229,24 +237,35 @@ def main() -> None:
             if etag is None or http.get(base + path, headers={**poll, "If-None-Match": etag}).status_code != 304:
                 raise SystemExit(f"{path} does not answer 304 to an unchanged poll")
             routes.append((label, path, {**poll, "If-None-Match": etag}))
-        hello = wrk(f"http://127.0.0.1:{hello_port}/", args.duration, args.connections, None)
+        hello_url = f"http://127.0.0.1:{hello_port}/"
         print(
             f"gunicorn -w {args.workers} -k gthread --threads 8; "
             f"wrk -c {args.connections} -t 2 -d {args.duration}s; loopback"
         )
         print("goal: req/s >= 50% of hello-world's, p99 <= 2.0x hello-world's")
-        print(f"{'route':24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'req/s vs':>9} {'p99 vs':>7} {'errors':>7}")
+        if args.paired:
+            # On a shared machine the load drifts within a run: each route is compared with a
+            # hello-world measured just before it, so both see about the same load.
+            print("paired: each route vs a hello-world measured just before it (its figures in the last columns)")
+        print(
+            f"{'route':24} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'req/s vs':>9} {'p99 vs':>7} {'errors':>7}"
+            + (f" {'hello/s':>8} {'hello p99':>9}" if args.paired else "")
+        )
+        hello = wrk(hello_url, args.duration, args.connections, None)
         hello_errors = hello["non2xx"] + hello["socket_errors"]
         print(
             f"{'hello-world (ceiling)':24} {hello['rps']:8.0f} {hello['p50']:8.2f} {hello['p99']:8.2f} "
             f"{'100%':>9} {'1.0x':>7} {hello_errors:7d}"
         )
         for label, path, headers in routes:
+            if args.paired:
+                hello = wrk(hello_url, args.duration, args.connections, None)
             figures = wrk(base + path, args.duration, args.connections, cookie, headers)
             print(
                 f"{label:24} {figures['rps']:8.0f} {figures['p50']:8.2f} {figures['p99']:8.2f} "
                 f"{figures['rps'] / hello['rps']:8.0%} {figures['p99'] / hello['p99']:6.1f}x "
                 f"{figures['non2xx'] + figures['socket_errors']:7d}"
+                + (f" {hello['rps']:8.0f} {hello['p99']:9.2f}" if args.paired else "")
             )
     finally:
         for server in servers:

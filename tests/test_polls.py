@@ -149,3 +149,37 @@ def test_a_run_that_stops_moving_is_rendered_again_to_say_so(app, auth, client, 
     assert stalled.status_code == 200 and "No progress for 4 minutes" in stalled.get_data(as_text=True)
     assert client.get("/data/rows", headers={**htmx, "If-None-Match": rows_etag}).status_code == 200
     assert "No progress for 4 minutes" in client.get("/data").get_data(as_text=True)
+
+
+def test_a_webhook_change_is_not_hidden_behind_a_304(app, auth, client, htmx):
+    """The rows show the webhook's "last changed in Xero" note: a new event must render them again."""
+    from datetime import datetime
+
+    from wizard.models import ConnectionWebhook
+
+    auth.as_new("admin")
+    connection_id, _run_id = _syncing_connection(app)
+    with app.app_context():
+        db.session.add(
+            ConnectionWebhook(connection_id=connection_id, events=1, last_event_at=datetime(2026, 3, 1, 9, 0))
+        )
+        db.session.commit()
+    first = client.get("/data/rows", headers=htmx).get_data(as_text=True)
+    assert "last changed in Xero 01 Mar 2026 09:00 UTC" in first
+    etag = _etag_in(first)
+    with app.app_context():
+        db.session.get(ConnectionWebhook, connection_id).note({"Invoices"}, datetime(2026, 3, 2, 10, 30), 1)
+        db.session.commit()
+    changed = client.get("/data/rows", headers={**htmx, "If-None-Match": etag})
+    assert changed.status_code == 200
+    assert "last changed in Xero 02 Mar 2026 10:30 UTC" in changed.get_data(as_text=True)
+    assert _etag_in(changed.get_data(as_text=True)) != etag
+
+
+def test_the_status_poll_of_another_workspaces_connection_is_not_found(app, auth, client, htmx):
+    """The poll reads the connection and its run in one query: the workspace check is in that query."""
+    auth.make_user("other@example.test", "admin", workspace="Other Co")
+    connection_id, _run_id = _syncing_connection(app, email="other@example.test")
+    auth.as_new("admin")
+    assert client.get(f"/data/connections/{connection_id}/status", headers=htmx).status_code == 404
+    assert client.get(f"/data/connections/{connection_id}/status").status_code == 404

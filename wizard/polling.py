@@ -15,13 +15,13 @@ from collections.abc import Iterable
 from flask import Response, current_app, make_response, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from wizard.data.summary import ConnectionRow
 from wizard.extensions import db
 from wizard.htmx import wants_fragment
-from wizard.models import Connection, SyncRun
+from wizard.models import Connection, ConnectionWebhook, SyncRun
 
 
 def _etag(*parts: object) -> str:
@@ -60,40 +60,39 @@ def sync_status_etag(connection: Connection, run: SyncRun) -> str:
     return _etag("sync-status", current_user.get_id(), _connection_state(connection), _run_state(run))
 
 
-def _rows_etag(pairs: Iterable[tuple[Connection, SyncRun | None]]) -> str:
-    state = tuple((_connection_state(c), _run_summary(r)) for c, r in pairs)
+def _webhook_state(webhook: ConnectionWebhook | None) -> object:
+    # What data/_webhook_note.html shows: the moment the data last changed in Xero.
+    return None if webhook is None else (webhook.last_event_at or webhook.last_received_at)
+
+
+def rows_etag(rows: Iterable[ConnectionRow], webhooks: dict[int, ConnectionWebhook] | None = None) -> str:
+    """ETag of data/_rows.html: the connections, their latest runs, record totals and webhook notes."""
+    webhooks = webhooks or {}
+    state = tuple(
+        (
+            _connection_state(row.connection),
+            _run_summary(row.run),
+            row.total_records,
+            _webhook_state(webhooks.get(row.connection.id)),
+        )
+        for row in rows
+    )
     return _etag("rows", current_user.get_id(), getattr(current_user, "is_admin", False), state)
 
 
-def rows_etag(rows: Iterable[ConnectionRow]) -> str:
-    """ETag of data/_rows.html: the connections and their latest runs (record totals move with the runs)."""
-    return _rows_etag((row.connection, row.run) for row in rows)
-
-
-def workspace_rows_etag(workspace_id: int) -> str:
-    """`rows_etag` from two small queries (no record counts)."""
-    connections = db.session.scalars(
-        select(Connection).where(Connection.workspace_id == workspace_id).order_by(Connection.tenant_name)
-    ).all()
-    latest = (
-        select(func.max(SyncRun.id))
-        .where(SyncRun.connection_id.in_([c.id for c in connections]))
-        .group_by(SyncRun.connection_id)
-    )
-    runs = {r.connection_id: r for r in db.session.scalars(select(SyncRun).where(SyncRun.id.in_(latest)))}
-    return _rows_etag((c, runs.get(c.id)) for c in connections)
-
-
-def latest_run_with_progress(connection_id: int) -> SyncRun | None:
-    """The connection's latest run and its streams' progress in one query (a poll needs both)."""
+def connection_and_latest_run(connection_id: int) -> tuple[Connection, SyncRun] | None:
+    """This workspace's connection, its latest run and the run's streams, in one query (a poll needs
+    all three); None when the connection is missing, another workspace's, or has never run."""
     query = (
-        select(SyncRun)
+        select(Connection, SyncRun)
+        .join(SyncRun, SyncRun.connection_id == Connection.id)
         .options(joinedload(SyncRun.streams))
-        .where(SyncRun.connection_id == connection_id)
+        .where(Connection.id == connection_id, Connection.workspace_id == current_user.workspace_id)
         .order_by(SyncRun.id.desc())
         .limit(1)
     )
-    return db.session.scalars(query).unique().first()
+    row = db.session.execute(query).unique().first()
+    return None if row is None else (row[0], row[1])
 
 
 def not_modified(etag: str) -> ResponseReturnValue | None:

@@ -17,17 +17,22 @@ from wizard.xero.errors import XeroError
 from wizard.xero.tokens import access_token
 
 
-def unused(user: User) -> list[Organisation]:
+def unused(user: User, not_connected: list[Organisation] | None = None) -> list[Organisation]:
     """This login's organisations that no workspace of ours uses through the same Xero user.
 
     The same Xero user may have connected one of them to another workspace here: Xero has one
     connection per user, app and organisation, so removing it would break that workspace.
+    `not_connected`: `connecting.other_authorised(user)` when the caller has it already.
     """
     login = xero_logins.authorised(user)
     if login is None or login.tenants is None:  # no list from Xero yet: nothing was offered here
         return []
-    organisations = connecting.other_authorised(user)
-    xero_userid = db.session.scalar(select(TokenSet.xero_userid).where(TokenSet.id == login.token_set_id))
+    organisations = connecting.other_authorised(user) if not_connected is None else not_connected
+    if not organisations:
+        return []
+    # authorised() has just loaded the token set: the identity map answers, no query.
+    token_set = db.session.get(TokenSet, login.token_set_id)
+    xero_userid = token_set.xero_userid if token_set is not None else None
     in_use = set(
         db.session.scalars(
             select(Connection.tenant_id)

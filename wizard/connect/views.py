@@ -191,20 +191,21 @@ def complete(connection_id: int):
     run = syncing.latest_run(connection.id)
     if run is None:
         abort(404)
+    more = connecting.other_authorised(current_user)
     return _step(
         "complete",
         4,
         connection=connection,
         run=run,
         counts=record_counts(connection.id),
-        more_organisations=connecting.other_authorised(current_user),
-        unused=_unused(),
+        more_organisations=more,
+        unused=_unused(more),
     )
 
 
-def _unused():
+def _unused(not_connected: list | None = None):
     try:
-        return unused_xero_connections.unused(current_user)
+        return unused_xero_connections.unused(current_user, not_connected)
     except ConnectError:
         return []
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from wizard.extensions import db
-from wizard.models import Connection, SyncRun, XeroRecord
+from wizard.models import Connection, ConnectionWebhook, RecordCount, SyncRun, XeroRecord
 
 
 @dataclass
@@ -15,6 +15,7 @@ class ConnectionRow:
     connection: Connection
     run: SyncRun | None
     counts: dict[str, int] = field(default_factory=dict)
+    webhook: ConnectionWebhook | None = None  # absent until Xero's first event for it
 
     @property
     def total_records(self) -> int:
@@ -29,22 +30,48 @@ class ConnectionRow:
 
 
 def workspace_rows(workspace_id: int) -> list[ConnectionRow]:
-    connections = db.session.scalars(
-        select(Connection).where(Connection.workspace_id == workspace_id).order_by(Connection.tenant_name)
+    """The workspace's connections with their latest runs and webhook notes (one query) and their
+    record counts (one more): what the Data page's rows show, and what their poll's ETag is made of."""
+    latest = select(func.max(SyncRun.id)).where(SyncRun.connection_id == Connection.id).correlate(Connection)
+    found = db.session.execute(
+        select(Connection, SyncRun, ConnectionWebhook)
+        .outerjoin(SyncRun, SyncRun.id == latest.scalar_subquery())
+        .outerjoin(ConnectionWebhook, ConnectionWebhook.connection_id == Connection.id)
+        .where(Connection.workspace_id == workspace_id)
+        .order_by(Connection.tenant_name)
     ).all()
-    ids = [c.id for c in connections]
-    if not ids:
+    if not found:
         return []
-    latest_ids = select(func.max(SyncRun.id)).where(SyncRun.connection_id.in_(ids)).group_by(SyncRun.connection_id)
-    runs = {r.connection_id: r for r in db.session.scalars(select(SyncRun).where(SyncRun.id.in_(latest_ids)))}
-    counts = live_record_counts(ids)
-    return [ConnectionRow(c, runs.get(c.id), counts.get(c.id, {})) for c in connections]
+    counts = live_record_counts([connection.id for connection, _run, _webhook in found])
+    return [
+        ConnectionRow(connection, run, counts.get(connection.id, {}), webhook) for connection, run, webhook in found
+    ]
+
+
+def webhooks_of(rows: list[ConnectionRow]) -> dict[int, ConnectionWebhook]:
+    """connection id -> its webhook facts, as templates take them (wizard.webhooks.intake.coverage)."""
+    return {row.connection.id: row.webhook for row in rows if row.webhook is not None}
 
 
 def live_record_counts(connection_ids: list[int]) -> dict[int, dict[str, int]]:
     """connection id -> data type -> records. THE definition of "records" on every page: the rows
     we hold that are live in Xero (deleted, voided and archived ones, kept as tombstones, not counted).
-    A sync run's own figure is what Xero sent in that run; pages label it "received"."""
+    A sync run's own figure is what Xero sent in that run; pages label it "received".
+
+    Read from `record_count`, which the database keeps equal to `recount_live_records` as records
+    are written (wizard/models/record_counts.py): a few rows, whatever the size of the books."""
+    counts: dict[int, dict[str, int]] = {}
+    for connection_id, stream, n in db.session.execute(
+        select(RecordCount.connection_id, RecordCount.stream, RecordCount.live).where(
+            RecordCount.connection_id.in_(connection_ids), RecordCount.live > 0
+        )
+    ):
+        counts.setdefault(connection_id, {})[stream] = n
+    return counts
+
+
+def recount_live_records(connection_ids: list[int]) -> dict[int, dict[str, int]]:
+    """`live_record_counts` counted from the records themselves (a scan: for checks, not pages)."""
     counts: dict[int, dict[str, int]] = {}
     for connection_id, stream, n in db.session.execute(
         select(XeroRecord.connection_id, XeroRecord.stream, func.count())

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from wizard import polling, syncing
 from wizard.data.lookups import get_connection
-from wizard.data.summary import record_counts, workspace_rows
+from wizard.data.summary import record_counts, webhooks_of, workspace_rows
 from wizard.disconnecting import request_disconnect
 from wizard.hints import hint_for
 from wizard.htmx import render_page
@@ -23,19 +23,20 @@ bp.add_app_template_global(polling.rows_etag, "rows_etag")
 def index():
     """The Data page: every connection with its state, and the "+" button."""
     rows = workspace_rows(current_user.workspace_id)
-    webhooks = coverage([row.connection.id for row in rows])
+    webhooks = webhooks_of(rows)
     return render_page("data/index.html", rows=rows, webhooks=webhooks, hint_for=hint_for)
 
 
 @bp.get("/rows")
 def rows():
     """The connections table alone; it polls itself while anything is syncing (304 while unchanged)."""
-    etag = polling.workspace_rows_etag(current_user.workspace_id)
+    # Everything the rows show is a few small rows now (counts are kept, not counted): read once.
+    rows = workspace_rows(current_user.workspace_id)
+    webhooks = webhooks_of(rows)
+    etag = polling.rows_etag(rows, webhooks)
     unchanged = polling.not_modified(etag)
     if unchanged is not None:
         return unchanged
-    rows = workspace_rows(current_user.workspace_id)
-    webhooks = coverage([row.connection.id for row in rows])
     return polling.tagged(render_page("data/rows.html", rows=rows, webhooks=webhooks, hint_for=hint_for), etag)
 
 
@@ -62,10 +63,10 @@ def connection(connection_id: int):
 @bp.get("/connections/<id:connection_id>/status")
 def sync_status(connection_id: int):
     """Progress of the latest sync: a fragment that polls itself until the run finishes (304 while unchanged)."""
-    conn = get_connection(connection_id)
-    run = polling.latest_run_with_progress(conn.id)
-    if run is None:
+    found = polling.connection_and_latest_run(connection_id)
+    if found is None:
         abort(404)
+    conn, run = found
     etag = polling.sync_status_etag(conn, run)
     unchanged = polling.not_modified(etag)
     if unchanged is not None:

@@ -4,6 +4,7 @@ from wizard.models.accounts import LoginSession, User, Workspace
 from wizard.models.books import BookTotal
 from wizard.models.connections import Connection, ConnectionEvent, TokenSet
 from wizard.models.notifications import Notification
+from wizard.models.record_counts import RecordCount
 from wizard.models.support import AuditEvent, SupportGrant
 from wizard.models.sync import (
     StreamCursor,
@@ -24,6 +25,7 @@ __all__ = [
     "ConnectionWebhook",
     "LoginSession",
     "Notification",
+    "RecordCount",
     "StreamCursor",
     "StreamProgress",
     "SupportGrant",

@@ -45,8 +45,10 @@ class User(UserMixin, Model):
     if TYPE_CHECKING:
         login_token: str | None
         login_session: LoginSession | None
+        unread_notifications: int | None
     login_token = None
     login_session = None  # its LoginSession row, loaded in the same query
+    unread_notifications = None  # its unread notifications, counted in the same query
 
     def get_id(self) -> str:
         return f"{self.id}:{self.login_token}"

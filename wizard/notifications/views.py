@@ -18,7 +18,8 @@ def unread_badge():
     def unread_notifications() -> int:
         if not current_user.is_authenticated or not current_user.is_admin:
             return 0
-        return inbox.unread_count(current_user.id)
+        counted = current_user.unread_notifications  # counted with the sign-in (wizard.auth)
+        return counted if counted is not None else inbox.unread_count(current_user.id)
 
     return {"unread_notifications": unread_notifications}
 
