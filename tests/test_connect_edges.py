@@ -58,7 +58,9 @@ def _other_workspace_token_set() -> TokenSet:
     db.session.flush()
     from wizard.clock import utcnow
 
-    token_set = TokenSet(workspace_id=other.id, xero_userid="their-user", access_token_enc=b"", access_expires_at=utcnow())
+    token_set = TokenSet(
+        workspace_id=other.id, xero_userid="their-user", access_token_enc=b"", access_expires_at=utcnow()
+    )
     db.session.add(token_set)
     db.session.commit()
     return token_set
