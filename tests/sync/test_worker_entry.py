@@ -5,6 +5,7 @@ is empty. The real process is exercised by tests/faults (Redis restart, kill -9)
 from __future__ import annotations
 
 import logging
+import signal
 from types import SimpleNamespace
 
 import pytest
@@ -13,6 +14,15 @@ from rq import SimpleWorker, Worker
 
 from tests.conftest import _free_port
 from wizard import jobs
+
+
+@pytest.fixture(autouse=True)
+def _signal_handlers():
+    """RQ's worker installs its SIGINT/SIGTERM handlers in the process it runs in: give pytest its own back."""
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
 
 
 def _unreachable() -> Redis:
