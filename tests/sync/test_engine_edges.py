@@ -60,3 +60,27 @@ def test_no_verdict_on_a_run_whose_streams_did_not_all_end(app):
         db.session.rollback()
         db.session.refresh(run)
         assert run.state == "running" and db.session.get(Connection, connection_id).state == "syncing"
+
+
+@pytest.mark.parametrize("status, error", [(404, "xero_not_found"), (400, "xero_bad_request")])
+def test_a_data_type_xero_refuses_fails_alone_and_the_run_says_which(app, sandbox, status, error):
+    """Xero answers one data type with 404/400: the other data types still sync, and the run ends
+    failed naming the one that could not be synced (no retry: asking again gets the same answer)."""
+    from tests.sync.helpers import connect_org, start_sync
+
+    org = connect_org(app, sandbox, records=20)
+    app.config["SYNC_THREADS"] = 1  # one fetcher: the first data type's first call gets the fault
+    run_id = start_sync(app, org.connection_id)
+    sandbox.state.faults.fail_next_requests(1, status=status, tenant_id=org.tenant_id)
+    with app.app_context():
+        result = SyncEngine(run_id).run()
+        run = db.session.get(SyncRun, run_id)
+        failed = [p for p in run.streams if p.state == "failed"]
+        assert len(failed) == 1 and failed[0].error, [(p.stream, p.state) for p in run.streams]
+        assert {p.state for p in run.streams if p is not failed[0]} <= {"done", "skipped"}
+        assert result["state"] == run.state == "failed" and run.error_kind == "sync_failed"
+        assert run.error_message == f"1 data type(s) could not be synced: {failed[0].stream}"
+        assert [e["kind"] for e in run.errors] == [error]
+        connection = db.session.get(Connection, org.connection_id)
+        assert (connection.state, connection.state_reason) == ("failed", "sync_failed")
+        assert connection.next_sync_at is not None, "the schedule tries again later"
