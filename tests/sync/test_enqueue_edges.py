@@ -88,3 +88,12 @@ def test_a_resume_redis_cannot_take_is_left_to_the_sweep(app, run, redis_down, c
     assert f"sync.resume_deferred run={run.id} job=sync-run-{run.id}-resume-1 error=ConnectionError" in caplog.text
     db.session.refresh(run)
     assert run.state == "paused" and run.rq_job_id == f"sync-run-{run.id}-resume-1"
+
+
+def test_promoting_a_run_while_redis_is_away_leaves_it_where_it_waits(app, run, redis_down, caplog):
+    """ "Sync now" on a scheduled run waiting in the low queue: without Redis nothing moves, nothing is raised."""
+    from wizard import priorities
+
+    caplog.set_level(logging.WARNING, logger="wizard.priorities")
+    assert priorities.promote_run("sync-run-waiting", "manual") is False
+    assert "sync.promote_failed job=sync-run-waiting error=ConnectionError" in caplog.text
