@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# The coverage gate for wizard/ + workers/ (branches on): the figure reached, rounded down.
-COVERAGE_MIN ?= 94
+# The coverage gates for wizard/ + workers/, each figure on its own (scripts/coverage_gate.py).
+COVERAGE_LINES_MIN ?= 95
+COVERAGE_BRANCHES_MIN ?= 90
 export FLASK_APP := wsgi
 
 .PHONY: run test test-fast lint typecheck setup lock browser-deps bench clean migrations-check
@@ -27,12 +28,15 @@ run: $(STAMP)
 	$(PY) scripts/run_stack.py
 
 # Coverage over the product, the worker processes (coverage's subprocess patch) and the sandbox;
-# the gate is on wizard/ + workers/ (lines and branches together, as coverage counts them).
+# the gates are on wizard/ + workers/: lines and branches each against its own minimum (coverage's
+# --fail-under would check one figure that mixes the two).
 test: $(STAMP)
-	mkdir -p test-output && rm -f test-output/.coverage test-output/.coverage.*
+	mkdir -p test-output && rm -f test-output/.coverage test-output/.coverage.* test-output/coverage.json
 	$(PY) -m pytest --cov --cov-report=
 	$(VENV)/bin/coverage report --include='xero_sandbox/*' | tail -n 3
-	$(VENV)/bin/coverage report --include='wizard/*,workers/*' --fail-under=$(COVERAGE_MIN)
+	$(VENV)/bin/coverage json --include='wizard/*,workers/*' -q -o test-output/coverage.json
+	$(PY) scripts/coverage_gate.py test-output/coverage.json \
+		--lines $(COVERAGE_LINES_MIN) --branches $(COVERAGE_BRANCHES_MIN)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not slow and not browser"

@@ -31,7 +31,8 @@ def lost_connection(exc: BaseException) -> bool:
 def retry_on_lost_connection(step: Callable[[], T], retries: int, what: str) -> T:
     """Run `step`; after a lost connection roll back, wait (0.5 s doubling, at most 8 s) and run it
     again, up to `retries` more times."""
-    for attempt in range(retries + 1):
+    attempt = 0
+    while True:  # ends by returning the step's result or raising its error
         try:
             return step()
         except DBAPIError as exc:
@@ -47,4 +48,4 @@ def retry_on_lost_connection(step: Callable[[], T], retries: int, what: str) -> 
                 type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__,
             )
             time.sleep(pause)
-    raise AssertionError("unreachable")
+            attempt += 1

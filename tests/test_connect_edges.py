@@ -1,0 +1,106 @@
+"""Connecting's refusals off the main paths (wizard/connecting.py): Xero's callback carrying an
+error other than a cancel or no code, and the defence-in-depth checks that keep one workspace's
+Xero login and connections out of another's steps."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.helpers.xero_login import query_of
+from wizard.extensions import db
+from wizard.models import Connection, TokenSet, User, Workspace, XeroLogin
+
+
+def _state(client) -> str:
+    response = client.get("/connect/xero/authorize")
+    assert response.status_code == 303
+    return query_of(response.headers["Location"])["state"]
+
+
+def _token_sets(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(TokenSet))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "error=invalid_scope&error_description=unknown+scope",  # Xero refused, not the user
+        "error=server_error",
+        "",  # Xero came back with the state and neither a code nor an error
+    ],
+)
+def test_a_callback_without_a_usable_code_says_sign_in_did_not_finish(app, auth, client, answer):
+    auth.as_new("admin")
+    state = _state(client)
+    response = client.get(f"/connect/xero/callback?state={state}&{answer}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "We could not finish signing in to Xero" in page and "Start again" in page
+    assert "choose Allow access" not in page, "not the cancel hint: the user did not cancel"
+    assert _token_sets(app) == 0
+    # the login was claimed: the same callback cannot be replayed
+    again = client.get(f"/connect/xero/callback?state={state}&code=late")
+    assert again.status_code == 400 and _token_sets(app) == 0
+
+
+@pytest.fixture
+def user(app, auth):
+    user_id = auth.make_user()
+    with app.test_request_context():
+        yield db.session.get(User, user_id)
+
+
+def _other_workspace_token_set() -> TokenSet:
+    other = Workspace(name="Someone Else Ltd")
+    db.session.add(other)
+    db.session.flush()
+    from wizard.clock import utcnow
+
+    token_set = TokenSet(
+        workspace_id=other.id, xero_userid="their-user", access_token_enc=b"", access_expires_at=utcnow()
+    )
+    db.session.add(token_set)
+    db.session.commit()
+    return token_set
+
+
+def test_a_login_without_tokens_is_never_sent_to_xero(user):
+    from wizard.connecting import ConnectError, _xero_tenants
+
+    with pytest.raises(ConnectError) as refused:
+        _xero_tenants(XeroLogin(token_set_id=None))
+    assert refused.value.cause == "state_invalid"
+
+
+def test_another_workspaces_xero_login_is_never_used(user):
+    from wizard.connecting import ConnectError, _own_token_set
+
+    theirs = _other_workspace_token_set()
+    for token_set_id in (theirs.id, None, theirs.id + 1000):
+        with pytest.raises(ConnectError) as refused:
+            _own_token_set(user, token_set_id)
+        assert (refused.value.cause, refused.value.status) == ("state_invalid", 400)
+
+
+def test_reconnecting_a_connection_of_another_workspace_or_none_is_refused(user):
+    from wizard.connecting import ConnectError, reconnect
+
+    theirs = _other_workspace_token_set()
+    connection = Connection(workspace_id=theirs.workspace_id, tenant_id="t-theirs", tenant_name="Theirs")
+    connection.move_to("needs_reauth", "token_dead")
+    db.session.add(connection)
+    db.session.commit()
+    for connection_id in (connection.id, connection.id + 1000):
+        with pytest.raises(ConnectError) as refused:
+            reconnect(user, connection_id)
+        assert refused.value.cause == "state_invalid"
+    db.session.refresh(connection)
+    assert connection.state == "needs_reauth", "left as it was"
+
+
+def test_without_a_finished_login_there_is_no_other_organisation_to_offer(user):
+    from wizard.connecting import other_authorised
+
+    assert other_authorised(user) == []
