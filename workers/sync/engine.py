@@ -495,7 +495,9 @@ class SyncEngine:
             run.succeed()
             connection.move_to("synced", "")
             connection.last_synced_at = run.finished_at
-        connection.next_sync_at = next_sync_at(connection.id, connection.sync_interval_minutes, utcnow())
+        connection.next_sync_at = next_sync_at(
+            connection.id, connection.sync_interval_minutes, utcnow(), self.app.config["SYNC_SCHEDULE_HEADROOM"]
+        )
         db.session.commit()
         timings = self.timings.as_dict()
         log.info(
