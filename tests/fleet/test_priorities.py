@@ -66,6 +66,31 @@ def test_waiting_work_ages_up_one_queue_at_a_time(app):
     assert _queue_of(app, old).endswith("-watched")
 
 
+def test_a_scheduled_resync_moves_up_before_its_wait_would_make_the_data_stale(app):
+    """A 15-minute connection keeps 90 s of headroom; its re-sync may wait half of it (45 s), not
+    the queue's 10 minutes, before it moves up."""
+    from wizard.clock import set_clock
+    from wizard.priorities import promote_waiting
+
+    connection_id = _connection(app, "4d2b9d0e-4444-4c2d-9c3a-000000000009")
+    with app.app_context():
+        db.session.get_one(Connection, connection_id).sync_interval_minutes = 15
+        db.session.commit()
+    run_id = start_sync(app, connection_id, kind="scheduled")
+    app.config.update(SYNC_AGE_SCHEDULED_SECONDS=600, SYNC_AGE_TRIGGERED_SECONDS=3600)
+    real = datetime.utcnow()
+    try:
+        set_clock(lambda: real + timedelta(seconds=30))
+        with app.app_context():
+            assert promote_waiting() == 0
+        set_clock(lambda: real + timedelta(seconds=50))
+        with app.app_context():
+            assert promote_waiting() == 1
+    finally:
+        set_clock(None)
+    assert _queue_of(app, run_id) == app.config["RQ_QUEUE"]
+
+
 def test_a_scheduled_resume_is_alive_in_its_own_queue_and_not_revived_twice(app):
     from wizard.syncing import schedule_resume
     from workers.tasks import _job_alive
