@@ -11,8 +11,8 @@ Strict order alone would starve the scheduled queue under a steady flow of webho
 work ages: a job that has waited longer than its queue's limit moves to the back of the next
 queue up (`promote_waiting`, a sweep duty). A scheduled re-sync's limit is also at most half the
 headroom its schedule keeps (wizard/schedule.py), stored in the job's `meta` when it is queued: a
-re-sync that waits longer would bring data older than its interval. A trigger that joins a sync already waiting in a lower
-queue (coalescing: one active run per connection) moves that job up at once (`promote_run`).
+re-sync that waits longer would bring data older than its interval. A trigger that joins a sync
+already waiting in a lower queue (coalescing: one active run per connection) moves that job up at once (`promote_run`).
 """
 
 from __future__ import annotations

@@ -51,7 +51,10 @@ if day_budget > 0 and day_used >= day_budget then
   return {-1, ttl, 0, 'day'}
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= max_flight then return {0, 15, 0, 'concurrent'} end
+if redis.call('ZCARD', KEYS[1]) >= max_flight then
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {0, 15, 0, 'concurrent', tonumber(first[2]) - now}
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window_ms)
 if redis.call('ZCARD', KEYS[2]) >= max_window then
   local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
@@ -141,8 +144,11 @@ class Governor:
         self.waited = 0.0  # seconds spent waiting for a slot (all threads)
         self.last_wait_reason = ""  # which limit made the latest wait (concurrent, minute, app_minute ...)
         self._admitted = threading.local()
+        # Threads waiting for a slot now: thread -> (Xero limit problem, resume epoch s, waiting since).
+        self._waits: dict[int, tuple[str, float, float]] = {}
+        self.block_problem = "minute"  # what Xero's latest 429 for this tenant named (Retry-After block)
 
-    def _try(self, token: str) -> tuple[int, int, int, str]:
+    def _try(self, token: str) -> tuple[int, int, int, str, int]:
         limits = self.limits
         result = self._acquire(
             keys=self.keys,
@@ -158,24 +164,31 @@ class Governor:
             ],
         )
         reason = result[3].decode() if isinstance(result[3], bytes) else str(result[3])
-        return int(result[0]), int(result[1]), int(result[2]), reason
+        # Concurrency is polled every 15 ms; the slot whose holder died frees at the latest by this.
+        resume_ms = int(result[4]) if len(result) > 4 else int(result[1])
+        return int(result[0]), int(result[1]), int(result[2]), reason, resume_ms
 
     @contextmanager
     def slot(self, stop: threading.Event | None = None) -> Iterator[int]:
         """Wait for (and hold, while the call runs) one of the tenant's call slots."""
         token = uuid.uuid4().hex
         started = time.monotonic()
-        while True:
-            ok, wait_ms, in_flight, reason = self._try(token)
-            if ok == 1:
-                self._admitted.ms = wait_ms  # on admission the script returns Redis' clock instead
-                break
-            self.last_wait_reason = reason
-            if ok == -1:
-                raise DailyBudgetExhausted(wait_ms / 1000)
-            if stop is not None and stop.is_set():
-                raise InterruptedError("sync stopping")
-            time.sleep(min(max(wait_ms, 5), 1000) / 1000)
+        me, since = threading.get_ident(), time.time()
+        try:
+            while True:
+                ok, wait_ms, in_flight, reason, resume_ms = self._try(token)
+                if ok == 1:
+                    self._admitted.ms = wait_ms  # on admission the script returns Redis' clock instead
+                    break
+                self.last_wait_reason = reason
+                if ok == -1:
+                    raise DailyBudgetExhausted(wait_ms / 1000)
+                if stop is not None and stop.is_set():
+                    raise InterruptedError("sync stopping")
+                self._waits[me] = (self._problem(reason), time.time() + max(resume_ms, 0) / 1000, since)
+                time.sleep(min(max(wait_ms, 5), 1000) / 1000)
+        finally:
+            self._waits.pop(me, None)
         waited = time.monotonic() - started
         with self._local:
             self.waited += waited
@@ -185,6 +198,24 @@ class Governor:
             # The app window keeps its entry: a started call counts for the minute, ended or not.
             self.redis.zrem(self.keys[0], token)
 
+    def _problem(self, reason: str) -> str:
+        """The Xero limit behind a refusal, in X-Rate-Limit-Problem's words."""
+        if reason in ("app_minute", "app_blocked"):
+            return "app_minute"
+        if reason == "blocked":
+            return self.block_problem
+        return reason  # minute, concurrent
+
+    def current_wait(self, at_least: float = 1.0) -> tuple[str, float] | None:
+        """The limit a thread has waited for at least `at_least` seconds, and when the latest such
+        wait ends (epoch seconds); None when no call has waited that long."""
+        now = time.time()
+        waits = [(resume, problem) for problem, resume, since in list(self._waits.values()) if now - since >= at_least]
+        if not waits:
+            return None
+        resume, problem = max(waits)
+        return problem, resume
+
     @property
     def admitted_at(self) -> float | None:
         """When Redis admitted this thread's latest call (its clock, epoch seconds): the moment the
@@ -192,8 +223,9 @@ class Governor:
         ms = getattr(self._admitted, "ms", None)
         return ms / 1000 if ms is not None else None
 
-    def block(self, seconds: float) -> None:
-        """Nobody calls this tenant for `seconds` (a 429's Retry-After)."""
+    def block(self, seconds: float, problem: str = "minute") -> None:
+        """Nobody calls this tenant for `seconds` (a 429's Retry-After; `problem` is the limit it named)."""
+        self.block_problem = "concurrent" if "concurren" in (problem or "").lower() else "minute"
         self._block(keys=[self.keys[2]], args=[max(1, math.ceil(seconds * 1000))])
         log.info("governor.blocked tenant=%s seconds=%.2f", self.tenant_id, seconds)
 
