@@ -9,7 +9,9 @@ The same script also holds the app-wide minute budget (Xero: 10,000 calls a minu
 tenants, `X-AppMinLimit-Remaining`): one rolling window and one block key shared by every
 tenant, worker process and host on the Redis, admitted together with the tenant's own limits so
 no interleaving of two checks can overshoot either. We admit only `app_share` of Xero's figure,
-so our own count never meets Xero's 429.
+so our own count never meets Xero's 429. Once half of that minute is used, each tenant that asked
+in the window gets at most an equal share of it (fair share), so when the app's minute is scarce a
+large organisation's five threads cannot crowd out the small ones.
 
 `time_scale` shrinks Xero's minute and day (time_scale=60: a minute lasts one second), for the
 sandbox's benchmark mode. The minute window carries a small margin so that network jitter
@@ -62,9 +64,22 @@ if redis.call('ZCARD', KEYS[2]) >= max_window then
 end
 if app_budget > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - window_ms)
-  if redis.call('ZCARD', KEYS[5]) >= app_budget then
+  local app_used = redis.call('ZCARD', KEYS[5])
+  if app_used >= app_budget then
     local oldest = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
     return {0, tonumber(oldest[2]) + window_ms - now + 1, 0, 'app_minute'}
+  end
+  -- Fair share: once half the app's minute is used, no tenant takes more than an equal share of it
+  -- among the tenants that asked in this window, so one busy organisation cannot crowd out the rest.
+  redis.call('ZADD', KEYS[7], now, ARGV[9])
+  redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', now - window_ms)
+  redis.call('PEXPIRE', KEYS[7], window_ms * 2)
+  if app_used * 2 >= app_budget then
+    local share = math.max(1, math.floor(app_budget / redis.call('ZCARD', KEYS[7])))
+    if redis.call('ZCARD', KEYS[2]) >= share then
+      local mine = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+      return {0, tonumber(mine[2]) + window_ms - now + 1, 0, 'app_share'}
+    end
   end
   redis.call('ZADD', KEYS[5], now, ARGV[1])
   redis.call('PEXPIRE', KEYS[5], window_ms * 2)
@@ -137,7 +152,7 @@ class Governor:
         base = f"{prefix}:{tenant_id}"
         self.keys = [f"{base}:inflight", f"{base}:window", f"{base}:blocked", f"{base}:day"]
         # App-wide: one window and one block for every tenant (`app` cannot be a tenant id, a GUID).
-        self.keys += [f"{prefix}:app:window", f"{prefix}:app:blocked"]
+        self.keys += [f"{prefix}:app:window", f"{prefix}:app:blocked", f"{prefix}:app:active"]
         self._acquire = redis.register_script(_ACQUIRE)
         self._block = redis.register_script(_BLOCK)
         self._local = threading.Lock()
@@ -161,6 +176,7 @@ class Governor:
                 limits.per_day,
                 math.ceil(limits.day_seconds * 1000),
                 limits.app_budget,
+                self.tenant_id,
             ],
         )
         reason = result[3].decode() if isinstance(result[3], bytes) else str(result[3])
@@ -200,7 +216,7 @@ class Governor:
 
     def _problem(self, reason: str) -> str:
         """The Xero limit behind a refusal, in X-Rate-Limit-Problem's words."""
-        if reason in ("app_minute", "app_blocked"):
+        if reason in ("app_minute", "app_blocked", "app_share"):
             return "app_minute"
         if reason == "blocked":
             return self.block_problem
