@@ -71,3 +71,32 @@ def test_current_wait_names_the_limit_and_when_it_frees(app, limit):
     horizon = {"concurrent": limits.slot_timeout, "blocked": 5.0}.get(limit, limits.window_seconds)
     assert before < resume <= before + horizon + 1
     assert governor.current_wait(at_least=0.0) is None  # nobody waits any more
+
+
+def test_a_sync_held_back_by_the_organisations_minute_says_so_on_the_run_then_goes_on(app, sandbox, workers):
+    from tests.sync.helpers import connect_org, start_sync, wait_for_run
+    from wizard.extensions import db
+    from wizard.models import SyncRun
+
+    workers(XERO_TIME_SCALE="6")  # a Xero minute lasts 10 s
+    org = connect_org(app, sandbox, records=50)
+    # Another process of ours (another host, a support re-run) used the organisation's minute.
+    governor = Governor(app.extensions["rq"].redis, org.tenant_id, Limits(time_scale=6.0))
+    for _ in range(60):
+        with governor.slot():
+            pass
+    run_id = start_sync(app, org.connection_id)
+    noted = None
+    for _ in range(300):
+        with app.app_context():
+            run = db.session.get_one(SyncRun, run_id)
+            if run.pause_reason:
+                noted = (run.state, run.pause_reason, run.paused_until)
+                break
+        time.sleep(0.1)
+    assert noted is not None, "the wait was never noted on the run"
+    assert noted[0] == "running" and noted[1] == "limit_minute" and noted[2] is not None
+    assert wait_for_run(app, run_id, timeout=90) == "succeeded"
+    with app.app_context():
+        run = db.session.get_one(SyncRun, run_id)
+        assert run.pause_reason == "" and run.paused_until is None  # the next page cleared it
