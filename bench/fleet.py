@@ -386,9 +386,9 @@ class Report:
             if run[1] in connected and run[5] is not None
         ]
         first = [
-            (self.first_data[run[0]] - connected[run[1]]).total_seconds()
+            (stored - connected[run[1]]).total_seconds()
             for run in done.values()
-            if run[1] in connected and self.first_data.get(run[0]) is not None
+            if run[1] in connected and (stored := self.first_data.get(run[0])) is not None
         ]
         print(
             f"[watched first data] connected -> first data type stored p50={percentile(first, 50):.1f}s "

@@ -133,7 +133,7 @@ def test_daily_limit_parks_the_run_visibly_and_it_resumes_by_itself(app, client,
     auth.login("v@daily.test")
     page = client.get(f"/data/connections/{org.connection_id}/status").get_data(as_text=True)
     assert "Paused: this organisation&#39;s daily allowance of 5,000 Xero calls is used up." in page
-    assert f"Syncing resumes at <time datetime=\"{run.paused_until.strftime('%Y-%m-%dT%H:%M:%SZ')}\"" in page
+    assert f'Syncing resumes at <time datetime="{run.paused_until.strftime("%Y-%m-%dT%H:%M:%SZ")}"' in page
     assert wait_for_run(app, run_id, timeout=60) == "succeeded"
     day_429s = [r for r in sandbox.state.requests(tenant=org.tenant_id) if r["rate_limit_problem"] == "day"]
     assert 1 <= len(day_429s) <= 5  # parked, not a hot retry loop
