@@ -118,3 +118,19 @@ def test_when_the_app_minute_is_scarce_a_busy_tenant_gets_only_its_fair_share(ap
     assert busy._try(uuid.uuid4().hex)[3] == "app_share"
     assert take(quiet) == 4  # the quiet one gets the rest of its share
     assert busy.current_wait(at_least=0.0) is None
+
+
+def test_a_tenant_with_no_work_waiting_gives_its_share_back(app):
+    """Only tenants that asked a moment ago count: one that asked a while back is done and does
+    not halve the busy tenant's share."""
+    redis = app.extensions["rq"].redis
+    prefix = f"test-share-{uuid.uuid4().hex[:6]}"
+    limits = Limits(concurrent=1000, per_minute=60, app_per_minute=10, app_share=1.0, time_scale=1.0)
+    busy = Governor(redis, f"tenant-{uuid.uuid4()}", limits, prefix=prefix)
+    seconds, micros = redis.time()
+    now_ms = seconds * 1000 + micros // 1000
+    redis.zadd(f"{prefix}:app:active", {"tenant-done": now_ms - 10_000})  # asked 10 s ago
+    taken = 0
+    while busy._try(uuid.uuid4().hex)[0] == 1:
+        taken += 1
+    assert taken == 10  # alone with work waiting, it may use the whole minute

@@ -9,9 +9,10 @@ The same script also holds the app-wide minute budget (Xero: 10,000 calls a minu
 tenants, `X-AppMinLimit-Remaining`): one rolling window and one block key shared by every
 tenant, worker process and host on the Redis, admitted together with the tenant's own limits so
 no interleaving of two checks can overshoot either. We admit only `app_share` of Xero's figure,
-so our own count never meets Xero's 429. Once half of that minute is used, each tenant that asked
-in the window gets at most an equal share of it (fair share), so when the app's minute is scarce a
-large organisation's five threads cannot crowd out the small ones.
+so our own count never meets Xero's 429. Once half of that minute is used, each tenant with work
+waiting (it asked in the last twelfth of a minute, at least a second) gets at most an equal share of
+it, so when the app's minute is scarce a large organisation's five threads cannot crowd out the
+small ones, and a tenant that is done gives its share back.
 
 `time_scale` shrinks Xero's minute and day (time_scale=60: a minute lasts one second), for the
 sandbox's benchmark mode. The minute window carries a small margin so that network jitter
@@ -70,9 +71,11 @@ if app_budget > 0 then
     return {0, tonumber(oldest[2]) + window_ms - now + 1, 0, 'app_minute'}
   end
   -- Fair share: once half the app's minute is used, no tenant takes more than an equal share of it
-  -- among the tenants that asked in this window, so one busy organisation cannot crowd out the rest.
+  -- among the tenants with work waiting, so one busy organisation cannot crowd out the rest. A
+  -- tenant with work waiting asks again within milliseconds; one that asked a twelfth of a minute
+  -- ago has none, and its share goes to the others.
   redis.call('ZADD', KEYS[7], now, ARGV[9])
-  redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', now - window_ms)
+  redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', now - math.max(1000, math.floor(window_ms / 12)))
   redis.call('PEXPIRE', KEYS[7], window_ms * 2)
   if app_used * 2 >= app_budget then
     local share = math.max(1, math.floor(app_budget / redis.call('ZCARD', KEYS[7])))
