@@ -1,20 +1,32 @@
 """A fleet of organisations on one Redis and one database, through real RQ worker processes,
 against the time-scaled sandbox (issue 17 item 6). Prints figures only; asserts nothing.
 
-    python bench/fleet.py [--orgs 200] [--large 3] [--admins 50] [--workers 3] [--time-scale 20]
-                          [--app-limit 600] [--interval 1] [--seconds 150] [--webhook-every 0.5]
+    python bench/fleet.py [--orgs 1000] [--large 3] [--admins 50] [--workers 6] [--time-scale 1.5]
+                          [--app-limit 1500] [--interval 10] [--seconds 240] [--webhook-every 1.0]
                           [--database-url postgresql://postgres@127.0.0.1:5432/wizard_fleet]
                           [--redis-url redis://127.0.0.1:6379/11]
 
 What happens: `--orgs` organisations (a few large, some medium, most small) are connected and
-synced once (the fill, not measured); each then re-syncs every `--interval` real minutes on the
-spread schedule. Measured for `--seconds`: the scheduled re-syncs coming due, `--admins` admins
+primed as a fleet in its steady state: each counts as synced at its last phase point of the
+product's schedule (wizard/schedule.py), so its re-sync comes due at its next one, spread over the
+interval as in production (a real fill of 1,000 syncs took longer than the whole run on this
+shared machine). Priming stores no records, so each organisation's first re-sync in the run is a
+full copy (no watermark yet, reports fetched): heavier than a steady-state re-sync; `--fill` syncs
+them for real instead. Measured for `--seconds`: the scheduled re-syncs coming due, `--admins` admins
 connecting new organisations at the same moment (initial syncs they watch), and a webhook
 stream (the sandbox edits a record every `--webhook-every` s and delivers Xero-style webhooks to
 the app's real endpoint). Xero's limits run `--time-scale` times faster (a Xero minute lasts
 60/scale s); the app-wide limit is scaled down with `--app-limit` so that a small machine feels
 the pressure a 10,000-connection fleet puts on Xero's 10,000 a minute. "Unscaled" figures
-multiply real seconds by the time scale. USE A SCRATCH DATABASE AND REDIS DB: both are emptied.
+multiply real seconds by the time scale: an upper bound, since our own processing (fork, database,
+decoding) is not scaled and is most of a small organisation's sync.
+
+The defaults fit 1,000 organisations on a 2-core machine in about 10 minutes: most are small
+(40 records a data type), one in 25 medium (300), `--large` large (3,000); the admins' new ones
+have 400. Time scale 1.5 with a 10-minute (real) interval is the goal's 15-minute interval; the
+app limit of 1,500 a Xero minute is what the fleet's polling (about 1,000 a Xero minute) would be
+to Xero's 10,000 if 10,000 organisations polled hourly... scaled so that the admins' burst meets it.
+USE A SCRATCH DATABASE AND REDIS DB: both are emptied.
 """
 
 from __future__ import annotations
@@ -30,7 +42,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,15 +61,16 @@ USER = "xero.adviser@demo.test"
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orgs", type=int, default=200)
+    parser.add_argument("--orgs", type=int, default=1000)
     parser.add_argument("--large", type=int, default=3, help="large organisations among --orgs")
     parser.add_argument("--admins", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--time-scale", type=float, default=20.0)
-    parser.add_argument("--app-limit", type=int, default=600, help="app-wide calls per Xero minute")
-    parser.add_argument("--interval", type=int, default=1, help="re-sync interval, real minutes")
-    parser.add_argument("--seconds", type=float, default=150.0, help="measured period, real seconds")
-    parser.add_argument("--webhook-every", type=float, default=0.5)
+    parser.add_argument("--workers", type=int, default=6)
+    parser.add_argument("--time-scale", type=float, default=1.5)
+    parser.add_argument("--app-limit", type=int, default=1500, help="app-wide calls per Xero minute")
+    parser.add_argument("--interval", type=int, default=10, help="re-sync interval, real minutes")
+    parser.add_argument("--seconds", type=float, default=240.0, help="measured period, real seconds")
+    parser.add_argument("--webhook-every", type=float, default=1.0)
+    parser.add_argument("--fill", action="store_true", help="sync every organisation once instead of priming")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"))
     return parser.parse_args()
@@ -117,6 +130,7 @@ class Fleet:
         self.tenants: dict[int, str] = {}  # connection id -> tenant id
         self.changes: list[tuple[str, datetime]] = []  # (tenant, when) of each webhook-reported edit
         self.watched: dict[int, datetime] = {}  # admin's connection id -> connected at
+        self.primed: dict[int, datetime] = {}  # connection id -> the sync priming stands for
         self.server: BaseWSGIServer | None = None
 
     # setup ----------------------------------------------------------------------------
@@ -177,10 +191,29 @@ class Fleet:
                 return int(left or 0)
             time.sleep(1.0)
 
+    def prime(self, connection_ids: list[int]) -> None:
+        """Each connection counts as synced at its last phase point and is due at its next."""
+        from wizard.clock import utcnow
+        from wizard.extensions import db
+        from wizard.models import Connection
+        from wizard.schedule import next_sync_at, period_seconds
+
+        with self.app.app_context():
+            headroom = self.app.config["SYNC_SCHEDULE_HEADROOM"]
+            period = timedelta(seconds=period_seconds(self.args.interval, headroom))
+            now = utcnow()
+            for connection_id in connection_ids:
+                connection = db.session.get_one(Connection, connection_id)
+                previous = next_sync_at(connection_id, self.args.interval, now - period, headroom)
+                connection.state, connection.last_synced_at = "synced", previous
+                connection.next_sync_at = previous + period
+                self.primed[connection_id] = previous
+            db.session.commit()
+
     def size(self, n: int) -> int:
         if n < self.args.large:
             return 3000
-        return 400 if n % 10 == 0 else 60
+        return 300 if n % 25 == 0 else 40
 
     # the measured period -------------------------------------------------------------
     def webhook_stream(self, until: float) -> None:
@@ -219,13 +252,21 @@ class Fleet:
         print(
             f"orgs={args.orgs} (large={args.large}) admins={args.admins} workers={args.workers} "
             f"time_scale={args.time_scale} app_limit={args.app_limit}/Xero-min interval={args.interval} min "
+            f"(= {args.interval * args.time_scale:g} Xero-min) "
             f"measured={args.seconds:.0f}s database={dialect}"
         )
-        self.start_workers()
         started = time.monotonic()
-        fill = [self.start(self.connect(f"Fleet {n}", self.size(n)), "scheduled") for n in range(args.orgs)]
-        left = self.wait_runs(fill, timeout=1800)
-        print(f"[fill] {args.orgs} organisations synced once in {time.monotonic() - started:.0f}s ({left} unfinished)")
+        fleet = [self.connect(f"Fleet {n}", self.size(n)) for n in range(args.orgs)]
+        if args.fill:
+            self.start_workers()
+            left = self.wait_runs([self.start(c, "scheduled") for c in fleet], timeout=1800)
+            print(
+                f"[fill] {args.orgs} organisations synced once in {time.monotonic() - started:.0f}s ({left} unfinished)"
+            )
+        else:
+            self.prime(fleet)
+            self.start_workers()
+            print(f"[prime] {args.orgs} organisations connected and primed in {time.monotonic() - started:.0f}s")
         url = self.serve_app()
         self.sandbox.state.configure_webhooks(url + "/webhooks/xero", WEBHOOK_KEY, CLIENT_ID, batch_seconds=0.5)
         while self.sandbox.state.webhooks.describe()["status"] == "verifying":
@@ -263,6 +304,10 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def jain(rates: list[float]) -> float:
+    return sum(rates) ** 2 / (len(rates) * sum(r * r for r in rates)) if rates else float("nan")
+
+
 def most_in_window(times: list[float], window: float) -> int:
     times, best, first = sorted(times), 0, 0
     for last, t in enumerate(times):
@@ -287,6 +332,13 @@ class Report:
         with fleet.app.app_context():
             runs = db.session.scalars(select(SyncRun).order_by(SyncRun.id)).all()
             self.runs = [(r.id, r.connection_id, r.kind, r.state, r.started_at, r.finished_at, r.calls) for r in runs]
+            self.created = {r.id: r.created_at for r in runs}
+            # The first data type in our database: when the admin first sees data.
+            self.first_data = {
+                r.id: min((p.finished_at for p in r.streams if p.state == "done" and p.finished_at), default=None)
+                for r in runs
+                if r.id in admin_runs
+            }
             self.reauth = db.session.scalar(
                 select(db.func.count()).where(Connection.state.in_(("needs_reauth", "disconnected")))
             )
@@ -332,11 +384,21 @@ class Report:
             for run in done.values()
             if run[1] in connected and run[5] is not None
         ]
+        first = [
+            (stored - connected[run[1]]).total_seconds()
+            for run in done.values()
+            if run[1] in connected and (stored := self.first_data.get(run[0])) is not None
+        ]
+        print(
+            f"[watched first data] connected -> first data type stored p50={percentile(first, 50):.1f}s "
+            f"p95={percentile(first, 95):.1f}s real; unscaled p95 <= {percentile(first, 95) * self.scale:.0f}s "
+            "(goal 60 s)"
+        )
         print(
             f"[watched initial syncs] {len(done)}/{len(self.admin_runs)} complete ({self.unfinished} unfinished); "
             f"connected -> complete p50={percentile(waits, 50):.1f}s p95={percentile(waits, 95):.1f}s "
-            f"max={max(waits, default=float('nan')):.1f}s real; unscaled p95="
-            f"{percentile(waits, 95) * self.scale:.0f}s (goal 60 s)"
+            f"max={max(waits, default=float('nan')):.1f}s real; unscaled p95 <= "
+            f"{percentile(waits, 95) * self.scale:.0f}s (the 60 s goal is for first data)"
         )
 
     def freshness(self) -> None:
@@ -345,11 +407,23 @@ class Report:
         for _id, connection_id, _kind, state, _started, finished, _calls in self.runs:
             if state == "succeeded" and finished is not None and connection_id not in self.fleet.watched:
                 finishes[connection_id].append(finished)
-        worst = 0.0
-        for moments in finishes.values():
-            moments = sorted(moments) + [self.t1]
-            gaps = [(b - a).total_seconds() for a, b in zip(moments, moments[1:], strict=False) if b >= self.t0]
-            worst = max([worst, *gaps])
+        # Data age: the data in our database is as old as the start of the fetch that brought it, and
+        # stays so until the next sync of that connection finishes (or the end of the period).
+        fetches = defaultdict(list)
+        for connection_id, synced in self.fleet.primed.items():
+            fetches[connection_id].append((synced, synced))
+        for _id, connection_id, _kind, state, started, finished, _calls in self.runs:
+            if state == "succeeded" and started and finished and connection_id not in self.fleet.watched:
+                fetches[connection_id].append((started, finished))
+        worst, late = 0.0, 0
+        for runs in fetches.values():
+            runs.sort()
+            ends = [finished for _s, finished in runs[1:]] + [self.t1]
+            ages = [
+                (end - started).total_seconds() for (started, _f), end in zip(runs, ends, strict=True) if end >= self.t0
+            ]
+            worst = max([worst, *ages])
+            late += any(age > interval for age in ages)
         lags = []
         for tenant, when in self.fleet.changes:
             connection_id = next(c for c, t in self.fleet.tenants.items() if t == tenant)
@@ -361,12 +435,14 @@ class Report:
             if after:
                 lags.append((min(after) - when).total_seconds())
         print(
-            f"[staleness] largest gap between syncs of a connection: {worst:.0f}s vs interval {interval}s "
-            f"({worst / interval:.2f}x)"
+            f"[staleness] oldest data of any connection (fetch start -> next sync complete): {worst:.0f}s vs "
+            f"interval {interval}s ({worst / interval:.2f}x; goal <= 1x); connections ever older than it: {late} "
+            f"of {len(fetches)}"
         )
         print(
             f"[webhooks] {len(self.fleet.changes)} edits, {len(lags)} in our database: event -> stored "
-            f"p95={percentile(lags, 95):.1f}s real = {percentile(lags, 95) * self.scale:.0f}s unscaled (goal 120 s)"
+            f"p50={percentile(lags, 50):.1f}s p95={percentile(lags, 95):.1f}s real, <= "
+            f"{percentile(lags, 95) * self.scale:.0f}s unscaled (goal 120 s)"
         )
 
     def egress(self) -> None:
@@ -377,9 +453,15 @@ class Report:
         calls: dict[str, list[int]] = defaultdict(list)
         by_resource: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         tenants = self.fleet.tenants
-        for _id, connection_id, kind, _state, started, finished, run_calls in self.runs:
+        copied: set[int] = set()  # connections with a finished sync before this one
+        for _id, connection_id, kind, state, started, finished, run_calls in self.runs:
+            first = kind == "scheduled" and connection_id not in copied
+            if state == "succeeded":
+                copied.add(connection_id)
             if started is None or finished is None or finished < self.t0:
                 continue
+            if first:
+                kind = "scheduled, first copy after priming"
             lo, hi = self.ts(started), self.ts(finished) + 0.5
             entries = [e for e in by_tenant.get(tenants.get(connection_id), []) if lo <= e["t"] <= hi]
             per_kind[kind].append(sum(e["bytes"] or 0 for e in entries))
@@ -397,7 +479,8 @@ class Report:
     def work(self) -> None:
         window = (self.t1 - self.t0).total_seconds()
         busy, rates = 0.0, []
-        for _id, _c, _kind, _state, started, finished, calls in self.runs:
+        waiting: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0.0]))
+        for run_id, connection_id, kind, _state, started, finished, calls in self.runs:
             if started is None or finished is None or finished < self.t0:
                 continue
             span = (min(finished, self.t1) - max(started, self.t0)).total_seconds()
@@ -405,9 +488,20 @@ class Report:
             duration = (finished - started).total_seconds()
             if duration > 0 and calls >= 10:  # syncs with enough waiting work for a rate to mean anything
                 rates.append(calls / duration)
-        jain = sum(rates) ** 2 / (len(rates) * sum(r * r for r in rates)) if rates else float("nan")
+                # The organisation had work waiting from the moment its sync was queued.
+                totals = waiting[kind][connection_id]
+                totals[0] += calls
+                totals[1] += (finished - self.created[run_id]).total_seconds()
         print(f"[workers] utilisation {busy / (self.fleet.args.workers * window):.0%} over {window:.0f}s")
-        print(f"[fairness] Jain's index of per-sync call rates: {jain:.3f} over {len(rates)} syncs (goal >= 0.95)")
+        print(
+            f"[fairness] Jain's index of per-sync call rates while running: {jain(rates):.3f} over {len(rates)} syncs"
+        )
+        for kind, per_org in sorted(waiting.items()):
+            org_rates = [calls / seconds for calls, seconds in per_org.values() if seconds > 0]
+            print(
+                f"[fairness {kind}] Jain's index of organisations' call rates while they had work waiting "
+                f"(queued or running): {jain(org_rates):.3f} over {len(org_rates)} organisations (goal >= 0.95)"
+            )
         print(f"[reconnects] connections needing reconnect: {self.reauth} (goal 0)")
 
 

@@ -171,6 +171,9 @@ class Config:
         # A sync waiting longer than this moves up one priority queue (wizard/priorities.py).
         self.SYNC_AGE_TRIGGERED_SECONDS = env.integer("SYNC_AGE_TRIGGERED_SECONDS", 300, minimum=1)
         self.SYNC_AGE_SCHEDULED_SECONDS = env.integer("SYNC_AGE_SCHEDULED_SECONDS", 600, minimum=1)
+        # Share of a connection's interval kept for its re-sync to wait for a worker and run, so the
+        # data is replaced within the interval (wizard/schedule.py); at most 0.5.
+        self.SYNC_SCHEDULE_HEADROOM = env.number("SYNC_SCHEDULE_HEADROOM", 0.1)
         # Scheduled re-syncs keep reports younger than this (they are most of a re-sync's egress).
         self.SYNC_REPORTS_EVERY_MINUTES = env.number("SYNC_REPORTS_EVERY_MINUTES", 360.0)
         # The app-wide minute limit (all tenants, all machines) and the share of it we plan to use.

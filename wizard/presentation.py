@@ -9,6 +9,8 @@ from flask import Flask, current_app
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from wizard.limit_pauses import limit_pause
+
 # What each scope we request lets us read, in the words a finance lead uses; identity scopes
 # (openid, profile, email, offline_access) read no accounting data and are explained separately.
 SCOPE_WORDS = {
@@ -108,3 +110,4 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["scope_phrases"] = scope_phrases
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.globals["base_currency"] = base_currency
+    app.jinja_env.globals["limit_pause"] = limit_pause

@@ -9,8 +9,10 @@ in the order given to the worker):
 
 Strict order alone would starve the scheduled queue under a steady flow of webhooks, so waiting
 work ages: a job that has waited longer than its queue's limit moves to the back of the next
-queue up (`promote_waiting`, a sweep duty). A trigger that joins a sync already waiting in a lower
-queue (coalescing: one active run per connection) moves that job up at once (`promote_run`).
+queue up (`promote_waiting`, a sweep duty). A scheduled re-sync's limit is also at most half the
+headroom its schedule keeps (wizard/schedule.py), stored in the job's `meta` when it is queued: a
+re-sync that waits longer would bring data older than its interval. A trigger that joins a sync
+already waiting in a lower queue (coalescing: one active run per connection) moves that job up at once (`promote_run`).
 """
 
 from __future__ import annotations
@@ -56,6 +58,14 @@ def priority_queues() -> list[Queue]:
     return [jobs.queue_named(queue_name(base, level)) for level in LEVELS]
 
 
+def scheduled_age_after(connection) -> float:
+    """Seconds a scheduled re-sync of `connection` may wait before it moves up a queue."""
+    config = current_app.config
+    headroom = float(config.get("SYNC_SCHEDULE_HEADROOM", 0.1))
+    own = connection.sync_interval_minutes * 60.0 * headroom / 2
+    return max(1.0, min(float(config.get(AGE_SETTINGS[SCHEDULED], AGE_DEFAULTS[SCHEDULED])), own))
+
+
 def promote_run(job_id: str, kind: str) -> bool:
     """A trigger of `kind` joined the run whose job is `job_id`: wait in that trigger's queue if higher."""
     target = queue_for(kind)
@@ -73,15 +83,17 @@ def promote_waiting() -> int:
     for index in range(len(LEVELS) - 1, 0, -1):
         level, source, target = LEVELS[index], queues[index], queues[index - 1]
         limit = float(current_app.config.get(AGE_SETTINGS[level], AGE_DEFAULTS[level]))
-        # FIFO: the oldest wait at the head, so stop at the first job that is young enough.
+        # FIFO: the oldest wait at the head. A job's own limit (`age_after`, scheduled re-syncs)
+        # can be shorter than the queue's, so look at the whole head, not only up to the first young job.
         for job in source.get_jobs(0, 200):
             enqueued = job.enqueued_at
             if enqueued is None:
                 continue
             if enqueued.tzinfo is None:
                 enqueued = enqueued.replace(tzinfo=UTC)
-            if (now - enqueued).total_seconds() < limit:
-                break
+            own = job.meta.get("age_after") if level == SCHEDULED else None
+            if (now - enqueued).total_seconds() < (min(limit, float(own)) if own else limit):
+                continue
             if _move(job.id, source, target):
                 moved += 1
                 log.info("sync.aged job=%s from=%s to=%s", job.id, source.name, target.name)

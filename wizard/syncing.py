@@ -82,7 +82,11 @@ def start_sync(connection: Connection, kind: str = "manual", requested_by_id: in
 
 
 def _enqueue_options(run: SyncRun, job_id: str) -> dict:
+    meta = {}
+    if run.kind == "scheduled":
+        meta["age_after"] = priorities.scheduled_age_after(db.session.get_one(Connection, run.connection_id))
     return {
+        "meta": meta,
         "job_id": job_id,
         "job_timeout": JOB_TIMEOUT,
         "result_ttl": 3600,

@@ -94,3 +94,43 @@ def test_three_organisations_on_two_workers_never_meet_xeros_app_limit(app, sand
     calls = [r for r in sandbox.state.requests() if r["path"].startswith("/api.xro/")]
     assert len(calls) > 100
     assert [r for r in calls if r["status"] == 429] == []  # the sandbox counts Xero's way
+
+
+def test_when_the_app_minute_is_scarce_a_busy_tenant_gets_only_its_fair_share(app):
+    """Two organisations want calls in the same window of a 10-call app budget: the busy one cannot
+    take nine of them (first come, first served would give it every free one)."""
+    redis = app.extensions["rq"].redis
+    prefix = f"test-share-{uuid.uuid4().hex[:6]}"
+    limits = Limits(concurrent=1000, per_minute=60, app_per_minute=10, app_share=1.0, time_scale=1.0)
+    busy, quiet = (Governor(redis, f"tenant-{uuid.uuid4()}", limits, prefix=prefix) for _ in range(2))
+
+    def take(governor: Governor) -> int:
+        taken = 0
+        while True:
+            ok, _wait, _flight, reason, _resume = governor._try(uuid.uuid4().hex)
+            if ok != 1:
+                return taken
+            taken += 1
+
+    assert quiet._try(uuid.uuid4().hex)[0] == 1  # the quiet one has work waiting too
+    got_busy = take(busy)
+    assert got_busy == 5, got_busy  # half of the app's minute, not the 9 still free
+    assert busy._try(uuid.uuid4().hex)[3] == "app_share"
+    assert take(quiet) == 4  # the quiet one gets the rest of its share
+    assert busy.current_wait(at_least=0.0) is None
+
+
+def test_a_tenant_with_no_work_waiting_gives_its_share_back(app):
+    """Only tenants that asked a moment ago count: one that asked a while back is done and does
+    not halve the busy tenant's share."""
+    redis = app.extensions["rq"].redis
+    prefix = f"test-share-{uuid.uuid4().hex[:6]}"
+    limits = Limits(concurrent=1000, per_minute=60, app_per_minute=10, app_share=1.0, time_scale=1.0)
+    busy = Governor(redis, f"tenant-{uuid.uuid4()}", limits, prefix=prefix)
+    seconds, micros = redis.time()
+    now_ms = seconds * 1000 + micros // 1000
+    redis.zadd(f"{prefix}:app:active", {"tenant-done": now_ms - 10_000})  # asked 10 s ago
+    taken = 0
+    while busy._try(uuid.uuid4().hex)[0] == 1:
+        taken += 1
+    assert taken == 10  # alone with work waiting, it may use the whole minute

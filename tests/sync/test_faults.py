@@ -121,7 +121,7 @@ def test_daily_limit_parks_the_run_visibly_and_it_resumes_by_itself(app, client,
     run_id = start_sync(app, org.connection_id)
     assert wait_for_run(app, run_id, states=("paused",), timeout=30) == "paused"
     run = _run(app, run_id)
-    assert run.pause_reason == "rate_limited" and run.paused_until is not None
+    assert run.pause_reason == "limit_day" and run.paused_until is not None
     with app.app_context():
         assert db.session.get(Connection, org.connection_id).state == "paused"
         from wizard.models import User
@@ -132,7 +132,8 @@ def test_daily_limit_parks_the_run_visibly_and_it_resumes_by_itself(app, client,
         db.session.commit()
     auth.login("v@daily.test")
     page = client.get(f"/data/connections/{org.connection_id}/status").get_data(as_text=True)
-    assert f"Paused until {run.paused_until.strftime('%H:%M')}" in page and "(Xero daily limit)" in page
+    assert "Paused: this organisation&#39;s daily allowance of 5,000 Xero calls is used up." in page
+    assert f'Syncing resumes at <time datetime="{run.paused_until.strftime("%Y-%m-%dT%H:%M:%SZ")}"' in page
     assert wait_for_run(app, run_id, timeout=60) == "succeeded"
     day_429s = [r for r in sandbox.state.requests(tenant=org.tenant_id) if r["rate_limit_problem"] == "day"]
     assert 1 <= len(day_429s) <= 5  # parked, not a hot retry loop

@@ -80,6 +80,14 @@ class SyncRun(Model):
     def pause(self, until: datetime, reason: str) -> None:
         self.state, self.paused_until, self.pause_reason = "paused", until, reason
 
+    def note_limit_wait(self, until: datetime | None, reason: str) -> None:
+        """A running run waits for a short Xero limit (wizard.limit_pauses): say which, and until when."""
+        self.paused_until, self.pause_reason = until, reason
+
+    def clear_limit_wait(self) -> None:
+        if self.state == "running" and self.pause_reason:
+            self.paused_until, self.pause_reason = None, ""
+
     def record_error(self, kind: str, message: str, stream: str = "", correlation_id: str = "") -> None:
         """Keep an error in the run's history (support reads it with Xero's correlation id)."""
         entry = {

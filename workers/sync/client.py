@@ -84,7 +84,7 @@ class TenantClient:
                     # The whole app is over Xero's minute: every tenant waits, not only this one.
                     self.governor.block_app(exc.retry_after or self.governor.limits.window_seconds)
                 else:
-                    self.governor.block(exc.retry_after or 1.0)
+                    self.governor.block(exc.retry_after or 1.0, exc.problem)
                 continue
             except TokenExpired as exc:
                 self._log(stream, resource, params, 401, elapsed_ms, 0, exc.correlation_id)

@@ -26,12 +26,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
 
-from wizard import jobs
+from wizard import jobs, limit_pauses
 from wizard.clock import utcnow
 from wizard.connection_health import mark_broken, mark_login_dead
 from wizard.extensions import db
@@ -287,6 +287,7 @@ class SyncEngine:
                 except queue.Empty:
                     if not any(t.is_alive() for t in threads):
                         break
+                    self._note_limit_wait(run, client)
                     continue
                 finally:
                     self.timings.idle += time.perf_counter() - waiting
@@ -304,6 +305,25 @@ class SyncEngine:
             for thread in threads:
                 thread.join(timeout=30)
         return fatal
+
+    def _note_limit_wait(self, run: SyncRun, client: TenantClient) -> None:
+        """Nothing arrived for a second: if a Xero limit holds the calls back, say which on the run
+        and when syncing resumes (Data page, progress sentence, doctor), not only in the logs."""
+        waiting = client.governor.current_wait()
+        if waiting is None:
+            return
+        problem, resume = waiting
+        reason = limit_pauses.reason_for(problem)
+        until = datetime.fromtimestamp(resume, UTC).replace(tzinfo=None, microsecond=0)
+        if (
+            run.pause_reason == reason
+            and run.paused_until is not None
+            and abs((run.paused_until - until).total_seconds()) < 2
+        ):
+            return  # already said
+        run.note_limit_wait(until, reason)
+        db.session.commit()
+        log.info("sync.limit_wait run=%s limit=%s until=%s", run.id, problem, until.isoformat(timespec="seconds"))
 
     def _fetcher(self, todo: queue.Queue, out: queue.Queue, client: TenantClient) -> None:
         with self.app.app_context():
@@ -429,6 +449,7 @@ class SyncEngine:
         progress.calls += page.calls
         run.calls += page.calls
         run.progressed_at = utcnow()
+        run.clear_limit_wait()
         progress.correlation_id = page.correlation_id or progress.correlation_id
         if page.total is not None:
             progress.total = page.total
@@ -495,7 +516,9 @@ class SyncEngine:
             run.succeed()
             connection.move_to("synced", "")
             connection.last_synced_at = run.finished_at
-        connection.next_sync_at = next_sync_at(connection.id, connection.sync_interval_minutes, utcnow())
+        connection.next_sync_at = next_sync_at(
+            connection.id, connection.sync_interval_minutes, utcnow(), self.app.config["SYNC_SCHEDULE_HEADROOM"]
+        )
         db.session.commit()
         timings = self.timings.as_dict()
         log.info(
@@ -554,7 +577,7 @@ class SyncEngine:
         else:
             wait = exc.retry_after or self.settings["limits"].day_seconds / 24
         until = utcnow() + timedelta(seconds=wait)
-        run.pause(until, exc.kind)
+        run.pause(until, limit_pauses.reason_for(exc.problem) if isinstance(exc, RateLimited) else exc.kind)
         connection.move_to("paused", exc.kind)
         db.session.commit()
         schedule_resume(run, until)

@@ -9,7 +9,10 @@ The same script also holds the app-wide minute budget (Xero: 10,000 calls a minu
 tenants, `X-AppMinLimit-Remaining`): one rolling window and one block key shared by every
 tenant, worker process and host on the Redis, admitted together with the tenant's own limits so
 no interleaving of two checks can overshoot either. We admit only `app_share` of Xero's figure,
-so our own count never meets Xero's 429.
+so our own count never meets Xero's 429. Once half of that minute is used, each tenant with work
+waiting (it asked in the last twelfth of a minute, at least a second) gets at most an equal share of
+it, so when the app's minute is scarce a large organisation's five threads cannot crowd out the
+small ones, and a tenant that is done gives its share back.
 
 `time_scale` shrinks Xero's minute and day (time_scale=60: a minute lasts one second), for the
 sandbox's benchmark mode. The minute window carries a small margin so that network jitter
@@ -51,7 +54,10 @@ if day_budget > 0 and day_used >= day_budget then
   return {-1, ttl, 0, 'day'}
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= max_flight then return {0, 15, 0, 'concurrent'} end
+if redis.call('ZCARD', KEYS[1]) >= max_flight then
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {0, 15, 0, 'concurrent', tonumber(first[2]) - now}
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window_ms)
 if redis.call('ZCARD', KEYS[2]) >= max_window then
   local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
@@ -59,9 +65,24 @@ if redis.call('ZCARD', KEYS[2]) >= max_window then
 end
 if app_budget > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - window_ms)
-  if redis.call('ZCARD', KEYS[5]) >= app_budget then
+  local app_used = redis.call('ZCARD', KEYS[5])
+  if app_used >= app_budget then
     local oldest = redis.call('ZRANGE', KEYS[5], 0, 0, 'WITHSCORES')
     return {0, tonumber(oldest[2]) + window_ms - now + 1, 0, 'app_minute'}
+  end
+  -- Fair share: once half the app's minute is used, no tenant takes more than an equal share of it
+  -- among the tenants with work waiting, so one busy organisation cannot crowd out the rest. A
+  -- tenant with work waiting asks again within milliseconds; one that asked a twelfth of a minute
+  -- ago has none, and its share goes to the others.
+  redis.call('ZADD', KEYS[7], now, ARGV[9])
+  redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', now - math.max(1000, math.floor(window_ms / 12)))
+  redis.call('PEXPIRE', KEYS[7], window_ms * 2)
+  if app_used * 2 >= app_budget then
+    local share = math.max(1, math.floor(app_budget / redis.call('ZCARD', KEYS[7])))
+    if redis.call('ZCARD', KEYS[2]) >= share then
+      local mine = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+      return {0, tonumber(mine[2]) + window_ms - now + 1, 0, 'app_share'}
+    end
   end
   redis.call('ZADD', KEYS[5], now, ARGV[1])
   redis.call('PEXPIRE', KEYS[5], window_ms * 2)
@@ -134,15 +155,18 @@ class Governor:
         base = f"{prefix}:{tenant_id}"
         self.keys = [f"{base}:inflight", f"{base}:window", f"{base}:blocked", f"{base}:day"]
         # App-wide: one window and one block for every tenant (`app` cannot be a tenant id, a GUID).
-        self.keys += [f"{prefix}:app:window", f"{prefix}:app:blocked"]
+        self.keys += [f"{prefix}:app:window", f"{prefix}:app:blocked", f"{prefix}:app:active"]
         self._acquire = redis.register_script(_ACQUIRE)
         self._block = redis.register_script(_BLOCK)
         self._local = threading.Lock()
         self.waited = 0.0  # seconds spent waiting for a slot (all threads)
         self.last_wait_reason = ""  # which limit made the latest wait (concurrent, minute, app_minute ...)
         self._admitted = threading.local()
+        # Threads waiting for a slot now: thread -> (Xero limit problem, resume epoch s, waiting since).
+        self._waits: dict[int, tuple[str, float, float]] = {}
+        self.block_problem = "minute"  # what Xero's latest 429 for this tenant named (Retry-After block)
 
-    def _try(self, token: str) -> tuple[int, int, int, str]:
+    def _try(self, token: str) -> tuple[int, int, int, str, int]:
         limits = self.limits
         result = self._acquire(
             keys=self.keys,
@@ -155,27 +179,35 @@ class Governor:
                 limits.per_day,
                 math.ceil(limits.day_seconds * 1000),
                 limits.app_budget,
+                self.tenant_id,
             ],
         )
         reason = result[3].decode() if isinstance(result[3], bytes) else str(result[3])
-        return int(result[0]), int(result[1]), int(result[2]), reason
+        # Concurrency is polled every 15 ms; the slot whose holder died frees at the latest by this.
+        resume_ms = int(result[4]) if len(result) > 4 else int(result[1])
+        return int(result[0]), int(result[1]), int(result[2]), reason, resume_ms
 
     @contextmanager
     def slot(self, stop: threading.Event | None = None) -> Iterator[int]:
         """Wait for (and hold, while the call runs) one of the tenant's call slots."""
         token = uuid.uuid4().hex
         started = time.monotonic()
-        while True:
-            ok, wait_ms, in_flight, reason = self._try(token)
-            if ok == 1:
-                self._admitted.ms = wait_ms  # on admission the script returns Redis' clock instead
-                break
-            self.last_wait_reason = reason
-            if ok == -1:
-                raise DailyBudgetExhausted(wait_ms / 1000)
-            if stop is not None and stop.is_set():
-                raise InterruptedError("sync stopping")
-            time.sleep(min(max(wait_ms, 5), 1000) / 1000)
+        me, since = threading.get_ident(), time.time()
+        try:
+            while True:
+                ok, wait_ms, in_flight, reason, resume_ms = self._try(token)
+                if ok == 1:
+                    self._admitted.ms = wait_ms  # on admission the script returns Redis' clock instead
+                    break
+                self.last_wait_reason = reason
+                if ok == -1:
+                    raise DailyBudgetExhausted(wait_ms / 1000)
+                if stop is not None and stop.is_set():
+                    raise InterruptedError("sync stopping")
+                self._waits[me] = (self._problem(reason), time.time() + max(resume_ms, 0) / 1000, since)
+                time.sleep(min(max(wait_ms, 5), 1000) / 1000)
+        finally:
+            self._waits.pop(me, None)
         waited = time.monotonic() - started
         with self._local:
             self.waited += waited
@@ -185,6 +217,24 @@ class Governor:
             # The app window keeps its entry: a started call counts for the minute, ended or not.
             self.redis.zrem(self.keys[0], token)
 
+    def _problem(self, reason: str) -> str:
+        """The Xero limit behind a refusal, in X-Rate-Limit-Problem's words."""
+        if reason in ("app_minute", "app_blocked", "app_share"):
+            return "app_minute"
+        if reason == "blocked":
+            return self.block_problem
+        return reason  # minute, concurrent
+
+    def current_wait(self, at_least: float = 1.0) -> tuple[str, float] | None:
+        """The limit a thread has waited for at least `at_least` seconds, and when the latest such
+        wait ends (epoch seconds); None when no call has waited that long."""
+        now = time.time()
+        waits = [(resume, problem) for problem, resume, since in list(self._waits.values()) if now - since >= at_least]
+        if not waits:
+            return None
+        resume, problem = max(waits)
+        return problem, resume
+
     @property
     def admitted_at(self) -> float | None:
         """When Redis admitted this thread's latest call (its clock, epoch seconds): the moment the
@@ -192,8 +242,9 @@ class Governor:
         ms = getattr(self._admitted, "ms", None)
         return ms / 1000 if ms is not None else None
 
-    def block(self, seconds: float) -> None:
-        """Nobody calls this tenant for `seconds` (a 429's Retry-After)."""
+    def block(self, seconds: float, problem: str = "minute") -> None:
+        """Nobody calls this tenant for `seconds` (a 429's Retry-After; `problem` is the limit it named)."""
+        self.block_problem = "concurrent" if "concurren" in (problem or "").lower() else "minute"
         self._block(keys=[self.keys[2]], args=[max(1, math.ceil(seconds * 1000))])
         log.info("governor.blocked tenant=%s seconds=%.2f", self.tenant_id, seconds)
 
