@@ -513,6 +513,8 @@ class Books:
     ledger: dict = field(default_factory=dict)
     # tracked lines only: (category, option, account, date ordinal) -> net cents (debit +)
     tracked: dict = field(default_factory=dict)
+    # lines tagged in both categories: (Region option, Department option, account, ordinal) -> cents
+    tracked_pairs: dict = field(default_factory=dict)
     # bank accounts only: (account, date ordinal) -> [money in, money out] in cents
     flows: dict = field(default_factory=dict)
     versions: dict = field(default_factory=dict)
@@ -631,6 +633,9 @@ class Books:
                 if option >= 0:
                     tracked_key = (category, option, acct, ordinal)
                     tracked[tracked_key] = tracked.get(tracked_key, 0) + sign * net
+            if len(tags) == 2 and min(tags) >= 0:
+                pair_key = (tags[0], tags[1], acct, ordinal)
+                self.tracked_pairs[pair_key] = self.tracked_pairs.get(pair_key, 0) + sign * net
         for acct, net, _tax, _tt in postings:
             key = (acct, ordinal)
             self.ledger[key] = self.ledger.get(key, 0) + sign * net
@@ -663,6 +668,19 @@ class Books:
         out: dict[int, int] = {}
         for (c, o, acct, ordinal), cents in self.tracked.items():
             if c == category and o == option and start <= ordinal <= end:
+                out[acct] = out.get(acct, 0) + cents
+        return out
+
+    def filtered_balances(self, options: dict[int, int], start: int, end: int) -> dict[int, int]:
+        """Net movement per account over [start, end] of the lines tagged with every given
+        {category: option} (one category, or both: the lines carrying the two options)."""
+        if len(options) == 1:
+            ((category, option),) = options.items()
+            return self.tracked_balances(category, option, start, end)
+        first, second = options[0], options[1]
+        out: dict[int, int] = {}
+        for (o1, o2, acct, ordinal), cents in self.tracked_pairs.items():
+            if o1 == first and o2 == second and start <= ordinal <= end:
                 out[acct] = out.get(acct, 0) + cents
         return out
 

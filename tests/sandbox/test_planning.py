@@ -3,6 +3,7 @@ purchase orders, and reports that stay computed from the same data."""
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 
 import pytest
@@ -73,6 +74,105 @@ def test_profit_and_loss_by_tracking_option_equals_the_tagged_journal_lines(api,
             assert net_profit(report) == pytest.approx(tagged, abs=0.005), option["Name"]
             checked += tagged != 0
     assert checked >= 6  # Region and Department options both carry amounts
+
+
+def _month_end(day: date) -> date:
+    return date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+
+
+def _net_row(report: dict) -> list[float]:
+    rows = [r for s in report["Reports"][0]["Rows"] for r in s.get("Rows", [])]
+    return [float(c["Value"]) for c in next(r for r in rows if r["Cells"][0]["Value"] == "Net Profit")["Cells"][1:]]
+
+
+def test_profit_and_loss_with_two_tracking_categories_equals_the_lines_tagged_with_both(api):
+    """trackingCategoryID + trackingOptionID with trackingCategoryID2 + trackingOptionID2: the
+    lines carrying both options; with an option left out, a column per combination of options."""
+    api.xero.state.resize_org(api.tenant, 600)
+    types = {a["AccountID"]: a["Type"] for a in api("Accounts").get_json()["Accounts"]}
+    journals = all_journals(api)
+    today = api.xero.state.clock.now().date()
+    start, end = date(today.year - 1, today.month, 1), today
+    region, department = api("TrackingCategories", includeArchived="true").get_json()["TrackingCategories"]
+    assert (region["Name"], department["Name"]) == ("Region", "Department")
+    span = {"fromDate": start.isoformat(), "toDate": end.isoformat()}
+
+    def tagged(*option_ids: str) -> float:
+        return sum(
+            -line["NetAmount"]
+            for j in journals
+            if start <= ms_day(j["JournalDate"]) <= end
+            for line in j["JournalLines"]
+            if types[line["AccountID"]] in PL_TYPES
+            and set(option_ids) <= {t["TrackingOptionID"] for t in line["TrackingCategories"]}
+        )
+
+    both = {}
+    for first in region["Options"]:
+        for second in department["Options"]:
+            report = api(
+                "Reports/ProfitAndLoss",
+                trackingCategoryID=region["TrackingCategoryID"],
+                trackingOptionID=first["TrackingOptionID"],
+                trackingCategoryID2=department["TrackingCategoryID"],
+                trackingOptionID2=second["TrackingOptionID"],
+                **span,
+            ).get_json()
+            titles = report["Reports"][0]["ReportTitles"]
+            assert titles[-1] == f"Region: {first['Name']}, Department: {second['Name']}"
+            both[first["Name"], second["Name"]] = net_profit(report)
+            assert net_profit(report) == pytest.approx(tagged(first["TrackingOptionID"], second["TrackingOptionID"]))
+    assert sum(1 for v in both.values() if v) >= 6
+    # both categories' columns: one per combination, then Unassigned and Total (the whole P&L)
+    crossed = api(
+        "Reports/ProfitAndLoss",
+        trackingCategoryID=region["TrackingCategoryID"],
+        trackingCategoryID2=department["TrackingCategoryID"],
+        **span,
+    ).get_json()
+    header = [c["Value"] for c in crossed["Reports"][0]["Rows"][0]["Cells"][1:]]
+    pairs = [(r["Name"], d["Name"]) for r in region["Options"] for d in department["Options"]]
+    assert header == [f"{r}, {d}" for r, d in pairs] + ["Unassigned", "Total"]
+    values = _net_row(crossed)
+    assert values[: len(pairs)] == pytest.approx([both[p] for p in pairs])
+    assert values[-1] == pytest.approx(net_profit(api("Reports/ProfitAndLoss", **span).get_json()))
+    assert sum(values[:-1]) == pytest.approx(values[-1])
+    # one option fixed in the first category: a column per option of the second
+    north = region["Options"][0]
+    fixed = api(
+        "Reports/ProfitAndLoss",
+        trackingOptionID=north["TrackingOptionID"],
+        trackingCategoryID2=department["TrackingCategoryID"],
+        **span,
+    ).get_json()
+    values = _net_row(fixed)
+    assert values[:-2] == pytest.approx([both[north["Name"], d["Name"]] for d in department["Options"]])
+    assert values[-1] == pytest.approx(tagged(north["TrackingOptionID"]))
+    # monthly columns work with both options fixed; a category named twice is refused
+    monthly = api(
+        "Reports/ProfitAndLoss",
+        trackingOptionID=north["TrackingOptionID"],
+        trackingOptionID2=department["Options"][0]["TrackingOptionID"],
+        fromDate=end.replace(day=1).isoformat(),
+        toDate=end.isoformat(),
+        periods=11,
+        timeframe="MONTH",
+    ).get_json()
+    index = end.year * 12 + end.month - 1 - 11
+    year_to_month = api(
+        "Reports/ProfitAndLoss",
+        trackingOptionID=north["TrackingOptionID"],
+        trackingOptionID2=department["Options"][0]["TrackingOptionID"],
+        fromDate=date(index // 12, index % 12 + 1, 1).isoformat(),
+        toDate=_month_end(end).isoformat(),
+    ).get_json()
+    assert len(_net_row(monthly)) == 12 and sum(_net_row(monthly)) == pytest.approx(net_profit(year_to_month))
+    twice = api(
+        "Reports/ProfitAndLoss",
+        trackingCategoryID=region["TrackingCategoryID"],
+        trackingCategoryID2=region["TrackingCategoryID"],
+    )
+    assert twice.status_code == 400 and "different tracking category" in twice.get_data(as_text=True)
 
 
 def test_tracking_on_invoice_and_manual_journal_lines_is_carried_into_journals(api):
