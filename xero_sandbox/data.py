@@ -182,6 +182,10 @@ EXPENSE_ACCOUNTS = tuple(
 AR, AP, TAX = ACC["610"], ACC["800"], ACC["820"]
 MANUAL_ACCOUNTS = tuple(ACC[c] for c in ("970", "900", "710", "720", "404", "429", "260", "620"))
 
+# Quotes lead to sales invoices, purchase orders to bills: number prefix, one in OFFER_EVERY.
+OFFER_PREFIX = {"ACCREC": "QU", "ACCPAY": "PO"}
+OFFER_EVERY = 5
+
 TRACKING = (
     ("Region", ("North", "South", "East", "West", "Central (old)")),
     ("Department", ("Retail", "Wholesale", "Online")),
@@ -622,6 +626,32 @@ class Books:
         lines.append((control, -sign * rec.total, 0, ""))
         return lines
 
+    def cash_postings(self, stream: str, rec) -> tuple[list[tuple[int, int, int, str]], list]:
+        """(postings, line tracking) of a record's journal on a cash basis. A payment on an
+        invoice or bill recognises the document's lines (and its tax) in the proportion the
+        payment bears to the document's total, against the bank, instead of clearing AR/AP;
+        every other cash movement (and a manual journal) posts as it does on accruals. Rounding
+        goes to the largest line, so the journal balances."""
+        if stream != "payments":
+            return self.postings(stream, rec), self.line_tracking(stream, rec)
+        invoice = self.invoices[rec.invoice]
+        document = self.postings("invoices", invoice)[:-1]  # without the AR/AP control line
+        tags = self.line_tracking("invoices", invoice)
+        total = invoice.total or 1
+        lines = [
+            (acct, _share(net, rec.amount, total), _share(tax, rec.amount, total), tt) for acct, net, tax, tt in document
+        ]
+        receipt = invoice.type == "ACCREC"
+        target = -rec.amount if receipt else rec.amount
+        if lines:
+            largest = max(range(len(lines)), key=lambda n: abs(lines[n][1]))
+            acct, net, tax, tt = lines[largest]
+            lines[largest] = (acct, net + target - sum(line[1] for line in lines), tax, tt)
+        bank = (rec.bank, -target, 0, "")
+        if receipt:
+            return [bank, *lines], [(-1, -1), *tags]
+        return [*lines, bank], tags
+
     def post(self, stream: str, rec, sign: int, created_ms: int) -> int:
         """Add a journal (or its reversal) and feed the daily ledger; returns its number."""
         ordinal = rec.date
@@ -711,6 +741,12 @@ class Books:
         return start.toordinal()
 
 
+def _share(cents: int, part: int, whole: int) -> int:
+    """cents * part / whole rounded half away from zero (a payment's share of a line)."""
+    magnitude = (abs(cents) * part * 2 + whole) // (2 * whole)
+    return magnitude if cents >= 0 else -magnitude
+
+
 # generation -----------------------------------------------------------------
 
 
@@ -780,7 +816,17 @@ class _Generator:
         self.manuals(counts["manual_journals"])
         self.repeating(max(3, self.b.size // 400))
         self.opening_balance()
+        self.link_offers()
         self.b.journals.sort(key=lambda j: (j[4], j[0], j[1]))
+
+    def link_offers(self) -> None:
+        """Every fifth invoice (bill) raised by hand came from a quote (purchase order): it carries
+        that quote's (PO's) number as its Reference, the only link Xero's API exposes between them
+        (planning.py derives the quotes and POs from these References)."""
+        for kind, prefix in OFFER_PREFIX.items():
+            sources = [d for d in self.b.invoices if d.type == kind and d.repeating < 0 and d.status != "DELETED"]
+            for k, d in enumerate(sources[::OFFER_EVERY]):
+                d.reference = f"{prefix}-{k + 1:04d}"
 
     def contacts(self, n: int) -> None:
         rng, out = self.rng, self.b.contacts
