@@ -639,7 +639,8 @@ class Books:
         tags = self.line_tracking("invoices", invoice)
         total = invoice.total or 1
         lines = [
-            (acct, _share(net, rec.amount, total), _share(tax, rec.amount, total), tt) for acct, net, tax, tt in document
+            (acct, _share(net, rec.amount, total), _share(tax, rec.amount, total), tt)
+            for acct, net, tax, tt in document
         ]
         receipt = invoice.type == "ACCREC"
         target = -rec.amount if receipt else rec.amount

@@ -133,9 +133,7 @@ def by_tracking_category(
     standing alone), then Unassigned and Total, over one date range. Total is every line the fixed
     options allow (the whole P&L when none is fixed); Unassigned is Total less the columns."""
     first, last = start.toordinal(), end.toordinal()
-    choices = [
-        [(c, o)] if o is not None else [(c, n) for n in range(len(TRACKING[c][1]))] for c, o in chosen.items()
-    ]
+    choices = [[(c, o)] if o is not None else [(c, n) for n in range(len(TRACKING[c][1]))] for c, o in chosen.items()]
     combos: list[list[tuple[int, int]]] = [[]]
     for options in choices:
         combos = [[*combo, option] for combo in combos for option in options]

@@ -1,6 +1,6 @@
 """Profit and loss by month for each option of a tracking category (e.g. by Department),
-computed from the synced lines' tracking, and reconciled option by option against Xero's own
-Profit and Loss report run with that tracking category (synced as ProfitAndLossByTracking).
+read from the books totals kept per tracking option, and reconciled option by option and month by
+month against Xero's own Profit and Loss run for that option (synced as ProfitAndLossByTracking).
 
 Amounts are integer cents of net profit (income positive, costs negative).
 """
@@ -14,9 +14,10 @@ from datetime import date
 
 from sqlalchemy import select
 
+from wizard.books import postings, totals
 from wizard.books.ledger import _Chart, _payloads, _rows
 from wizard.books.ledger import chart_of_accounts as synced_chart
-from wizard.books.postings import CREDIT_SIDE, DOCUMENT_STREAMS, POSTED, _day, cents
+from wizard.books.postings import cents
 from wizard.extensions import db
 from wizard.models import XeroReport
 
@@ -91,34 +92,22 @@ def last_months(today: date, count: int = 12) -> list[str]:
     return [f"{(index - k) // 12}-{(index - k) % 12 + 1:02d}" for k in reversed(range(count))]
 
 
-def tagged_postings(connection_id: int, category_id: str):
-    """(day, option id, net profit cents, account type) for every posted P&L line tagged in the category."""
+def tagged_amounts(connection_id: int, option_ids: list[str], first: date, last: date):
+    """(day, option id, net profit cents, account type) of the posted P&L lines tagged with the
+    options between two days, read from the books totals (per option, kept as pages are
+    committed: wizard/books/totals.py), never from the records; a month before this one comes
+    summed under its first day."""
     chart = _Chart(synced_chart(connection_id))
-    for stream in DOCUMENT_STREAMS:
-        for doc in _payloads(connection_id, stream, live_only=True):
-            if doc.get("Status") not in POSTED:
-                continue
-            sign = 1 if doc.get("Type") in CREDIT_SIDE else -1
-            inclusive = doc.get("LineAmountTypes") == "Inclusive"
-            day = _day(doc.get("Date"))
-            for line in doc.get("LineItems") or []:
-                net = cents(line.get("LineAmount")) - (cents(line.get("TaxAmount")) if inclusive else 0)
-                yield from _tagged(chart, line, line.get("Tracking"), category_id, day, sign * net)
-    for journal in _payloads(connection_id, "ManualJournals", live_only=True):
-        if journal.get("Status") != "POSTED":
-            continue
-        day = _day(journal.get("Date"))
-        for line in journal.get("JournalLines") or []:
-            yield from _tagged(chart, line, line.get("Tracking"), category_id, day, -cents(line.get("LineAmount")))
+    for option_id, ref, day, amount in totals.tracked(connection_id, option_ids, first, last):
+        account = postings.resolve(ref, chart).account
+        if account is not None and account.type in PL_TYPES:
+            yield day, option_id, -amount, account.type  # debit positive -> profit positive
 
 
-def _tagged(chart: _Chart, line: dict, tracking, category_id: str, day, amount: int):
-    account = chart.find(line)
-    if account is None or account.type not in PL_TYPES or day is None:
-        return
-    for tag in tracking or []:
-        if tag.get("TrackingCategoryID") == category_id:
-            yield day, tag.get("TrackingOptionID", ""), amount, account.type
+def month_span(months: list[str], today: date) -> tuple[date, date]:
+    """The first day of the first month and `today`."""
+    year, month = (int(part) for part in months[0].split("-"))
+    return date(year, month, 1), today
 
 
 def xero_months(connection_id: int, option_id: str) -> tuple[str, dict[str, int]]:
@@ -157,9 +146,10 @@ def tracking_pnl(connection_id: int, category_id: str, today: date) -> TrackingP
     months = last_months(today)
     grid: dict[str, list[int]] = defaultdict(lambda: [0] * len(months))
     position = {m: i for i, m in enumerate(months)}
-    for day, option_id, amount, _type in tagged_postings(connection_id, category_id):
+    first, last = month_span(months, today)
+    for day, option_id, amount, _type in tagged_amounts(connection_id, [o for o, _n in category.options], first, last):
         slot = position.get(f"{day.year}-{day.month:02d}")
-        if slot is not None and day <= today:
+        if slot is not None:
             grid[option_id][slot] += amount
     result = TrackingPnl(category, months)
     for option_id, name in category.options:

@@ -264,7 +264,8 @@ class SyncEngine:
         # Biggest streams first, so the long poles start early; the per-option P&L last, as it
         # waits for this run's TrackingCategories (with one fetcher, first would wait forever).
         return sorted(
-            tasks, key=lambda t: (t.stream.name == TRACKED_PNL, t.stream.paging not in ("page", "offset"), t.stream.name)
+            tasks,
+            key=lambda t: (t.stream.name == TRACKED_PNL, t.stream.paging not in ("page", "offset"), t.stream.name),
         )
 
     # threads --------------------------------------------------------------------------
