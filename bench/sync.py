@@ -80,7 +80,7 @@ ONE_CALL = (
     "RepeatingInvoices",
 )
 # 24 months of monthly P&L and balance sheet at 12 columns per call, and today's trial balance;
-# plus one P&L per tracking category (12 months, a column per option), counted per organisation.
+# plus one P&L per tracking option (12 months, a column per month), counted per organisation.
 REPORT_CALLS = {"ProfitAndLoss": 2, "BalanceSheet": 2, "TrialBalance": 1}
 SCOPES = (
     "openid profile email offline_access accounting.settings.read accounting.contacts.read "
@@ -297,7 +297,7 @@ class Bench:
         pages = sum(max(1, -(-count(s) // FIXED_PAGE_SIZE.get(s, page_size))) for s in PAGED)
         from xero_sandbox.data import TRACKING  # every generated organisation tracks by these
 
-        tracked_pnl = len(TRACKING)
+        tracked_pnl = sum(len(options) for _name, options in TRACKING)  # one P&L per option, by month
         return pages + len(ONE_CALL) + sum(REPORT_CALLS.values()) + tracked_pnl
 
     def api_calls(self, tenant: str) -> list[dict]:

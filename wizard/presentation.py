@@ -56,7 +56,7 @@ STREAM_WORDS = {
     "BalanceSheet": "Balance sheet report",
     "TrialBalance": "Trial balance report",
     "BudgetSummary": "Budget summary report",
-    "ProfitAndLossByTracking": "Profit and loss by tracking category",
+    "ProfitAndLossByTracking": "Profit and loss by tracking option",
 }
 
 

@@ -357,12 +357,15 @@ def shape(books, record, name: str, summary: bool, with_lines: bool) -> dict:
     return STREAMS[name].shape(books, record)
 
 
-CASH_SOURCES = {"payments", "bank_transactions", "bank_transfers", "overpayments", "prepayments"}
+# What posts on a cash basis: cash movements, and manual journals (the sandbox's are all
+# ShowOnCashBasisReports); invoices and credit notes post only through their payments.
+CASH_SOURCES = {"payments", "bank_transactions", "bank_transfers", "overpayments", "prepayments", "manual_journals"}
 
 
 def serve_journals(books, record: str | None = None):
     """Up to 100 journals with JournalNumber > offset (and CreatedDateUTC >= If-Modified-Since);
-    paymentsOnly=true keeps the journals of cash movements; one journal by JournalID or number."""
+    paymentsOnly=true: the journals on a cash basis (Books.cash_postings), under the numbers of the
+    cash movements they rebuild; one journal by JournalID or number."""
     if record is not None:
         return one_journal(books, record)
     offset = max(0, int_arg("offset", 0))
@@ -378,7 +381,7 @@ def serve_journals(books, record: str | None = None):
             numbers = numbers[:JOURNALS_PER_CALL]
         else:
             numbers = range(start + 1, min(start + JOURNALS_PER_CALL, len(books.journals)) + 1)
-        rows = [shapes.journal(books, n) for n in numbers]
+        rows = [shapes.journal(books, n, cash=cash_only) for n in numbers]
     g.rows, g.offset = len(rows), offset
     return json_response(envelope("Journals", rows))
 

@@ -182,6 +182,10 @@ EXPENSE_ACCOUNTS = tuple(
 AR, AP, TAX = ACC["610"], ACC["800"], ACC["820"]
 MANUAL_ACCOUNTS = tuple(ACC[c] for c in ("970", "900", "710", "720", "404", "429", "260", "620"))
 
+# Quotes lead to sales invoices, purchase orders to bills: number prefix, one in OFFER_EVERY.
+OFFER_PREFIX = {"ACCREC": "QU", "ACCPAY": "PO"}
+OFFER_EVERY = 5
+
 TRACKING = (
     ("Region", ("North", "South", "East", "West", "Central (old)")),
     ("Department", ("Retail", "Wholesale", "Online")),
@@ -513,6 +517,8 @@ class Books:
     ledger: dict = field(default_factory=dict)
     # tracked lines only: (category, option, account, date ordinal) -> net cents (debit +)
     tracked: dict = field(default_factory=dict)
+    # lines tagged in both categories: (Region option, Department option, account, ordinal) -> cents
+    tracked_pairs: dict = field(default_factory=dict)
     # bank accounts only: (account, date ordinal) -> [money in, money out] in cents
     flows: dict = field(default_factory=dict)
     versions: dict = field(default_factory=dict)
@@ -620,6 +626,33 @@ class Books:
         lines.append((control, -sign * rec.total, 0, ""))
         return lines
 
+    def cash_postings(self, stream: str, rec) -> tuple[list[tuple[int, int, int, str]], list]:
+        """(postings, line tracking) of a record's journal on a cash basis. A payment on an
+        invoice or bill recognises the document's lines (and its tax) in the proportion the
+        payment bears to the document's total, against the bank, instead of clearing AR/AP;
+        every other cash movement (and a manual journal) posts as it does on accruals. Rounding
+        goes to the largest line, so the journal balances."""
+        if stream != "payments":
+            return self.postings(stream, rec), self.line_tracking(stream, rec)
+        invoice = self.invoices[rec.invoice]
+        document = self.postings("invoices", invoice)[:-1]  # without the AR/AP control line
+        tags = self.line_tracking("invoices", invoice)
+        total = invoice.total or 1
+        lines = [
+            (acct, _share(net, rec.amount, total), _share(tax, rec.amount, total), tt)
+            for acct, net, tax, tt in document
+        ]
+        receipt = invoice.type == "ACCREC"
+        target = -rec.amount if receipt else rec.amount
+        if lines:
+            largest = max(range(len(lines)), key=lambda n: abs(lines[n][1]))
+            acct, net, tax, tt = lines[largest]
+            lines[largest] = (acct, net + target - sum(line[1] for line in lines), tax, tt)
+        bank = (rec.bank, -target, 0, "")
+        if receipt:
+            return [bank, *lines], [(-1, -1), *tags]
+        return [*lines, bank], tags
+
     def post(self, stream: str, rec, sign: int, created_ms: int) -> int:
         """Add a journal (or its reversal) and feed the daily ledger; returns its number."""
         ordinal = rec.date
@@ -631,6 +664,9 @@ class Books:
                 if option >= 0:
                     tracked_key = (category, option, acct, ordinal)
                     tracked[tracked_key] = tracked.get(tracked_key, 0) + sign * net
+            if len(tags) == 2 and min(tags) >= 0:
+                pair_key = (tags[0], tags[1], acct, ordinal)
+                self.tracked_pairs[pair_key] = self.tracked_pairs.get(pair_key, 0) + sign * net
         for acct, net, _tax, _tt in postings:
             key = (acct, ordinal)
             self.ledger[key] = self.ledger.get(key, 0) + sign * net
@@ -666,6 +702,19 @@ class Books:
                 out[acct] = out.get(acct, 0) + cents
         return out
 
+    def filtered_balances(self, options: dict[int, int], start: int, end: int) -> dict[int, int]:
+        """Net movement per account over [start, end] of the lines tagged with every given
+        {category: option} (one category, or both: the lines carrying the two options)."""
+        if len(options) == 1:
+            ((category, option),) = options.items()
+            return self.tracked_balances(category, option, start, end)
+        first, second = options[0], options[1]
+        out: dict[int, int] = {}
+        for (o1, o2, acct, ordinal), cents in self.tracked_pairs.items():
+            if o1 == first and o2 == second and start <= ordinal <= end:
+                out[acct] = out.get(acct, 0) + cents
+        return out
+
     def balance(self, account_idx: int, start: int | None, end: int) -> int:
         """Net movement (debit +) of an account over date ordinals [start, end]."""
         total = 0
@@ -691,6 +740,12 @@ class Books:
         if day <= end_this_year:
             start = date(day.year - 1, m, d) + timedelta(days=1)
         return start.toordinal()
+
+
+def _share(cents: int, part: int, whole: int) -> int:
+    """cents * part / whole rounded half away from zero (a payment's share of a line)."""
+    magnitude = (abs(cents) * part * 2 + whole) // (2 * whole)
+    return magnitude if cents >= 0 else -magnitude
 
 
 # generation -----------------------------------------------------------------
@@ -762,7 +817,17 @@ class _Generator:
         self.manuals(counts["manual_journals"])
         self.repeating(max(3, self.b.size // 400))
         self.opening_balance()
+        self.link_offers()
         self.b.journals.sort(key=lambda j: (j[4], j[0], j[1]))
+
+    def link_offers(self) -> None:
+        """Every fifth invoice (bill) raised by hand came from a quote (purchase order): it carries
+        that quote's (PO's) number as its Reference, the only link Xero's API exposes between them
+        (planning.py derives the quotes and POs from these References)."""
+        for kind, prefix in OFFER_PREFIX.items():
+            sources = [d for d in self.b.invoices if d.type == kind and d.repeating < 0 and d.status != "DELETED"]
+            for k, d in enumerate(sources[::OFFER_EVERY]):
+                d.reference = f"{prefix}-{k + 1:04d}"
 
     def contacts(self, n: int) -> None:
         rng, out = self.rng, self.b.contacts

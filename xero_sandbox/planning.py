@@ -8,10 +8,11 @@ computed from them; each is rebuilt when the records it derives from change in n
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
-from .data import CHART, DAY_MS, TRACKING, Books, ordinal_ms
+from .data import CHART, DAY_MS, OFFER_PREFIX, TRACKING, Books, ordinal_ms
 
 PL_TYPES = {"REVENUE", "DIRECTCOSTS", "EXPENSE"}
 BUDGET_DEPARTMENT = 1  # the tracking category budgets are split by (Department)
@@ -54,8 +55,8 @@ def planning(b: Books) -> dict:
     cache = b.__dict__.get("_planning")
     if cache is None or cache[0] != key:
         records = {
-            "quotes": offers(b, "ACCREC", "QU", QUOTE_OPEN),
-            "purchase_orders": offers(b, "ACCPAY", "PO", PO_OPEN),
+            "quotes": offers(b, "ACCREC", OFFER_PREFIX["ACCREC"], QUOTE_OPEN),
+            "purchase_orders": offers(b, "ACCPAY", OFFER_PREFIX["ACCPAY"], PO_OPEN),
             "budgets": budgets(b),
             "contact_groups": contact_groups(b),
         }
@@ -65,16 +66,25 @@ def planning(b: Books) -> dict:
 
 
 def offers(b: Books, kind: str, prefix: str, open_statuses: tuple[str, ...]) -> list[Offer]:
-    """One quote (or PO) for every fifth sales invoice (bill) it led to, then a few still open."""
+    """The quotes (or POs) that became invoices (bills): one per document whose Reference is a
+    quote (PO) number (set when the books were generated, see data.link_offers), numbered by it;
+    then a few still open, numbered after them, showing the lines of recent documents."""
     out: list[Offer] = []
-    sources = [d for d in b.invoices if d.type == kind and d.repeating < 0 and d.status != "DELETED"]
-    for d in sources[::5]:
+    pattern = re.compile(rf"{prefix}-(\d+)")
+    led = []
+    for d in b.invoices:
+        found = pattern.fullmatch(d.reference.removesuffix(" (edited)")) if d.type == kind else None
+        if found:
+            led.append((int(found.group(1)), d))
+    status = "INVOICED" if kind == "ACCREC" else "BILLED"
+    for number, d in sorted(led, key=lambda pair: pair[0]):
         lead = 3 + d.idx % 11
-        status = "INVOICED" if kind == "ACCREC" else "BILLED"
-        out.append(_offer(b, len(out), prefix, status, d, d.date - lead, d.idx))
+        out.append(_offer(b, number - 1, prefix, status, d, d.date - lead, d.idx))
+    sources = [d for d in b.invoices if d.type == kind and d.repeating < 0 and d.status != "DELETED"]
+    first = max((number for number, _d in led), default=0)
     for n, d in enumerate(sources[-max(2, len(sources) // 40) :]):
         day = b.anchor - (n * 5) % 45
-        out.append(_offer(b, len(out), prefix, open_statuses[n % len(open_statuses)], d, day, None))
+        out.append(_offer(b, first + n, prefix, open_statuses[n % len(open_statuses)], d, day, None))
     return out
 
 

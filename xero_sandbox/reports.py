@@ -108,56 +108,74 @@ def profit_and_loss(b: Books, args, today: date, now_ms: int) -> dict:
         (shift_months(start, -k * months), shift_months(end, -k * months, end_of_month=_is_month_end(end)))
         for k in range(count + 1)
     ]
-    tag = tracking_filter(b, args)
+    chosen = tracking_filter(b, args)
     titles = ["Profit & Loss", b.profile.name, f"{nice(start)} to {nice(end)}"]
-    if isinstance(tag, int):
-        return by_tracking_category(b, tag, start, end, titles, today, now_ms)
-    if tag is None:
+    if chosen and any(option is None for option in chosen.values()):
+        if args.get("periods"):
+            raise ReportError("periods cannot be used with a tracking category's columns")
+        return by_tracking_category(b, chosen, start, end, titles, today, now_ms)
+    if not chosen:
         moves = [b.balances(s.toordinal(), e.toordinal()) for s, e in spans]
     else:
-        moves = [b.tracked_balances(*tag, s.toordinal(), e.toordinal()) for s, e in spans]
-        titles.append(f"{TRACKING[tag[0]][0]}: {TRACKING[tag[0]][1][tag[1]]}")
+        options = {c: o for c, o in chosen.items() if o is not None}
+        moves = [b.filtered_balances(options, s.toordinal(), e.toordinal()) for s, e in spans]
+        titles.append(", ".join(f"{TRACKING[c][0]}: {TRACKING[c][1][o]}" for c, o in options.items()))
     rows = [{"RowType": "Header", "Cells": [cell("")] + [cell(short(e)) for _, e in spans]}]
     pl_sections(b, moves, rows)
     return envelope(b, "ProfitAndLoss", "Profit and Loss", titles, today, rows, now_ms)
 
 
-def by_tracking_category(b: Books, category: int, start: date, end: date, titles, today: date, now_ms: int) -> dict:
-    """Xero's P&L run with a tracking category alone: a column per option, then Unassigned and
-    Total, over one date range."""
-    name, options = TRACKING[category]
+def by_tracking_category(
+    b: Books, chosen: dict[int, int | None], start: date, end: date, titles, today: date, now_ms: int
+) -> dict:
+    """Xero's P&L run with a tracking category whose option is not fixed: a column per option
+    (with two categories, per combination of the first's and the second's options, a fixed option
+    standing alone), then Unassigned and Total, over one date range. Total is every line the fixed
+    options allow (the whole P&L when none is fixed); Unassigned is Total less the columns."""
     first, last = start.toordinal(), end.toordinal()
-    columns = [b.tracked_balances(category, option, first, last) for option in range(len(options))]
-    total = b.balances(first, last)
+    choices = [[(c, o)] if o is not None else [(c, n) for n in range(len(TRACKING[c][1]))] for c, o in chosen.items()]
+    combos: list[list[tuple[int, int]]] = [[]]
+    for options in choices:
+        combos = [[*combo, option] for combo in combos for option in options]
+    columns = [b.filtered_balances(dict(combo), first, last) for combo in combos]
+    fixed = {c: o for c, o in chosen.items() if o is not None}
+    total = b.filtered_balances(fixed, first, last) if fixed else b.balances(first, last)
     unassigned = {a: v - sum(c.get(a, 0) for c in columns) for a, v in total.items()}
-    labels = [*options, "Unassigned", "Total"]
+    labels = [", ".join(TRACKING[c][1][o] for c, o in combo) for combo in combos] + ["Unassigned", "Total"]
     rows = [{"RowType": "Header", "Cells": [cell("")] + [cell(label) for label in labels]}]
     pl_sections(b, [*columns, unassigned, total], rows)
-    titles.append(f"By {name}")
+    titles.append("By " + " and ".join(TRACKING[c][0] for c in chosen))
     return envelope(b, "ProfitAndLoss", "Profit and Loss", titles, today, rows, now_ms)
 
 
-def tracking_filter(b: Books, args) -> tuple[int, int] | int | None:
-    """(category, option) from trackingCategoryID + trackingOptionID; the category alone (a
-    column per option); None when not filtered. A second category or option is refused."""
-    if args.get("trackingOptionID2") or args.get("trackingCategoryID2"):
-        raise ReportError("The sandbox filters the Profit and Loss by one tracking option only")
-    option_id = (args.get("trackingOptionID") or "").lower()
-    category_id = (args.get("trackingCategoryID") or "").lower()
-    if not option_id and not category_id:
-        return None
-    for category, (_name, options) in enumerate(TRACKING):
-        for option in range(len(options)):
-            if b.tracking_ids(category, option) == option_id and category_id in ("", b.tracking_ids(category)):
-                return category, option
-    if not option_id:
-        found = next((c for c in range(len(TRACKING)) if b.tracking_ids(c) == category_id), None)
-        if found is None:
-            raise ReportError(f"Tracking category {category_id} was not found")
-        if args.get("periods"):
-            raise ReportError("periods cannot be used with a tracking category")
-        return found
-    raise ReportError(f"Tracking option {option_id} was not found")
+def tracking_filter(b: Books, args) -> dict[int, int | None]:
+    """{category: option, or None for a column per option} from trackingCategoryID(2) and
+    trackingOptionID(2), in the order given; {} when not filtered. An option names its category
+    (trackingCategoryID may be left out); naming the same category twice is refused."""
+    chosen: dict[int, int | None] = {}
+    for suffix in ("", "2"):
+        category_id = (args.get(f"trackingCategoryID{suffix}") or "").lower()
+        option_id = (args.get(f"trackingOptionID{suffix}") or "").lower()
+        if not category_id and not option_id:
+            continue
+        found = _tracking_ids(b, category_id, option_id)
+        if found[0] in chosen:
+            raise ReportError("trackingCategoryID2 must name a different tracking category from trackingCategoryID")
+        chosen[found[0]] = found[1]
+    return chosen
+
+
+def _tracking_ids(b: Books, category_id: str, option_id: str) -> tuple[int, int | None]:
+    if option_id:
+        for category, (_name, options) in enumerate(TRACKING):
+            for option in range(len(options)):
+                if b.tracking_ids(category, option) == option_id and category_id in ("", b.tracking_ids(category)):
+                    return category, option
+        raise ReportError(f"Tracking option {option_id} was not found")
+    found = next((c for c in range(len(TRACKING)) if b.tracking_ids(c) == category_id), None)
+    if found is None:
+        raise ReportError(f"Tracking category {category_id} was not found")
+    return found, None
 
 
 def pl_sections(b: Books, moves: list[dict[int, int]], rows: list) -> list[int]:

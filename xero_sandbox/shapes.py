@@ -451,8 +451,9 @@ SOURCE_TYPES = {
 }
 
 
-def journal(b: Books, number: int) -> dict:
-    """Journal number N (1-based), lines derived from its source record."""
+def journal(b: Books, number: int, cash: bool = False) -> dict:
+    """Journal number N (1-based), lines derived from its source record; `cash`: as Xero's
+    cash-basis journals (paymentsOnly=true) post it, see Books.cash_postings."""
     stream, idx, sign, ordinal, created_ms = b.journals[number - 1]
     rec = getattr(b, stream)[idx]
     if stream == "payments":
@@ -464,8 +465,8 @@ def journal(b: Books, number: int) -> dict:
     else:
         source_type = SOURCE_TYPES[stream][rec.type]
     lines = []
-    tags = b.line_tracking(stream, rec)
-    for n, (acct, net, tax, tax_type) in enumerate(b.postings(stream, rec)):
+    postings, tags = b.cash_postings(stream, rec) if cash else (b.postings(stream, rec), b.line_tracking(stream, rec))
+    for n, (acct, net, tax, tax_type) in enumerate(postings):
         a = CHART[acct]
         line = {
             "JournalLineID": b.record_id("journals", (number << 6) + n + (1 << 44)),

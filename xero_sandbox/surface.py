@@ -30,7 +30,7 @@ def quote(b: Books, q: Offer) -> dict:
     return {
         "QuoteID": b.record_id("quotes", q.idx),
         "QuoteNumber": q.number,
-        "Reference": source.reference,
+        "Reference": q.number,  # what the invoice it leads to carries as its Reference
         "Terms": "Valid for 30 days",
         "Contact": shapes.contact_ref(b, q.contact),
         "LineItems": shapes.line_items(b, source, "quotes"),
@@ -65,7 +65,7 @@ def purchase_order(b: Books, p: Offer) -> dict:
         "DeliveryDate": shapes.day_date(source.date),
         "DeliveryDateString": shapes.day_string(source.date),
         "LineAmountTypes": "Exclusive",
-        "Reference": source.reference,
+        "Reference": p.number,  # what the bill it leads to carries as its Reference
         "BrandingThemeID": b.record_id("branding_themes", 0),
         "CurrencyCode": b.profile.currency,
         "CurrencyRate": 1.0,

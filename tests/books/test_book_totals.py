@@ -20,7 +20,11 @@ JOURNAL_SCOPES = (
 )
 
 
-def _invoice(number: int, updated_ms: int, amount: float, status: str = "AUTHORISED") -> dict:
+def _tags(*options: str) -> list[dict]:
+    return [{"TrackingCategoryID": f"cat-{o[:1]}", "TrackingOptionID": o, "Name": "C", "Option": o} for o in options]
+
+
+def _invoice(number: int, updated_ms: int, amount: float, status: str = "AUTHORISED", tags=("north", "retail")) -> dict:
     return {
         "InvoiceID": f"inv-{number}",
         "Type": "ACCREC" if number % 2 else "ACCPAY",
@@ -28,7 +32,9 @@ def _invoice(number: int, updated_ms: int, amount: float, status: str = "AUTHORI
         "Date": f"/Date({1_700_000_000_000 + number * 86_400_000}+0000)/",
         "UpdatedDateUTC": f"/Date({updated_ms}+0000)/",
         "LineAmountTypes": "Exclusive",
-        "LineItems": [{"AccountCode": "200", "LineAmount": amount, "TaxAmount": amount * 0.15}],
+        "LineItems": [
+            {"AccountCode": "200", "LineAmount": amount, "TaxAmount": amount * 0.15, "Tracking": _tags(*tags)}
+        ],
         "TotalTax": amount * 0.15,
         "Total": amount * 1.15,
     }
@@ -74,6 +80,11 @@ def test_totals_follow_every_kind_of_page_write(app):
         _write(connection_id, "Payments", [_payment(n, 1_000, 50.0) for n in range(3)])
         first = _assert_totals_match(connection_id)
         assert first, "the page posted nothing"
+        # each tagged line also counts under each of its options, the tax and control lines do not
+        assert {option for _b, _r, _d, option in first} == {"", "north", "retail"}
+        tagged = {key: v for key, v in first.items() if key[3] == "north"}
+        assert {ref for _b, ref, _d, _o in tagged} == {"a||200"}
+        assert tagged == {(b, r, d, "north"): v for (b, r, d, o), v in first.items() if o == "" and r == "a||200"}
         # A replayed page (a resumed run) and an older copy change nothing.
         _write(connection_id, "Invoices", [_invoice(n, 1_000, 100.0 + n) for n in range(6)])
         _write(connection_id, "Invoices", [_invoice(1, 500, 999.0)])
@@ -82,6 +93,10 @@ def test_totals_follow_every_kind_of_page_write(app):
         _write(connection_id, "Invoices", [_invoice(2, 2_000, 250.0), _invoice(3, 2_000, 103.0, "VOIDED")])
         _write(connection_id, "Invoices", [_invoice(7, 2_000, 70.0)])
         assert _assert_totals_match(connection_id) != first
+        # a newer copy that moves a line to another option moves its tracked total with it
+        _write(connection_id, "Invoices", [_invoice(5, 2_500, 105.0, tags=("south",))])
+        moved = _assert_totals_match(connection_id)
+        assert any(key[3] == "south" for key in moved) and "retail" in {key[3] for key in moved}
         # A page whose transaction rolls back (the worker died mid-page) leaves the totals as they were.
         before = _assert_totals_match(connection_id)
         _write(connection_id, "Invoices", [_invoice(4, 3_000, 1.0)], commit=False)
@@ -113,7 +128,13 @@ def test_totals_equal_a_recomputation_after_full_incremental_and_interrupted_syn
     org = connect_org(app, sandbox, records=400, scopes=JOURNAL_SCOPES)
     assert wait_for_run(app, start_sync(app, org.connection_id), timeout=120) == "succeeded"
     full = _totals_equal_recomputation(app, org.connection_id)
-    assert {basis for basis, _ref, _day in full} == {"journals", "transactions"}
+    assert {(basis, option != "") for basis, _ref, _day, option in full} == {
+        ("journals", False),
+        ("journals", True),
+        ("transactions", False),
+        ("transactions", True),
+    }
+    assert _tracking_view_equals_the_records(app, org.connection_id)
 
     sandbox.state.advance(60)
     for name in ("invoices", "payments", "bank_transactions", "manual_journals"):
@@ -134,6 +155,47 @@ def test_totals_equal_a_recomputation_after_full_incremental_and_interrupted_syn
     sandbox.state.faults.set_latency(0, org.tenant_id)
     assert wait_for_run(app, run_id, timeout=120) == "succeeded"
     assert _totals_equal_recomputation(app, org.connection_id) != incremental
+    assert _tracking_view_equals_the_records(app, org.connection_id)
+
+
+def _tracking_view_equals_the_records(app, connection_id: int) -> int:
+    """The P&L by tracking view (read from the totals) equals the tagged P&L lines summed from the
+    stored records; returns how many option x month cells carry an amount."""
+    import json
+    from collections import Counter
+
+    from sqlalchemy import select
+
+    from wizard.books import postings
+    from wizard.books.ledger import _Chart, chart_of_accounts
+    from wizard.books.tracking_pnl import PL_TYPES, categories, tracking_pnl
+    from wizard.clock import utcnow
+    from wizard.extensions import db
+    from wizard.models import XeroRecord
+
+    with app.app_context():
+        today = utcnow().date()
+        chart = _Chart(chart_of_accounts(connection_id))
+        expected: Counter = Counter()
+        query = select(XeroRecord.stream, XeroRecord.payload).where(
+            XeroRecord.connection_id == connection_id,
+            XeroRecord.tombstoned.is_(False),
+            XeroRecord.stream.in_(postings.TRANSACTION_STREAMS),
+        )
+        for name, payload in db.session.execute(query):
+            for ref, day, amount, option in postings.postings(name, json.loads(payload)):
+                account = postings.resolve(ref, chart).account
+                if option and day <= today and account is not None and account.type in PL_TYPES:
+                    expected[(option, f"{day.year}-{day.month:02d}")] -= amount
+        cells = 0
+        for category in categories(connection_id):
+            view = tracking_pnl(connection_id, category.category_id, today)
+            names = {name: option_id for option_id, name in category.options}
+            for check in view.checks:
+                for month, value in zip(view.months, check.ours, strict=True):
+                    assert value == expected[(names[check.name], month)], (check.name, month)
+                    cells += value != 0
+        return cells
 
 
 def test_rebuild_command_fills_totals_for_books_synced_before_they_existed(app):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -45,7 +46,8 @@ def test_each_view_matches_xero_on_books_of_several_sizes(app, sandbox, worker, 
     _login_member(app, auth, org)
     base = f"/books/{org.connection_id}"
     by_tracking = client.get(f"{base}/by-tracking").get_data(as_text=True)
-    assert "Matches Xero: every Department option" in by_tracking
+    assert "Matches Xero: every Department option's net profit, month by month" in by_tracking
+    assert 'class="num differs"' not in by_tracking
     budget = client.get(f"{base}/budget").get_data(as_text=True)
     assert re.search(r"Matches Xero: all \d+ budget figures equal Xero's Budget Summary", budget)
     scheduled = client.get(f"{base}/scheduled-revenue").get_data(as_text=True)
@@ -70,9 +72,10 @@ def test_tracking_category_form_switches_category_and_shows_options(app, client,
     assert "That tracking category is not in the synced data." in unknown
 
 
-def test_tracking_view_highlights_a_line_that_differs_from_xero(app, client, auth, synced):
+def test_tracking_view_highlights_the_month_that_differs_from_xero(app, client, auth, synced):
     from sqlalchemy import select
 
+    from wizard.books import totals
     from wizard.extensions import db
     from wizard.models import XeroRecord
 
@@ -85,13 +88,21 @@ def test_tracking_view_highlights_a_line_that_differs_from_xero(app, client, aut
         ]
         record, body = max(tagged, key=lambda pair: int(pair[1]["Date"][6:].split("+")[0].split(")")[0]))
         line = next(x for x in body["LineItems"] if any(t["Name"] == "Department" for t in x["Tracking"]))
+        option = next(t["Option"] for t in line["Tracking"] if t["Name"] == "Department")
         line["LineAmount"] += 10.0
         record.payload = json.dumps(body)
+        totals.rebuild(synced.connection_id)  # the view reads the totals a synced page would have moved
         db.session.commit()
+    month = datetime.fromtimestamp(int(body["Date"][6:].split("+")[0].split(")")[0]) / 1000, UTC).strftime("%Y-%m")
     _login_member(app, auth, synced)
     page = client.get(f"/books/{synced.connection_id}/by-tracking").get_data(as_text=True)
-    assert "1 Department option(s) differ from Xero" in page and 'class="difference"' in page
-    assert "<strong>10.00</strong>" in page or "<strong>-10.00</strong>" in page
+    assert "1 month(s) in 1 Department option(s) differ from Xero" in page
+    months = re.findall(r'<th scope="col" class="num">(\d{4}-\d{2})</th>', page)
+    row = re.search(rf'<tr class="difference"><th scope="row">{re.escape(option)}</th>(.*?)</tr>', page).group(1)
+    cells = re.findall(r"<td class=\"num( differs)?\"[^>]*>(.*?)</td>", row)[: len(months)]
+    flagged = [months[n] for n, (differs, _v) in enumerate(cells) if differs]
+    assert flagged == [month]
+    assert re.search(r"<strong>-?10\.00</strong>", cells[months.index(month)][1])
 
 
 def test_budget_form_switches_to_a_tracking_budget_and_highlights_a_changed_budget_figure(

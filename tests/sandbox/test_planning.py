@@ -3,6 +3,7 @@ purchase orders, and reports that stay computed from the same data."""
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 
 import pytest
@@ -73,6 +74,105 @@ def test_profit_and_loss_by_tracking_option_equals_the_tagged_journal_lines(api,
             assert net_profit(report) == pytest.approx(tagged, abs=0.005), option["Name"]
             checked += tagged != 0
     assert checked >= 6  # Region and Department options both carry amounts
+
+
+def _month_end(day: date) -> date:
+    return date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+
+
+def _net_row(report: dict) -> list[float]:
+    rows = [r for s in report["Reports"][0]["Rows"] for r in s.get("Rows", [])]
+    return [float(c["Value"]) for c in next(r for r in rows if r["Cells"][0]["Value"] == "Net Profit")["Cells"][1:]]
+
+
+def test_profit_and_loss_with_two_tracking_categories_equals_the_lines_tagged_with_both(api):
+    """trackingCategoryID + trackingOptionID with trackingCategoryID2 + trackingOptionID2: the
+    lines carrying both options; with an option left out, a column per combination of options."""
+    api.xero.state.resize_org(api.tenant, 600)
+    types = {a["AccountID"]: a["Type"] for a in api("Accounts").get_json()["Accounts"]}
+    journals = all_journals(api)
+    today = api.xero.state.clock.now().date()
+    start, end = date(today.year - 1, today.month, 1), today
+    region, department = api("TrackingCategories", includeArchived="true").get_json()["TrackingCategories"]
+    assert (region["Name"], department["Name"]) == ("Region", "Department")
+    span = {"fromDate": start.isoformat(), "toDate": end.isoformat()}
+
+    def tagged(*option_ids: str) -> float:
+        return sum(
+            -line["NetAmount"]
+            for j in journals
+            if start <= ms_day(j["JournalDate"]) <= end
+            for line in j["JournalLines"]
+            if types[line["AccountID"]] in PL_TYPES
+            and set(option_ids) <= {t["TrackingOptionID"] for t in line["TrackingCategories"]}
+        )
+
+    both = {}
+    for first in region["Options"]:
+        for second in department["Options"]:
+            report = api(
+                "Reports/ProfitAndLoss",
+                trackingCategoryID=region["TrackingCategoryID"],
+                trackingOptionID=first["TrackingOptionID"],
+                trackingCategoryID2=department["TrackingCategoryID"],
+                trackingOptionID2=second["TrackingOptionID"],
+                **span,
+            ).get_json()
+            titles = report["Reports"][0]["ReportTitles"]
+            assert titles[-1] == f"Region: {first['Name']}, Department: {second['Name']}"
+            both[first["Name"], second["Name"]] = net_profit(report)
+            assert net_profit(report) == pytest.approx(tagged(first["TrackingOptionID"], second["TrackingOptionID"]))
+    assert sum(1 for v in both.values() if v) >= 6
+    # both categories' columns: one per combination, then Unassigned and Total (the whole P&L)
+    crossed = api(
+        "Reports/ProfitAndLoss",
+        trackingCategoryID=region["TrackingCategoryID"],
+        trackingCategoryID2=department["TrackingCategoryID"],
+        **span,
+    ).get_json()
+    header = [c["Value"] for c in crossed["Reports"][0]["Rows"][0]["Cells"][1:]]
+    pairs = [(r["Name"], d["Name"]) for r in region["Options"] for d in department["Options"]]
+    assert header == [f"{r}, {d}" for r, d in pairs] + ["Unassigned", "Total"]
+    values = _net_row(crossed)
+    assert values[: len(pairs)] == pytest.approx([both[p] for p in pairs])
+    assert values[-1] == pytest.approx(net_profit(api("Reports/ProfitAndLoss", **span).get_json()))
+    assert sum(values[:-1]) == pytest.approx(values[-1])
+    # one option fixed in the first category: a column per option of the second
+    north = region["Options"][0]
+    fixed = api(
+        "Reports/ProfitAndLoss",
+        trackingOptionID=north["TrackingOptionID"],
+        trackingCategoryID2=department["TrackingCategoryID"],
+        **span,
+    ).get_json()
+    values = _net_row(fixed)
+    assert values[:-2] == pytest.approx([both[north["Name"], d["Name"]] for d in department["Options"]])
+    assert values[-1] == pytest.approx(tagged(north["TrackingOptionID"]))
+    # monthly columns work with both options fixed; a category named twice is refused
+    monthly = api(
+        "Reports/ProfitAndLoss",
+        trackingOptionID=north["TrackingOptionID"],
+        trackingOptionID2=department["Options"][0]["TrackingOptionID"],
+        fromDate=end.replace(day=1).isoformat(),
+        toDate=end.isoformat(),
+        periods=11,
+        timeframe="MONTH",
+    ).get_json()
+    index = end.year * 12 + end.month - 1 - 11
+    year_to_month = api(
+        "Reports/ProfitAndLoss",
+        trackingOptionID=north["TrackingOptionID"],
+        trackingOptionID2=department["Options"][0]["TrackingOptionID"],
+        fromDate=date(index // 12, index % 12 + 1, 1).isoformat(),
+        toDate=_month_end(end).isoformat(),
+    ).get_json()
+    assert len(_net_row(monthly)) == 12 and sum(_net_row(monthly)) == pytest.approx(net_profit(year_to_month))
+    twice = api(
+        "Reports/ProfitAndLoss",
+        trackingCategoryID=region["TrackingCategoryID"],
+        trackingCategoryID2=region["TrackingCategoryID"],
+    )
+    assert twice.status_code == 400 and "different tracking category" in twice.get_data(as_text=True)
 
 
 def test_tracking_on_invoice_and_manual_journal_lines_is_carried_into_journals(api):
@@ -156,22 +256,45 @@ def test_repeating_invoices_generate_their_invoices_on_schedule(api):
             assert ms_day(schedule["NextScheduledDate"]) > today
 
 
-def test_invoiced_quotes_and_billed_purchase_orders_became_invoices(api):
-    invoices = {i["InvoiceID"]: i for i in api("Invoices", page=1, pageSize=1000).get_json()["Invoices"]}
-    for key, done, kind in (("Quotes", "INVOICED", "ACCREC"), ("PurchaseOrders", "BILLED", "ACCPAY")):
-        offers = api(key).get_json()[key]
+@pytest.mark.parametrize("size", [200, 3000])
+def test_invoiced_quotes_and_billed_purchase_orders_are_linked_to_their_invoices_by_reference(api, size):
+    """Each INVOICED quote (BILLED purchase order) has exactly one invoice (bill) whose Reference is
+    its number, with the same contact, lines and totals, dated after it; an open one has none."""
+    api.xero.state.resize_org(api.tenant, size)
+    invoices = _all(api, "Invoices")
+    fields = ("Description", "Quantity", "UnitAmount", "AccountCode", "LineAmount", "TaxAmount")
+    for key, number_field, done, kind in (
+        ("Quotes", "QuoteNumber", "INVOICED", "ACCREC"),
+        ("PurchaseOrders", "PurchaseOrderNumber", "BILLED", "ACCPAY"),
+    ):
+        offers = _all(api, key)
         finished = [o for o in offers if o["Status"] == done]
-        assert finished and len(finished) < len(offers)
-        for offer in finished:
-            match = [
-                i
-                for i in invoices.values()
-                if i["Type"] == kind
-                and i["Contact"]["ContactID"] == offer["Contact"]["ContactID"]
-                and i["Total"] == offer["Total"]
-                and ms_day(i["Date"]) >= ms_day(offer["Date"])
+        assert len(finished) >= size // 60 and len(finished) < len(offers)
+        numbers = {o[number_field] for o in offers}
+        assert len(numbers) == len(offers) and all(o["Reference"] == o[number_field] for o in offers)
+        prefix = next(iter(numbers))[:3]
+        linked = [i for i in invoices if i["Reference"].startswith(prefix)]
+        assert {i["Type"] for i in linked} == {kind} and len(linked) == len(finished)
+        for offer in offers:
+            match = [i for i in linked if i["Reference"] == offer[number_field]]
+            if offer["Status"] != done:
+                assert match == [], offer[number_field]
+                continue
+            assert len(match) == 1, offer[number_field]
+            invoice = match[0]
+            assert invoice["Contact"]["ContactID"] == offer["Contact"]["ContactID"]
+            assert (invoice["SubTotal"], invoice["TotalTax"], invoice["Total"]) == (
+                offer["SubTotal"],
+                offer["TotalTax"],
+                offer["Total"],
+            )
+            assert [[line.get(f) for f in fields] for line in invoice["LineItems"]] == [
+                [line.get(f) for f in fields] for line in offer["LineItems"]
             ]
-            assert match, offer
+            assert ms_day(invoice["Date"]) > ms_day(offer["Date"])
+
+
+def test_purchase_orders_by_number_and_quotes_by_status(api):
     number = api("PurchaseOrders").get_json()["PurchaseOrders"][1]["PurchaseOrderNumber"]
     assert api(f"PurchaseOrders/{number}").get_json()["PurchaseOrders"][0]["PurchaseOrderNumber"] == number
     drafts = api("Quotes", Status="DRAFT").get_json()["Quotes"]
@@ -194,7 +317,71 @@ def test_journals_by_number_and_id_and_payments_only(api):
         "APOVERPAYMENT",
         "ARPREPAYMENT",
         "APPREPAYMENT",
+        "MANJOURNAL",
     }
+
+
+def test_cash_basis_journals_recognise_paid_invoices_through_their_payments(api):
+    """paymentsOnly=true rebuilds the journals on a cash basis: invoices post nothing, each payment
+    posts its share of the invoice's lines (with their tracking) against the bank, every journal
+    balances, and a paid invoice's payments add up to what the invoice posts on accruals."""
+    from collections import Counter
+
+    api.xero.state.resize_org(api.tenant, 400)
+    accounts = {a["AccountID"]: a for a in api("Accounts").get_json()["Accounts"]}
+    control = {i for i, a in accounts.items() if a.get("SystemAccount") in ("DEBTORS", "CREDITORS")}
+    banks = {i for i, a in accounts.items() if a["Type"] == "BANK"}
+    assert len(control) == 2 and banks
+    cash, offset = [], 0
+    while batch := api("Journals", offset=offset, paymentsOnly="true").get_json()["Journals"]:
+        cash.extend(batch)
+        offset = batch[-1]["JournalNumber"]
+    accrual = all_journals(api)
+    assert {j["SourceType"] for j in cash} >= {"ACCRECPAYMENT", "ACCPAYPAYMENT", "MANJOURNAL", "CASHREC"}
+    assert not {j["SourceType"] for j in cash} & {"ACCREC", "ACCPAY", "ACCRECCREDIT", "ACCPAYCREDIT"}
+    for j in cash:
+        assert sum(line["NetAmount"] for line in j["JournalLines"]) == pytest.approx(0, abs=0.001), j["JournalNumber"]
+        if j["SourceType"] in ("ACCRECPAYMENT", "ACCPAYPAYMENT"):  # (an overpayment is held on AR/AP)
+            assert not any(line["AccountID"] in control for line in j["JournalLines"]), j["JournalNumber"]
+    payments = {p["PaymentID"]: p["Invoice"]["InvoiceID"] for p in _all(api, "Payments")}
+    by_invoice: dict[str, Counter] = {}
+    for j in cash:
+        if j["SourceType"] in ("ACCRECPAYMENT", "ACCPAYPAYMENT"):
+            share = by_invoice.setdefault(payments[j["SourceID"]], Counter())
+            for line in j["JournalLines"]:
+                if line["AccountID"] not in banks:
+                    share[line["AccountID"]] += line["NetAmount"]
+    invoices = {i["InvoiceID"]: i for i in _all(api, "Invoices")}
+    paid = [i for i in by_invoice if invoices[i]["Status"] == "PAID"]
+    assert len(paid) >= 20
+    for invoice_id in paid:
+        posted = Counter()
+        for j in accrual:
+            if j["SourceID"] == invoice_id:
+                for line in j["JournalLines"]:
+                    if line["AccountID"] not in control:
+                        posted[line["AccountID"]] += line["NetAmount"]
+        assert set(by_invoice[invoice_id]) == {a for a, v in posted.items() if abs(v) > 0.001} | set(
+            by_invoice[invoice_id]
+        )
+        for account, amount in posted.items():
+            assert by_invoice[invoice_id][account] == pytest.approx(amount, abs=0.02), (invoice_id, account)
+    tagged = [
+        line
+        for j in cash
+        if j["SourceType"] == "ACCRECPAYMENT"
+        for line in j["JournalLines"]
+        if line["TrackingCategories"]
+    ]
+    assert tagged and all(accounts[line["AccountID"]]["Type"] != "BANK" for line in tagged)
+
+
+def _all(api, resource: str) -> list[dict]:
+    out, page = [], 1
+    while batch := api(resource, page=page, pageSize=1000).get_json()[resource]:
+        out.extend(batch)
+        page += 1
+    return out
 
 
 def test_history_attachments_and_unknown_records(api):

@@ -72,9 +72,10 @@ def test_full_sync_uses_the_fewest_calls_and_logs_each_one(app, sandbox, worker)
     offers = planning(books)
     floor = sum(-(-books.count(s) // 1000) for s in paged) + fixed
     floor += -(-len(offers["quotes"]) // 100) + -(-len(offers["purchase_orders"]) // 1000)
-    # the P&L by tracking category: one TrackingCategories call, then one call per category
-    floor += 1 + len(TRACKING)
+    # the P&L by tracking option: one call per option (12 monthly columns), no second TrackingCategories
+    floor += sum(len(options) for _name, options in TRACKING)
     assert len(calls) == floor
+    assert [r["path"] for r in calls].count("/api.xro/2.0/TrackingCategories") == 1
     assert all(r["status"] == 200 for r in calls)
     assert {r["page_size"] for r in calls if r["page"] and "/Quotes" not in r["path"]} == {1000}
     with app.app_context():
@@ -125,3 +126,32 @@ def test_second_sync_request_joins_the_active_run_and_the_database_refuses_two(a
         db.session.add(SyncRun(connection_id=org.connection_id, state="queued"))
         with pytest.raises(IntegrityError):
             db.session.commit()
+
+
+def test_one_fetcher_reads_the_tracking_options_it_stored_and_calls_no_more_than_the_floor(app, sandbox, workers):
+    """With a single fetcher the per-option P&L (which waits for this run's TrackingCategories)
+    still runs, last, and is driven by the stored categories: one P&L per option, no extra call."""
+    from urllib.parse import parse_qs
+
+    from sqlalchemy import select
+
+    from wizard.extensions import db
+    from wizard.models import XeroReport
+
+    workers(SYNC_THREADS=1)
+    org = connect_org(app, sandbox, records=60)
+    assert wait_for_run(app, start_sync(app, org.connection_id), timeout=120) == "succeeded"
+    calls = [r for r in sandbox.state.requests(tenant=org.tenant_id) if r["path"].startswith("/api.xro/")]
+    assert [r["path"] for r in calls].count("/api.xro/2.0/TrackingCategories") == 1
+    tracked = [parse_qs(r["query"]) for r in calls if "trackingOptionID" in r["query"]]
+    stored = stored_ids(app, org.connection_id, "TrackingCategories")
+    options = {o["TrackingOptionID"] for c in stored.values() for o in c["Options"]}
+    assert sorted(q["trackingOptionID"][0] for q in tracked) == sorted(options) and len(options) == 8
+    assert all(q["periods"] == ["11"] and q["timeframe"] == ["MONTH"] for q in tracked)
+    with app.app_context():
+        periods = db.session.scalars(
+            select(XeroReport.period).where(
+                XeroReport.connection_id == org.connection_id, XeroReport.report == "ProfitAndLossByTracking"
+            )
+        ).all()
+    assert {p.split(":")[0] for p in periods} == options

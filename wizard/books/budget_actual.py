@@ -15,7 +15,7 @@ from typing import Any
 
 from wizard.books.ledger import _payloads, _report, _rows, cents, monthly_pnl
 from wizard.books.ledger import chart_of_accounts as synced_chart
-from wizard.books.tracking_pnl import last_months, tagged_postings
+from wizard.books.tracking_pnl import last_months, month_span, tagged_amounts
 
 INCOME_TYPES = {"REVENUE", "SALES", "OTHERINCOME"}
 
@@ -94,17 +94,18 @@ def budget_cells(connection_id: int, budget_id: str) -> dict[tuple[str, str], in
     return cells
 
 
-def _actuals(connection_id: int, choice: BudgetChoice, months: list[str]):
+def _actuals(connection_id: int, choice: BudgetChoice, months: list[str], today: date):
     """month -> (income, costs) actual cents, or None where Xero's data is missing."""
     if choice.tracking is None:
         pnl = monthly_pnl(connection_id)
         found = {m: (i, e) for m, i, e in zip(pnl.months, pnl.income, pnl.expenses, strict=False)}
         return {m: found.get(m) for m in months}
-    category_id, option_id = choice.tracking
+    _category_id, option_id = choice.tracking
     out = {m: [0, 0] for m in months}
-    for day, tagged_option, amount, account_type in tagged_postings(connection_id, category_id):
+    first, last = month_span(months, today)
+    for day, _option, amount, account_type in tagged_amounts(connection_id, [option_id], first, last):
         key = f"{day.year}-{day.month:02d}"
-        if tagged_option == option_id and key in out:
+        if key in out:
             if account_type in INCOME_TYPES:
                 out[key][0] += amount
             else:
@@ -119,7 +120,7 @@ def budget_vs_actual(connection_id: int, budget_id: str, today: date) -> BudgetV
     kinds = {a.account_id: a.type for a in synced_chart(connection_id)}
     cells = budget_cells(connection_id, budget_id)
     months = last_months(today)
-    actual = _actuals(connection_id, choice, months)
+    actual = _actuals(connection_id, choice, months, today)
     lines = []
     for month in months:
         income = sum(v for (a, m), v in cells.items() if m == month and kinds.get(a) in INCOME_TYPES)

@@ -9,7 +9,9 @@ an account when the books are read.
 Two bases: "journals" (Xero's Journals, every row) and "transactions" (the documents, payments,
 transfers and manual journals Xero still has: tombstoned rows do not count).
 
-Amounts are integer cents, debit positive. Tracking categories are not broken out yet.
+Amounts are integer cents, debit positive. Every posting counts once untracked (tracking "") and,
+for a line tagged with tracking options, once more under each option's id: the FP&A views read
+the per-option sums.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ DOCUMENT_STREAMS = ("Invoices", "CreditNotes", "Overpayments", "Prepayments", "B
 TRANSACTION_STREAMS = (*DOCUMENT_STREAMS, "Payments", "BankTransfers", "ManualJournals")
 POSTING_STREAMS = frozenset((*TRANSACTION_STREAMS, "Journals"))
 
-Posting = tuple[str, date, int]  # (account reference, day, cents)
+Posting = tuple[str, date, int, str]  # (account reference, day, cents, tracking option id or "")
+Amount = tuple[str, int, tuple[str, ...]]  # (account reference, cents, the line's tracking option ids)
 
 
 def cents(value: Any) -> int:
@@ -58,6 +61,10 @@ def _bank(stream: str, ref: dict[str, Any] | None) -> str:
     return f"b|{stream}|{_ref(ref)[2:]}"
 
 
+def _options(tags: Any) -> tuple[str, ...]:
+    return tuple(t["TrackingOptionID"] for t in tags or [] if isinstance(t, dict) and t.get("TrackingOptionID"))
+
+
 def _day(value: Any) -> date | None:
     return _day_of(value) if isinstance(value, str) else None
 
@@ -69,27 +76,27 @@ def _day_of(value: str) -> date | None:
     return moment.date() if moment else None
 
 
-def _document(stream: str, doc: dict[str, Any]) -> list[tuple[str, int]]:
+def _document(stream: str, doc: dict[str, Any]) -> list[Amount]:
     kind = doc.get("Type", "")
     sign = -1 if kind in CREDIT_SIDE else 1
     inclusive = doc.get("LineAmountTypes") == "Inclusive"
     out = []
     for line in doc.get("LineItems") or []:
         net = cents(line.get("LineAmount")) - (cents(line.get("TaxAmount")) if inclusive else 0)
-        out.append((_ref(line), sign * net))
+        out.append((_ref(line), sign * net, _options(line.get("Tracking"))))
     tax = cents(doc.get("TotalTax"))
     if tax:
-        out.append(("s|GST", sign * tax))
+        out.append(("s|GST", sign * tax, ()))
     if stream in ("Invoices", "CreditNotes"):
         control = "s|DEBTORS" if kind in ("ACCREC", "ACCRECCREDIT") else "s|CREDITORS"
     else:
         control = _bank(stream, doc.get("BankAccount"))
-    out.append((control, -sign * cents(doc.get("Total"))))
+    out.append((control, -sign * cents(doc.get("Total")), ()))
     return out
 
 
-def _amounts(stream: str, record: dict[str, Any]) -> tuple[Any, list[tuple[str, int]]]:
-    """(the record's date field, [(reference, cents)]) for one record of a posting stream."""
+def _amounts(stream: str, record: dict[str, Any]) -> tuple[Any, list[Amount]]:
+    """(the record's date field, [(reference, cents, tracking option ids)]) for one record of a posting stream."""
     if stream in DOCUMENT_STREAMS:
         return record.get("Date"), _document(stream, record) if record.get("Status") in POSTED else []
     if stream == "Payments":
@@ -98,23 +105,25 @@ def _amounts(stream: str, record: dict[str, Any]) -> tuple[Any, list[tuple[str, 
         amount, bank = cents(record.get("Amount")), _ref(record.get("Account"))
         payable = (record.get("Invoice") or {}).get("Type") == "ACCPAY" or record.get("PaymentType") == "ACCPAYPAYMENT"
         if payable:
-            return record.get("Date"), [("s|CREDITORS", amount), (bank, -amount)]
-        return record.get("Date"), [(bank, amount), ("s|DEBTORS", -amount)]
+            return record.get("Date"), [("s|CREDITORS", amount, ()), (bank, -amount, ())]
+        return record.get("Date"), [(bank, amount, ()), ("s|DEBTORS", -amount, ())]
     if stream == "BankTransfers":
         amount = cents(record.get("Amount"))
         return record.get("Date"), [
-            (_ref(record.get("ToBankAccount")), amount),
-            (_ref(record.get("FromBankAccount")), -amount),
+            (_ref(record.get("ToBankAccount")), amount, ()),
+            (_ref(record.get("FromBankAccount")), -amount, ()),
         ]
     if stream == "ManualJournals":
         if record.get("Status") != "POSTED":
             return None, []
         return record.get("Date"), [
-            (_ref(line), cents(line.get("LineAmount"))) for line in record.get("JournalLines") or []
+            (_ref(line), cents(line.get("LineAmount")), _options(line.get("Tracking")))
+            for line in record.get("JournalLines") or []
         ]
     if stream == "Journals":
         return record.get("JournalDate"), [
-            (_ref(line), cents(line.get("NetAmount"))) for line in record.get("JournalLines") or []
+            (_ref(line), cents(line.get("NetAmount")), _options(line.get("TrackingCategories")))
+            for line in record.get("JournalLines") or []
         ]
     return None, []
 
@@ -125,7 +134,12 @@ def postings(stream: str, record: dict[str, Any]) -> list[Posting]:
     day = _day(when) if amounts else None
     if day is None:
         return []
-    return [(ref, day, amount) for ref, amount in amounts if amount]
+    out: list[Posting] = []
+    for ref, amount, options in amounts:
+        if amount:
+            out.append((ref, day, amount, ""))
+            out.extend((ref, day, amount, option) for option in options)
+    return out
 
 
 class Chart(Protocol):

@@ -24,7 +24,7 @@ from wizard.extensions import db
 from wizard.models import BookTotal, Connection, SyncRun, XeroRecord
 from wizard.models.sync import ACTIVE_RUN_STATES
 
-Key = tuple[str, str, date]  # (basis, account reference, day)
+Key = tuple[str, str, date, str]  # (basis, account reference, day, tracking option id or "")
 _PG_PREVIOUS = text(
     "SELECT r.xero_id, r.xero_updated_at, r.tombstoned, r.payload"
     " FROM unnest(CAST(:ids AS varchar[])) AS page(xero_id) JOIN LATERAL ("
@@ -40,14 +40,14 @@ def _dialect() -> str:
 
 def _add_statement() -> Insert:
     """`amount = amount + new amount` upsert for the session's dialect, built once. On PostgreSQL
-    the rows arrive as four arrays (one statement, four parameters: executemany would cost a
+    the rows arrive as five arrays (one statement, five parameters: executemany would cost a
     round of parameter quoting per row, 30 ms a page)."""
     dialect = _dialect()
     if dialect not in _ADD:
         table = cast(Table, BookTotal.__table__)
         insert: postgresql.Insert | sqlite.Insert
         if dialect == "postgresql":
-            columns = ("basis", "account_ref", "day", "amount")
+            columns = ("basis", "account_ref", "day", "tracking_option", "amount")
             arrays = [
                 func.unnest(bindparam(f"{name}_values", type_=postgresql.ARRAY(table.c[name].type))).label(name)
                 for name in columns
@@ -59,7 +59,13 @@ def _add_statement() -> Insert:
         else:
             insert = sqlite.insert(table)
         _ADD[dialect] = insert.on_conflict_do_update(
-            index_elements=[table.c.connection_id, table.c.basis, table.c.account_ref, table.c.day],
+            index_elements=[
+                table.c.connection_id,
+                table.c.basis,
+                table.c.account_ref,
+                table.c.day,
+                table.c.tracking_option,
+            ],
             set_={"amount": table.c.amount + insert.excluded.amount},
         )
     return _ADD[dialect]
@@ -78,8 +84,8 @@ def bucket(day: date, this_month: date) -> date:
 
 def _add(delta: Counter, stream: str, posted: Iterable[postings.Posting], sign: int, this_month: date) -> None:
     basis = postings.basis(stream)
-    for ref, day, amount in posted:
-        delta[(basis, ref, bucket(day, this_month))] += sign * amount
+    for ref, day, amount, option in posted:
+        delta[(basis, ref, bucket(day, this_month), option)] += sign * amount
 
 
 Stored = dict[str, tuple[datetime | None, bool, str | None]]  # xero_id -> (updated, tombstoned, payload)
@@ -150,11 +156,11 @@ def tombstone_delta(unseen_payloads: Iterable[str], stream: str) -> Counter:
 
 def apply(connection_id: int, delta: Counter) -> None:
     """Add a delta to the stored totals, in the current transaction."""
-    changed = [(basis, ref, day, amount) for (basis, ref, day), amount in delta.items() if amount]
+    changed = [(basis, ref, day, option, amount) for (basis, ref, day, option), amount in delta.items() if amount]
     if not changed:
         return
     if _dialect() == "postgresql":
-        bases, refs, days, amounts = (list(column) for column in zip(*changed, strict=True))
+        bases, refs, days, options, amounts = (list(column) for column in zip(*changed, strict=True))
         db.session.execute(
             _add_statement(),
             {
@@ -162,13 +168,21 @@ def apply(connection_id: int, delta: Counter) -> None:
                 "basis_values": bases,
                 "account_ref_values": refs,
                 "day_values": days,
+                "tracking_option_values": options,
                 "amount_values": amounts,
             },
         )
         return
     rows = [
-        {"connection_id": connection_id, "basis": basis, "account_ref": ref, "day": day, "amount": amount}
-        for basis, ref, day, amount in changed
+        {
+            "connection_id": connection_id,
+            "basis": basis,
+            "account_ref": ref,
+            "day": day,
+            "tracking_option": option,
+            "amount": amount,
+        }
+        for basis, ref, day, option, amount in changed
     ]
     db.session.execute(_add_statement(), rows)
 
@@ -177,11 +191,11 @@ def stored(connection_id: int) -> dict[Key, int]:
     """The stored totals, bucketed as today's writes would bucket them (days of a month that has
     since passed are summed into it), so they compare with `recompute`."""
     this_month, totals = _this_month(), Counter[Key]()
-    query = select(BookTotal.basis, BookTotal.account_ref, BookTotal.day, BookTotal.amount).where(
-        BookTotal.connection_id == connection_id
-    )
-    for basis, ref, day, amount in db.session.execute(query):
-        totals[(basis, ref, bucket(day, this_month))] += amount
+    query = select(
+        BookTotal.basis, BookTotal.account_ref, BookTotal.day, BookTotal.tracking_option, BookTotal.amount
+    ).where(BookTotal.connection_id == connection_id)
+    for basis, ref, day, option, amount in db.session.execute(query):
+        totals[(basis, ref, bucket(day, this_month), option)] += amount
     return {key: amount for key, amount in totals.items() if amount}
 
 
@@ -231,7 +245,30 @@ def balances(connection_id: int, basis: str, as_at: date, fy_start: date) -> lis
     before = (BookTotal.day < fy_start).label("before_year")
     query = (
         select(BookTotal.account_ref, before, func.sum(BookTotal.amount))
-        .where(BookTotal.connection_id == connection_id, BookTotal.basis == basis, BookTotal.day <= as_at)
+        .where(
+            BookTotal.connection_id == connection_id,
+            BookTotal.basis == basis,
+            BookTotal.day <= as_at,
+            BookTotal.tracking_option == "",
+        )
         .group_by(BookTotal.account_ref, before)
     )
     return [(ref, bool(before_year), int(amount)) for ref, before_year, amount in db.session.execute(query)]
+
+
+def tracked(connection_id: int, options: list[str], first: date, last: date) -> Iterator[tuple[str, str, date, int]]:
+    """(tracking option id, account reference, day, cents) on the transactions basis for the
+    given options between two days: months before this one come summed under their first day."""
+    query = (
+        select(BookTotal.tracking_option, BookTotal.account_ref, BookTotal.day, func.sum(BookTotal.amount))
+        .where(
+            BookTotal.connection_id == connection_id,
+            BookTotal.basis == "transactions",
+            BookTotal.tracking_option.in_(options),
+            BookTotal.day >= first,
+            BookTotal.day <= last,
+        )
+        .group_by(BookTotal.tracking_option, BookTotal.account_ref, BookTotal.day)
+    )
+    for option, ref, day, amount in db.session.execute(query):
+        yield option, ref, day, int(amount)

@@ -12,14 +12,18 @@ from wizard.extensions import Model
 
 class BookTotal(Model):
     """The sum of one connection's postings to one account reference in one month (under its
-    first day) or, for the month of the write and later, on one day; on one basis.
+    first day) or, for the month of the write and later, on one day; on one basis; either for
+    every line (`tracking_option` "") or for the lines tagged with one tracking option (its id),
+    so a line tagged with two options also counts once under each.
 
     Written in the transaction of the page that changed it (workers/sync/store.py), so it always
     equals a recomputation from the committed records (wizard/books/totals.py `bucket`).
     """
 
     __tablename__ = "book_total"
-    __table_args__ = (UniqueConstraint("connection_id", "basis", "account_ref", "day"),)
+    __table_args__ = (
+        UniqueConstraint("connection_id", "basis", "account_ref", "day", "tracking_option", name="uq_book_total_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id"))
@@ -28,3 +32,4 @@ class BookTotal(Model):
     account_ref: Mapped[str] = mapped_column(String(200))
     day: Mapped[date]
     amount: Mapped[int] = mapped_column(BigInteger, default=0)  # cents, debit positive
+    tracking_option: Mapped[str] = mapped_column(String(64), default="", server_default="")

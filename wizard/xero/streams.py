@@ -141,8 +141,8 @@ STREAMS: tuple[Stream, ...] = (
         modified_since=False,
         optional_note="Not synced: this Xero connection was not granted the budget summary report.",
     ),
-    # Xero's P&L run with each tracking category (a column per option, last 12 months): category
-    # ids are data, so the stream first reads TrackingCategories (one call), see tracked_report_calls.
+    # Xero's P&L run for each tracking option, a column per month (last 12): the option ids are
+    # data, read from the TrackingCategories this run stored (no extra call), see tracked_report_calls.
     Stream(TRACKED_PNL, "Reports", "ReportID", "report", PNL, modified_since=False, report="ProfitAndLoss"),
 )
 STREAMS_BY_NAME = {s.name: s for s in STREAMS}
@@ -190,19 +190,24 @@ def report_calls(report: str, today: date) -> list[tuple[str, dict[str, str]]]:
     return calls
 
 
-def tracked_report_calls(categories: dict, today: date) -> list[tuple[str, dict[str, str]]]:
-    """One Profit and Loss call per tracking category over the last 12 months (Xero answers a
-    column per option); period label "<category id>:<YYYY-MM of the last month>"."""
+def tracked_report_calls(categories: list[dict], today: date) -> list[tuple[str, dict[str, str]]]:
+    """One Profit and Loss call per tracking option: this month and the 11 before it, a column per
+    month (`periods`=11, `timeframe`=MONTH, filtered by `trackingCategoryID` + `trackingOptionID`),
+    so every option is reconciled month by month. Period label "<option id>:<YYYY-MM of this month>"
+    (the option id is unique across categories and keeps the label within the column's 80 characters)."""
     end = month_end(today.year, today.month)
-    first = date(*_shift(end.year, end.month, -MAX_REPORT_PERIODS), 1)
     calls = []
-    for category in categories.get("TrackingCategories") or []:
-        query = {
-            "fromDate": first.isoformat(),
-            "toDate": end.isoformat(),
-            "trackingCategoryID": category["TrackingCategoryID"],
-        }
-        calls.append((f"{category['TrackingCategoryID']}:{end.strftime('%Y-%m')}", query))
+    for category in categories:
+        for option in category.get("Options") or []:
+            query = {
+                "fromDate": end.replace(day=1).isoformat(),
+                "toDate": end.isoformat(),
+                "periods": str(MAX_REPORT_PERIODS),
+                "timeframe": "MONTH",
+                "trackingCategoryID": category["TrackingCategoryID"],
+                "trackingOptionID": option["TrackingOptionID"],
+            }
+            calls.append((f"{option['TrackingOptionID']}:{end.strftime('%Y-%m')}", query))
     return calls
 
 

@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 
 # Errors that end one stream (noted on it) but not the run.
 STREAM_ERRORS = (InsufficientScope, NotPermitted, XeroBadRequest, XeroNotFound)
+CATEGORIES = "TrackingCategories"
 SKIP_NOTE = "Not synced: the Xero login did not grant this data."
 SLOT_MARGIN_SECONDS = 10
 
@@ -179,6 +180,9 @@ class SyncEngine:
         self.full_passes: set[str] = set()  # streams this attempt pages through without a watermark
         self.writing = False  # the main thread is still consuming fetched pages
         self.timings = Timings()
+        # Set once this run has stored the TrackingCategories (or will not fetch them): the
+        # per-option P&L reads the stored categories instead of calling Xero for them again.
+        self.categories_ready = threading.Event()
 
     def yield_to_owner(self) -> None:
         """Another execution holds the run lock: stop now and leave the run to it."""
@@ -257,8 +261,12 @@ class SyncEngine:
                 progress.state, progress.started_at = "running", utcnow()
         db.session.commit()
         self.full_passes = {t.stream.name for t in tasks if t.full_pass}
-        # Biggest streams first, so the long poles start early.
-        return sorted(tasks, key=lambda t: (t.stream.paging not in ("page", "offset"), t.stream.name))
+        # Biggest streams first, so the long poles start early; the per-option P&L last, as it
+        # waits for this run's TrackingCategories (with one fetcher, first would wait forever).
+        return sorted(
+            tasks,
+            key=lambda t: (t.stream.name == TRACKED_PNL, t.stream.paging not in ("page", "offset"), t.stream.name),
+        )
 
     # threads --------------------------------------------------------------------------
     def _pump(self, run: SyncRun, connection: Connection, client: TenantClient) -> BaseException | None:
@@ -266,6 +274,8 @@ class SyncEngine:
         tasks = self._tasks(run, connection)
         if not tasks:
             return None
+        if not any(t.stream.name == CATEGORIES for t in tasks):
+            self.categories_ready.set()
         todo: queue.Queue[Task] = queue.Queue()
         for task in tasks:
             todo.put(task)
@@ -361,10 +371,11 @@ class SyncEngine:
         if s.is_report:
             calls, extra = report_calls(s.name, date.today()), 0
             if s.name == TRACKED_PNL:
-                lookup = client.get(s.name, "TrackingCategories", None, None)
-                calls, extra = tracked_report_calls(self._decode(lookup) or {}, date.today()), lookup.calls
+                if not self._wait_for_categories():
+                    return
+                calls = tracked_report_calls(store.live_payloads(task.connection_id, CATEGORIES), date.today())
                 if not calls:
-                    yield Page([], None, True, extra, lookup.response.correlation_id, total=0)
+                    yield Page([], None, True, 0, "", total=0)
             for index in range(int(checkpoint.get("call", 0)), len(calls)):
                 period, query = calls[index]
                 result = client.get(s.name, s.report_resource, query, None)
@@ -404,6 +415,15 @@ class SyncEngine:
         result = client.get(s.name, s.resource, dict(s.params) or None, task.since)
         rows, count, _total, _number = self._rows(task, result)
         yield Page(rows, None, True, result.calls, result.response.correlation_id, total=count)
+
+    def _wait_for_categories(self) -> bool:
+        """Wait (in a fetcher) until the writer has committed this run's TrackingCategories, or
+        the stream ended without them; False when the run stops first."""
+        while not self.categories_ready.wait(0.2):
+            if self.stop.is_set():
+                return False
+        db.session.rollback()  # read what the writer committed, not an older snapshot
+        return True
 
     def _decode(self, result: CallResult) -> Any:
         started = time.thread_time()
@@ -469,6 +489,8 @@ class SyncEngine:
         else:
             cursor.checkpoint, cursor.checkpoint_run_id = page.next_checkpoint, run.id
         db.session.commit()  # rows + checkpoint + progress: one transaction
+        if page.last and s.name == CATEGORIES:
+            self.categories_ready.set()
         self.timings.write += time.perf_counter() - started
         self.timings.write_cpu += time.thread_time() - started_cpu
 
@@ -476,6 +498,8 @@ class SyncEngine:
         """Record a stream's error; returns it when it must stop the whole run."""
         kind = getattr(error, "kind", "sync_failed")
         correlation = getattr(error, "correlation_id", "")
+        if progress.stream == CATEGORIES:
+            self.categories_ready.set()  # the per-option P&L uses whatever categories are stored
         run.record_error(kind, str(error), progress.stream, correlation)
         run.calls += 1
         progress.calls += 1

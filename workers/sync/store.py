@@ -166,6 +166,16 @@ def tombstone_unseen(connection_id: int, stream_name: str, run_id: int) -> int:
     return cast("CursorResult[Any]", result).rowcount or 0
 
 
+def live_payloads(connection_id: int, stream_name: str) -> list[dict[str, Any]]:
+    """The stored, not tombstoned records of a stream, decoded (small streams only)."""
+    query = select(XeroRecord.payload).where(
+        XeroRecord.connection_id == connection_id,
+        XeroRecord.stream == stream_name,
+        XeroRecord.tombstoned.is_(False),
+    )
+    return [decode(payload) for payload in db.session.scalars(query.order_by(XeroRecord.xero_id))]
+
+
 def save_report(connection_id: int, report: str, period: str, body: dict[str, Any]) -> None:
     reports = body.get("Reports") or [body]
     payload = dumps(reports[0] if reports else {})
