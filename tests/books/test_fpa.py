@@ -91,7 +91,7 @@ def test_tracking_view_highlights_a_line_that_differs_from_xero(app, client, aut
     _login_member(app, auth, synced)
     page = client.get(f"/books/{synced.connection_id}/by-tracking").get_data(as_text=True)
     assert "1 Department option(s) differ from Xero" in page and 'class="difference"' in page
-    assert "<strong>10.00</strong>" in page or "<strong>-10.00</strong>" in page
+    assert "<strong>10.00</strong>" in page or "<strong>−10.00</strong>" in page  # the money rule's minus sign
 
 
 def test_budget_form_switches_to_a_tracking_budget_and_highlights_a_changed_budget_figure(
@@ -140,7 +140,7 @@ def test_scheduled_revenue_lists_twelve_months_and_highlights_a_changed_template
     page = client.get(url).get_data(as_text=True)
     months = re.findall(r'<tr><th scope="row">(\d{4}-\d{2})</th>', page)
     assert len(months) == 12
-    totals = re.findall(r'<tr><th scope="row">\d{4}-\d{2}</th><td class="num">([\d,.]+)</td>', page)
+    totals = re.findall(r'<tr><th scope="row">\d{4}-\d{2}</th><td class="num money">([\d,.]+)</td>', page)
     assert any(float(t.replace(",", "")) > 0 for t in totals)
 
     def raise_price(body):
