@@ -34,7 +34,11 @@ def first_copy_timing(sample: int = SAMPLE) -> FirstCopyTiming:
         .order_by(SyncRun.finished_at.desc())
         .limit(sample)
     )
-    durations = [(finished - started).total_seconds() for started, finished in db.session.execute(query)]
+    durations = [
+        (finished - started).total_seconds()
+        for started, finished in db.session.execute(query)
+        if started is not None and finished is not None  # the query's filter, restated for the type checker
+    ]
     if not durations:
         return FirstCopyTiming(0, None, None)
     slow = quantiles(durations, n=10)[-1] if len(durations) >= 10 else max(durations)

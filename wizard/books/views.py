@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
@@ -17,7 +19,7 @@ from wizard.presentation import base_currency
 bp = Blueprint("books", __name__, url_prefix="/books")
 
 
-def render_books(template: str, conn: Connection, **context: object) -> ResponseReturnValue:
+def render_books(template: str, conn: Connection, **context: Any) -> ResponseReturnValue:
     """A books page: every one names the organisation's base currency its amounts are in."""
     return render_page(template, connection=conn, currency=base_currency(conn.id), **context)
 
