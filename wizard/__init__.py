@@ -84,6 +84,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     from wizard.data.views import bp as data_bp
     from wizard.help.views import bp as help_bp
     from wizard.notifications.views import bp as notifications_bp
+    from wizard.settings.views import bp as settings_bp
     from wizard.support.views import bp as support_bp
     from wizard.support.xero_access_views import bp as xero_access_bp
 
@@ -96,6 +97,7 @@ def create_app(config: Mapping | None = None) -> Flask:
         xero_access_bp,
         notifications_bp,
         books_bp,
+        settings_bp,
     ):
         app.register_blueprint(blueprint)
 

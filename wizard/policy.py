@@ -74,6 +74,8 @@ POLICY: dict[str, str] = {
     "xero_access.decline": ADMIN,
     "xero_access.mark_invited": ADMIN,
     "xero_access.mark_removed": ADMIN,
+    "settings.workspace": ADMIN,
+    "settings.save_workspace": ADMIN,
     "notifications.index": ADMIN,
     "notifications.mark_read": ADMIN,
     # Xero's webhook deliveries: anyone may call, only a correct x-xero-signature gets past the view.

@@ -10,6 +10,8 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from wizard.limit_pauses import limit_pause
+from wizard.money import format_money, money_cell
+from wizard.time_zones import zone_text
 
 # What each scope we request lets us read, in the words a finance lead uses; identity scopes
 # (openid, profile, email, offline_access) read no accounting data and are explained separately.
@@ -82,14 +84,18 @@ def scope_phrases(scopes: str | None = None) -> list[str]:
 
 
 def local_time(moment: datetime | None, fmt: str = "%d %b %Y %H:%M", empty: str = "Never") -> Markup:
-    """A stored UTC time as <time>: UTC in the page (no script needed), the viewer's zone once
-    static/js/wizard.js rewrites it, and the UTC text kept on hover (title)."""
+    """A stored UTC time as <time>: written in the workspace's zone (UTC if unset), rewritten to the
+    viewer's browser zone by static/js/wizard.js, the UTC value always on hover (title)."""
     if moment is None:
         return Markup(escape(empty))
-    utc = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    text = f"{utc.strftime(fmt)} UTC"
-    iso = utc.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return Markup('<time datetime="{}" title="{}" data-local-time>{}</time>').format(iso, text, text)
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    text = zone_text(utc, fmt)
+    iso = utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # How much the script shows: a time of day, or a date and time, with seconds when we had them.
+    style = ("datetime" if "%d" in fmt or "%Y" in fmt else "time") + ("-seconds" if "%S" in fmt else "")
+    return Markup('<time datetime="{}" title="{}" data-local-time="{}">{}</time>').format(
+        iso, f"{utc.strftime(fmt)} UTC", style, text
+    )
 
 
 def base_currency(connection_id: int) -> str:
@@ -111,3 +117,5 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.globals["base_currency"] = base_currency
     app.jinja_env.globals["limit_pause"] = limit_pause
+    app.jinja_env.globals["money_cell"] = money_cell
+    app.jinja_env.filters["money"] = format_money

@@ -1,7 +1,7 @@
 """record counts: live records per connection and data type, kept by triggers on xero_record
 
 Revision ID: e5a2c7d9b013
-Revises: c3d9e1f4a6b8
+Revises: e4a7b2c9d013
 Create Date: 2026-12-02 12:40:00.000000
 
 The Data page read "records" with a count over xero_record (about half a second at 500k records);
@@ -16,7 +16,7 @@ from wizard.models import record_counts
 
 # revision identifiers, used by Alembic.
 revision = 'e5a2c7d9b013'
-down_revision = 'c3d9e1f4a6b8'
+down_revision = 'e4a7b2c9d013'
 branch_labels = None
 depends_on = None
 

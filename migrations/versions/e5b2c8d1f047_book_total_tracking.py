@@ -1,7 +1,7 @@
 """book_total_tracking: book totals also kept per tracking option (the FP&A views read them)
 
 Revision ID: e5b2c8d1f047
-Revises: c3d9e1f4a6b8
+Revises: e5a2c7d9b013
 Create Date: 2026-12-02 12:40:00
 
 Existing rows are the untracked totals (tracking_option ""). Books synced before this revision
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "e5b2c8d1f047"
-down_revision = "c3d9e1f4a6b8"
+down_revision = "e5a2c7d9b013"
 branch_labels = None
 depends_on = None
 

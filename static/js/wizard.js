@@ -12,14 +12,24 @@
   document.addEventListener("htmx:after:swap", focusHeading);
   document.addEventListener("htmx:afterSwap", focusHeading);
 
-  // Times arrive in UTC (<time data-local-time>); show them in the viewer's zone, UTC stays on hover.
-  var localFormat = new Intl.DateTimeFormat(undefined, { day: "2-digit", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
+  // Times arrive as <time datetime="...Z" data-local-time="STYLE"> written in the workspace's zone;
+  // show them in the viewer's own zone. The UTC value stays on hover (title), set by the server.
+  var formats = {};
+  function formatFor(style) {
+    if (!formats[style]) {
+      var options = { hour: "2-digit", minute: "2-digit", timeZoneName: "short" };
+      if (style.indexOf("datetime") === 0) { options.day = "2-digit"; options.month = "short"; options.year = "numeric"; }
+      if (style.indexOf("-seconds") !== -1) options.second = "2-digit";
+      formats[style] = new Intl.DateTimeFormat(undefined, options);
+    }
+    return formats[style];
+  }
   function localiseTimes(root) {
     if (!root || !root.querySelectorAll) return;
-    root.querySelectorAll("time[data-local-time]").forEach(function (el) {
+    root.querySelectorAll("time[data-local-time]:not([data-localised])").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
-      if (!isNaN(when)) el.textContent = localFormat.format(when);
-      el.removeAttribute("data-local-time");
+      if (!isNaN(when)) el.textContent = formatFor(el.getAttribute("data-local-time") || "datetime").format(when);
+      el.setAttribute("data-localised", "");
     });
   }
   // A MutationObserver covers htmx swaps and polling in both htmx versions without their event names.

@@ -97,12 +97,12 @@ def test_tracking_view_highlights_the_month_that_differs_from_xero(app, client, 
     _login_member(app, auth, synced)
     page = client.get(f"/books/{synced.connection_id}/by-tracking").get_data(as_text=True)
     assert "1 month(s) in 1 Department option(s) differ from Xero" in page
-    months = re.findall(r'<th scope="col" class="num">(\d{4}-\d{2})</th>', page)
+    months = re.findall(r'<th scope="col" class="num">(\d{4}-\d{2})[ <]', page)
     row = re.search(rf'<tr class="difference"><th scope="row">{re.escape(option)}</th>(.*?)</tr>', page).group(1)
-    cells = re.findall(r"<td class=\"num( differs)?\"[^>]*>(.*?)</td>", row)[: len(months)]
+    cells = re.findall(r'<td class="num money( differs)?[^"]*"[^>]*>(.*?)</td>', row)[: len(months)]
     flagged = [months[n] for n, (differs, _v) in enumerate(cells) if differs]
     assert flagged == [month]
-    assert re.search(r"<strong>-?10\.00</strong>", cells[months.index(month)][1])
+    assert re.search(r"<strong>[-\u2212]?10\.00</strong>", cells[months.index(month)][1])  # the money rule's minus sign
 
 
 def test_budget_form_switches_to_a_tracking_budget_and_highlights_a_changed_budget_figure(
@@ -151,7 +151,7 @@ def test_scheduled_revenue_lists_twelve_months_and_highlights_a_changed_template
     page = client.get(url).get_data(as_text=True)
     months = re.findall(r'<tr><th scope="row">(\d{4}-\d{2})</th>', page)
     assert len(months) == 12
-    totals = re.findall(r'<tr><th scope="row">\d{4}-\d{2}</th><td class="num">([\d,.]+)</td>', page)
+    totals = re.findall(r'<tr><th scope="row">\d{4}-\d{2}</th><td class="num money">([\d,.]+)</td>', page)
     assert any(float(t.replace(",", "")) > 0 for t in totals)
 
     def raise_price(body):

@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass, field
 
 from wizard.books.ledger import MonthlyPnl
+from wizard.money import MINUS, format_money
 
 WIDTH, HEIGHT, PAD, AXIS = 720, 260, 24, 64  # AXIS: room left of the plot for the value labels
 
@@ -44,10 +45,13 @@ def _nice_step(span: float) -> float:
 
 
 def _amount(cents: float) -> str:
-    value = cents / 100
-    if abs(value) >= 1000:
-        return f"{value / 1000:,.0f}k" if abs(value) >= 10000 else f"{value / 1000:,.1f}k"
-    return f"{value:,.0f}"
+    value = abs(cents) / 100
+    if value >= 1000:
+        text = f"{value / 1000:,.0f}k" if value >= 10000 else f"{value / 1000:,.1f}k"
+    else:
+        text = f"{value:,.0f}"
+    # The same minus sign as the tables (wizard/money.py).
+    return f"{MINUS}{text}" if cents < 0 and text.strip("0.k") else text
 
 
 def pnl_chart(pnl: MonthlyPnl) -> BarChart | None:
@@ -76,10 +80,10 @@ def pnl_chart(pnl: MonthlyPnl) -> BarChart | None:
                     round(bar, 1),
                     round(zero - y, 1),
                     kind,
-                    f"{month} {kind}: {value / 100:,.2f}",
+                    f"{month} {kind}: {format_money(value)}",
                 )
             )
-        net.append((round(left + bar, 1), y_of(pnl.net[i]), f"{month} net profit: {pnl.net[i] / 100:,.2f}"))
+        net.append((round(left + bar, 1), y_of(pnl.net[i]), f"{month} net profit: {format_money(pnl.net[i])}"))
         if i % 3 == 0:
             labels.append((round(left + bar, 1), month))
     ticks: list[tuple[float, str]] = []

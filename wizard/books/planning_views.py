@@ -8,10 +8,9 @@ from flask import request
 from wizard.books.budget_actual import budget_vs_actual, budgets
 from wizard.books.scheduled_revenue import scheduled_revenue
 from wizard.books.tracking_pnl import categories, tracking_pnl
-from wizard.books.views import bp
+from wizard.books.views import bp, render_books
 from wizard.clock import utcnow
 from wizard.data.lookups import get_connection
-from wizard.htmx import render_page
 
 
 def _chosen(param: str, first: str) -> str:
@@ -27,8 +26,8 @@ def pnl_by_tracking(connection_id: int):
     chosen = _chosen("category", choices[0].category_id if choices else "")
     result = tracking_pnl(conn.id, chosen, utcnow().date()) if chosen else None
     options = [(c.category_id, c.name) for c in choices]
-    return render_page(
-        "books/by_tracking.html", connection=conn, options=options, chosen=chosen, result=result, section="tracking"
+    return render_books(
+        "books/by_tracking.html", conn, options=options, chosen=chosen, result=result, section="tracking"
     )
 
 
@@ -40,9 +39,7 @@ def budget_against_actual(connection_id: int):
     chosen = _chosen("budget", choices[0].budget_id if choices else "")
     result = budget_vs_actual(conn.id, chosen, utcnow().date()) if chosen else None
     options = [(b.budget_id, b.description) for b in choices]
-    return render_page(
-        "books/budget.html", connection=conn, options=options, chosen=chosen, result=result, section="budget"
-    )
+    return render_books("books/budget.html", conn, options=options, chosen=chosen, result=result, section="budget")
 
 
 @bp.get("/<id:connection_id>/scheduled-revenue")
@@ -50,4 +47,4 @@ def scheduled(connection_id: int):
     """Books: revenue the repeating invoices will raise over the next 12 months."""
     conn = get_connection(connection_id)
     result = scheduled_revenue(conn.id, utcnow().date())
-    return render_page("books/scheduled_revenue.html", connection=conn, result=result, section="scheduled")
+    return render_books("books/scheduled_revenue.html", conn, result=result, section="scheduled")

@@ -9,6 +9,7 @@ from wizard import connecting, syncing, unused_xero_connections
 from wizard.connecting import ConnectError
 from wizard.data.lookups import get_connection
 from wizard.data.summary import record_counts
+from wizard.first_copy import first_copy_sentence, first_copy_timing
 from wizard.hints import HINTS, hint_for
 from wizard.htmx import full_redirect, render_page
 from wizard.reconnecting import needs_reconnect
@@ -31,14 +32,17 @@ def _step(template: str, step: int, status: int = 200, **context):
 @bp.get("")
 def start():
     """Step 1: what will happen and what the admin needs; the "Login to connect" button."""
-    return _step("start", 1, problem=HINTS.get(request.args.get("problem", "")[:60]))
+    problem = HINTS.get(request.args.get("problem", "")[:60])
+    return _step("start", 1, problem=problem, first_copy=first_copy_sentence(first_copy_timing()))
 
 
 @bp.get("/reconnect/<id:connection_id>")
 def reconnect(connection_id: int):
     """Step 1 for an existing connection: log in to Xero again, same connection and data."""
     connection = get_connection(connection_id)
-    return _step("start", 1, reconnecting=connection, problem=HINTS.get(request.args.get("problem", "")[:60]))
+    problem = HINTS.get(request.args.get("problem", "")[:60])
+    first_copy = first_copy_sentence(first_copy_timing())
+    return _step("start", 1, reconnecting=connection, problem=problem, first_copy=first_copy)
 
 
 @bp.get("/authorize")

@@ -22,6 +22,8 @@ class Workspace(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # An IANA zone name (zoneinfo), for times written by the server; None means UTC.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
     users: Mapped[list[User]] = relationship(back_populates="workspace")
 

@@ -19,6 +19,7 @@ from wizard.support import doctor as connection_doctor
 from wizard.support import grants as grant_rules
 from wizard.support.access import require_grant
 from wizard.support.grants import GrantInputError, GrantRequest
+from wizard.time_zones import zone_text
 
 bp = Blueprint("support", __name__)
 
@@ -73,7 +74,7 @@ def create_grant():
     except GrantInputError as exc:
         wanted.errors = exc.errors
         return _grants_page(wanted)
-    flash(f"Support can look at your diagnostics until {grant.expires_at:%d %b %Y %H:%M} UTC.")
+    flash(f"Support can look at your diagnostics until {zone_text(grant.expires_at)}.")
     return redirect(url_for("support.grants"), code=303)
 
 
