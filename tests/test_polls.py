@@ -165,14 +165,14 @@ def test_a_webhook_change_is_not_hidden_behind_a_304(app, auth, client, htmx):
         )
         db.session.commit()
     first = client.get("/data/rows", headers=htmx).get_data(as_text=True)
-    assert "last changed in Xero 01 Mar 2026 09:00 UTC" in first
+    assert 'last changed in Xero <time datetime="2026-03-01T09:00:00Z"' in first
     etag = _etag_in(first)
     with app.app_context():
         db.session.get(ConnectionWebhook, connection_id).note({"Invoices"}, datetime(2026, 3, 2, 10, 30), 1)
         db.session.commit()
     changed = client.get("/data/rows", headers={**htmx, "If-None-Match": etag})
     assert changed.status_code == 200
-    assert "last changed in Xero 02 Mar 2026 10:30 UTC" in changed.get_data(as_text=True)
+    assert 'last changed in Xero <time datetime="2026-03-02T10:30:00Z"' in changed.get_data(as_text=True)
     assert _etag_in(changed.get_data(as_text=True)) != etag
 
 
