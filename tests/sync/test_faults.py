@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import psutil
 import pytest
 
@@ -132,7 +134,8 @@ def test_daily_limit_parks_the_run_visibly_and_it_resumes_by_itself(app, client,
         db.session.commit()
     auth.login("v@daily.test")
     page = client.get(f"/data/connections/{org.connection_id}/status").get_data(as_text=True)
-    assert f"Paused until {run.paused_until.strftime('%H:%M')}" in page and "(Xero daily limit)" in page
+    text = re.sub(r"<[^>]+>", "", page)  # the time is a <time> element (UTC on hover)
+    assert f"Paused until {run.paused_until.strftime('%H:%M')} UTC" in text and "(Xero daily limit)" in page
     assert wait_for_run(app, run_id, timeout=60) == "succeeded"
     day_429s = [r for r in sandbox.state.requests(tenant=org.tenant_id) if r["rate_limit_problem"] == "day"]
     assert 1 <= len(day_429s) <= 5  # parked, not a hot retry loop
