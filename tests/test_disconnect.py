@@ -180,7 +180,7 @@ def test_a_disconnect_stops_the_running_sync_and_a_late_403_does_not_end_it_earl
     # The stopped run says why, calmly: no red "the sync stopped with an error... use Sync now" box.
     assert "Sync stopped" in page and "Stopped: owner@example.test disconnected this organisation." in page
     assert "The sync stopped with an error" not in page and 'role="alert"' not in page
-    assert re.search(r"Disconnected on \d\d \w{3} \d{4}", page)
+    assert re.search(r"Disconnected on <time datetime=\"[^\"]+Z\"[^>]*>\d\d \w{3} \d{4}", page)
 
 
 def test_support_doctor_shows_no_problem_hint_for_a_disconnect_the_admin_asked_for():
