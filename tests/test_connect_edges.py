@@ -104,3 +104,35 @@ def test_without_a_finished_login_there_is_no_other_organisation_to_offer(user):
     from wizard.connecting import other_authorised
 
     assert other_authorised(user) == []
+
+
+def _popup_done_next(response) -> str:
+    import html
+    import re
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'id="popup-done"' in page, "the pop-up hands control back to the wizard window"
+    return html.unescape(re.search(r'data-next-url="([^"]*)"', page).group(1))
+
+
+def test_a_popup_login_cancelled_at_xero_sends_the_wizard_window_to_the_hint(app, auth, client):
+    auth.as_new("admin")
+    response = client.get("/connect/xero/authorize?mode=popup")
+    state = query_of(response.headers["Location"])["state"]
+    next_url = _popup_done_next(client.get(f"/connect/xero/callback?state={state}&error=access_denied"))
+    assert next_url == "/connect/xero/login?problem=access_denied"
+    page = client.get(next_url).get_data(as_text=True)
+    assert "Xero access was not granted" in page and _token_sets(app) == 0
+
+
+def test_a_popup_login_that_finishes_sends_the_wizard_window_to_step_3(app, auth, client, sandbox):
+    from tests.conftest import REDIRECT_URI
+    from tests.helpers.xero_login import XeroBrowser
+    from tests.test_connect_flow import ADVISER, callback
+
+    auth.as_new("admin")
+    authorize = client.get("/connect/xero/authorize?mode=popup").headers["Location"]
+    answer = XeroBrowser().authorize(authorize, ADVISER, redirect_prefix=REDIRECT_URI)
+    assert _popup_done_next(callback(client, answer)) == "/connect/xero/organisations"
+    assert 'type="radio"' in client.get("/connect/xero/organisations").get_data(as_text=True)
