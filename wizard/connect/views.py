@@ -175,11 +175,13 @@ def confirm():
 def create_connection():
     """Step 3 done: save the connection, enqueue the initial sync, go to step 4."""
     tenant_id = connecting.chosen_tenant(current_user)
+    if not tenant_id:
+        # Nothing chosen (a second tab after the first connected, or a replayed POST): choose again.
+        return redirect(url_for("connect.organisations"), code=303)
     try:
         connection = connecting.create_connection(current_user, tenant_id)
     except ConnectError as exc:
-        orgs = connecting.other_authorised(current_user)
-        return _step("organisations", 3, organisations=orgs, problem=hint_for(exc.cause))
+        return _organisations_page(problem=hint_for(exc.cause))
     syncing.start_sync(connection, kind="initial", requested_by_id=current_user.id)
     return redirect(url_for("connect.complete", connection_id=connection.id), code=303)
 
