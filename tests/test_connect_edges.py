@@ -147,10 +147,13 @@ def test_step_3_answers_a_missing_or_unknown_choice_on_the_same_page(app, auth, 
     assert "Choose an organisation to connect." in empty and KOWHAI in empty
     unknown = _text(client.post("/connect/xero/organisations", data={"tenant_id": "not-ours"}).get_data(as_text=True))
     assert "Choose one of the organisations listed." in unknown
-    # nothing chosen (a second tab after the first connected): confirm and connect send back to the choice
+    # nothing chosen (a second tab after the first connected): confirm sends back to the choice, and
+    # Connect shows step 3 again with the reason and the organisation still to choose
     assert client.get("/connect/xero/confirm").headers["Location"] == "/connect/xero/organisations"
     again = client.post("/connect/xero/connections")  # was a 500 (the step 3 page without its counts)
-    assert again.status_code == 303 and again.headers["Location"] == "/connect/xero/organisations"
+    page = _text(again.get_data(as_text=True))
+    assert again.status_code == 200 and "No organisation was authorised" in page
+    assert KOWHAI in page and "Continue" in page
     assert _connections(app) == 0
 
 

@@ -175,12 +175,11 @@ def confirm():
 def create_connection():
     """Step 3 done: save the connection, enqueue the initial sync, go to step 4."""
     tenant_id = connecting.chosen_tenant(current_user)
-    if not tenant_id:
-        # Nothing chosen (a second tab after the first connected, or a replayed POST): choose again.
-        return redirect(url_for("connect.organisations"), code=303)
     try:
         connection = connecting.create_connection(current_user, tenant_id)
     except ConnectError as exc:
+        # Nothing chosen any more (a second tab after the first connected) or chosen and connected
+        # meanwhile: step 3 again, in full (its counts too), with the reason.
         return _organisations_page(problem=hint_for(exc.cause))
     syncing.start_sync(connection, kind="initial", requested_by_id=current_user.id)
     return redirect(url_for("connect.complete", connection_id=connection.id), code=303)
