@@ -182,8 +182,9 @@ def create_connection():
     try:
         connection = connecting.create_connection(current_user, tenant_id)
     except ConnectError as exc:
-        orgs = connecting.other_authorised(current_user)
-        return _step("organisations", 3, organisations=orgs, problem=hint_for(exc.cause))
+        # Nothing chosen any more (a second tab after the first connected) or chosen and connected
+        # meanwhile: step 3 again, in full (its counts too), with the reason.
+        return _organisations_page(problem=hint_for(exc.cause))
     syncing.start_sync(connection, kind="initial", requested_by_id=current_user.id)
     return redirect(url_for("connect.complete", connection_id=connection.id), code=303)
 

@@ -36,7 +36,7 @@ def retry_on_lost_connection(step: Callable[[], T], retries: int, what: str) -> 
         try:
             return step()
         except DBAPIError as exc:
-            if not lost_connection(exc) or attempt == retries:
+            if not lost_connection(exc) or attempt >= retries:
                 raise
             db.session.rollback()
             pause = min(LONGEST_PAUSE, FIRST_PAUSE * 2**attempt)
