@@ -35,7 +35,7 @@ from wizard import jobs
 from wizard.clock import utcnow
 from wizard.connection_health import mark_broken, mark_login_dead
 from wizard.extensions import db
-from wizard.models import Connection, StreamProgress, SyncRun
+from wizard.models import Connection, StreamCursor, StreamProgress, SyncRun
 from wizard.schedule import next_sync_at
 from wizard.webhooks import intake as webhook_intake
 from wizard.xero.api import XeroApi
@@ -179,6 +179,7 @@ class SyncEngine:
         self.full_passes: set[str] = set()  # streams this attempt pages through without a watermark
         self.writing = False  # the main thread is still consuming fetched pages
         self.timings = Timings()
+        self.cursors: dict[str, StreamCursor] = {}  # by stream, while the pump writes (see `_pump`)
 
     def yield_to_owner(self) -> None:
         """Another execution holds the run lock: stop now and leave the run to it."""
@@ -279,6 +280,12 @@ class SyncEngine:
         running, fatal = len(threads), None
         progress = {p.stream: p for p in run.streams}
         self.writing = True
+        # Page commits keep the run, its progress rows, the connection and the stream cursors loaded:
+        # while the run is ours only this thread writes them, and re-reading four rows after every
+        # commit cost more round trips than the page's own rows. A rollback (db_retry) still expires
+        # them, discarding the failed page's changes; once the pump ends they are read afresh.
+        session = db.session()
+        expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
         try:
             while running:
                 waiting = time.perf_counter()
@@ -299,6 +306,9 @@ class SyncEngine:
                 elif message.error is not None:
                     fatal = fatal or self._stream_failed(run, progress[message.stream], message.error)
         finally:
+            session.expire_on_commit = expire_on_commit
+            session.expire_all()  # every page is committed (or rolled back) by now
+            self.cursors.clear()
             self.writing = False
             self.stop.set()
             for thread in threads:
@@ -418,7 +428,7 @@ class SyncEngine:
     def _write_page(self, run: SyncRun, connection: Connection, progress: StreamProgress, page: Page) -> None:
         started, started_cpu = time.perf_counter(), time.thread_time()
         s = stream(progress.stream)
-        cursor = store.cursor_for(connection.id, s.name)
+        cursor = self.cursors.get(s.name) or store.cursor_for(connection.id, s.name)
         if page.report_period:
             store.save_report(connection.id, s.name, page.report_period, page.report_body)
             progress.done += 1
@@ -448,6 +458,7 @@ class SyncEngine:
         else:
             cursor.checkpoint, cursor.checkpoint_run_id = page.next_checkpoint, run.id
         db.session.commit()  # rows + checkpoint + progress: one transaction
+        self.cursors[s.name] = cursor  # committed, so a later rollback only expires it
         self.timings.write += time.perf_counter() - started
         self.timings.write_cpu += time.thread_time() - started_cpu
 
