@@ -185,6 +185,7 @@ def main() -> None:
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--local-only", action="store_true", help="only the run with limits off (and replay)")
     parser.add_argument("--skip-replay", action="store_true")
+    parser.add_argument("--replay-only", action="store_true", help="only the replay (no worker runs)")
     parser.add_argument(
         "--compare-sqlite",
         action="store_true",
@@ -361,6 +362,10 @@ class Bench:
             f"records={self.args.records} time_scale={self.args.time_scale} workers={self.args.workers} "
             f"database={dialect}"
         )
+        if self.args.replay_only:
+            _connection_id, tenant = self.connect(f"Bench replay source {uuid.uuid4().hex[:6]}")
+            self.replay(tenant)
+            return
         _connection_id, local_tenant = self.one("local (limits off)", limits=False)
         self.stop()
         if self.args.compare_sqlite and dialect == "postgresql":

@@ -35,7 +35,7 @@ from wizard import jobs, limit_pauses
 from wizard.clock import utcnow
 from wizard.connection_health import mark_broken, mark_login_dead
 from wizard.extensions import db
-from wizard.models import Connection, StreamProgress, SyncRun
+from wizard.models import Connection, StreamCursor, StreamProgress, SyncRun
 from wizard.schedule import next_sync_at
 from wizard.webhooks import intake as webhook_intake
 from wizard.xero.api import XeroApi
@@ -183,6 +183,7 @@ class SyncEngine:
         # Set once this run has stored the TrackingCategories (or will not fetch them): the
         # per-option P&L reads the stored categories instead of calling Xero for them again.
         self.categories_ready = threading.Event()
+        self.cursors: dict[str, StreamCursor] = {}  # by stream, while the pump writes (see `_pump`)
 
     def yield_to_owner(self) -> None:
         """Another execution holds the run lock: stop now and leave the run to it."""
@@ -289,6 +290,12 @@ class SyncEngine:
         running, fatal = len(threads), None
         progress = {p.stream: p for p in run.streams}
         self.writing = True
+        # Page commits keep the run, its progress rows, the connection and the stream cursors loaded:
+        # while the run is ours only this thread writes them, and re-reading four rows after every
+        # commit cost more round trips than the page's own rows. A rollback (db_retry) still expires
+        # them, discarding the failed page's changes; once the pump ends they are read afresh.
+        session = db.session()
+        expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
         try:
             while running:
                 waiting = time.perf_counter()
@@ -310,6 +317,9 @@ class SyncEngine:
                 elif message.error is not None:
                     fatal = fatal or self._stream_failed(run, progress[message.stream], message.error)
         finally:
+            session.expire_on_commit = expire_on_commit
+            session.expire_all()  # every page is committed (or rolled back) by now
+            self.cursors.clear()
             self.writing = False
             self.stop.set()
             for thread in threads:
@@ -458,7 +468,7 @@ class SyncEngine:
     def _write_page(self, run: SyncRun, connection: Connection, progress: StreamProgress, page: Page) -> None:
         started, started_cpu = time.perf_counter(), time.thread_time()
         s = stream(progress.stream)
-        cursor = store.cursor_for(connection.id, s.name)
+        cursor = self.cursors.get(s.name) or store.cursor_for(connection.id, s.name)
         if page.report_period:
             store.save_report(connection.id, s.name, page.report_period, page.report_body)
             progress.done += 1
@@ -491,6 +501,7 @@ class SyncEngine:
         db.session.commit()  # rows + checkpoint + progress: one transaction
         if page.last and s.name == CATEGORIES:
             self.categories_ready.set()
+        self.cursors[s.name] = cursor  # committed, so a later rollback only expires it
         self.timings.write += time.perf_counter() - started
         self.timings.write_cpu += time.thread_time() - started_cpu
 
