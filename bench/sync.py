@@ -233,7 +233,6 @@ def main() -> None:
 class Bench:
     def __init__(self, app, sandbox, env, args, tmp: Path) -> None:
         self.app, self.sandbox, self.env, self.args, self.tmp = app, sandbox, env, args, tmp
-        self.access_tokens: dict[str, str] = {}
         self.local_rate = 0.0
 
     def workers(self, **settings) -> list[subprocess.Popen]:
@@ -255,7 +254,6 @@ class Bench:
             name, records=records or self.args.records, users={"xero.adviser@demo.test": "adviser"}
         )
         tokens = grant_connection(self.sandbox, tenant, "xero.adviser@demo.test")
-        self.access_tokens[tenant] = tokens["access"]
         return store_connection(self.app, name, tenant, tokens), tenant
 
     def sync(self, connection_id: int, procs: list[subprocess.Popen] | None = None) -> tuple[float, int, int, dict]:
@@ -427,7 +425,8 @@ class Bench:
 
         self.sandbox.state.limits.configure(enabled=False)
         headers = {
-            "Authorization": f"Bearer {self.access_tokens[tenant]}",
+            # A fresh token: the one minted at connect time expires (30 min) during a long large run.
+            "Authorization": f"Bearer {grant_connection(self.sandbox, tenant, 'xero.adviser@demo.test')['access']}",
             "xero-tenant-id": tenant,
             "Accept": "application/json",
         }
