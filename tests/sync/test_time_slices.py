@@ -46,13 +46,15 @@ def test_a_sliced_sync_is_several_jobs_with_the_same_records_and_calls_as_one(ap
     assert wait_for_run(app, whole_run) == "succeeded", unsliced.output()[-3000:]
     unsliced.stop()
 
-    sliced = workers(SYNC_SLICE_SECONDS=TINY_SLICE)
+    # The sweep runs every second and may revive at once: it must never run a sliced run twice.
+    sliced = workers(SYNC_SLICE_SECONDS=TINY_SLICE, SYNC_SWEEP_SECONDS="1", SYNC_REVIVE_AFTER_SECONDS="0")
     parts = connect_org(app, sandbox, records=2500)
     sliced_run = start_sync(app, parts.connection_id)
     assert wait_for_run(app, sliced_run) == "succeeded", sliced.output()[-3000:]
 
     starts, slices = _jobs_of(sliced.output(), sliced_run)
     assert slices >= 3 and starts == slices + 1, (starts, slices)
+    assert "owned_elsewhere" not in sliced.output() and "worker_lost" not in sliced.output()
     assert _jobs_of(unsliced.output(), whole_run) == (1, 0)
     for sandbox_stream, (ours, _key) in SANDBOX_STREAMS.items():
         assert set(stored_ids(app, parts.connection_id, ours)) == sandbox_ids(sandbox, parts.tenant_id, sandbox_stream)
@@ -89,3 +91,64 @@ def test_a_watched_initial_sync_gets_the_worker_at_the_next_slice_of_a_long_sche
     assert wait_for_run(app, scheduled) == "succeeded", worker.output()[-3000:]
     assert_row_counts_match(app, sandbox, big)
     assert_row_counts_match(app, sandbox, small)
+
+
+def _queued_jobs(run_id: int) -> list[str]:
+    from wizard.priorities import priority_queues
+
+    return [j for q in priority_queues() for j in q.job_ids if j.startswith(f"sync-run-{run_id}-")]
+
+
+def test_the_sweep_leaves_a_run_between_slices_alone_and_requeues_it_once_if_its_job_was_lost(app, sandbox):
+    """Between slices the run is `running` with no worker on it: the sweep must see its queued
+    next job as alive (no second job), and must queue it again, exactly once, when Redis lost it,
+    even when that happens twice in one attempt (the attempt's earlier jobs still exist)."""
+    from wizard import syncing
+    from wizard.clock import utcnow
+    from wizard.priorities import queue_for
+    from workers.tasks import _revive_lost_runs
+
+    org = connect_org(app, sandbox, records=40)
+    run_id = start_sync(app, org.connection_id, kind="scheduled")
+    with app.app_context():
+        run = db.session.get(SyncRun, run_id)
+        queue_for("scheduled").remove(run.rq_job_id)  # a worker took the first job
+        run.start()
+        run.end_slice()
+        db.session.commit()
+        syncing.enqueue_next_slice(run, None, None)
+        assert _queued_jobs(run_id) == [run.rq_job_id]
+        assert _revive_lost_runs(utcnow()) == 0
+        assert _queued_jobs(run_id) == [run.rq_job_id]
+        for _lost in range(2):
+            # The next slice's job left its queue without running (Redis lost it): its hash is still there.
+            queue_for("scheduled").remove(db.session.get(SyncRun, run_id).rq_job_id)
+            assert _queued_jobs(run_id) == []
+            assert _revive_lost_runs(utcnow()) == 1
+            run = db.session.get(SyncRun, run_id)
+            assert _queued_jobs(run_id) == [run.rq_job_id] and run.between_slices and run.attempts == 1
+            assert _revive_lost_runs(utcnow()) == 0
+        assert len(_queued_jobs(run_id)) == 1
+
+
+def test_sync_now_moves_a_run_waiting_between_slices_up_to_its_queue(app, sandbox):
+    from wizard import syncing
+    from wizard.priorities import queue_for
+
+    org = connect_org(app, sandbox, records=40)
+    run_id = start_sync(app, org.connection_id, kind="scheduled")
+    with app.app_context():
+        run = db.session.get(SyncRun, run_id)
+        queue_for("scheduled").remove(run.rq_job_id)
+        run.start()
+        run.end_slice()
+        db.session.commit()
+        syncing.enqueue_next_slice(run, queue_for("scheduled").name, {"age_after": 30.0})
+        job_id = run.rq_job_id
+        assert job_id in queue_for("scheduled").job_ids
+    assert start_sync(app, org.connection_id, kind="manual") == run_id  # joined, not a second run
+    with app.app_context():
+        assert job_id in queue_for("manual").job_ids and job_id not in queue_for("scheduled").job_ids
+        from rq.job import Job
+
+        assert Job.fetch(job_id, connection=app.extensions["rq"].redis).meta["age_after"] == 30.0
