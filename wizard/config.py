@@ -162,6 +162,9 @@ class Config:
         self.SYNC_RUN_LOCK_SECONDS = env.integer("SYNC_RUN_LOCK_SECONDS", 24, minimum=3)
         # A running run with no committed page for this long is shown as stalled (Data page, doctor).
         self.SYNC_STALL_SECONDS = env.integer("SYNC_STALL_SECONDS", 180, minimum=1)
+        # A sync job that has worked this long ends at its next committed page and queues the rest
+        # of its run at the back of its queue, so runs share workers in turns; 0 = no slicing.
+        self.SYNC_SLICE_SECONDS = env.number("SYNC_SLICE_SECONDS", 20.0)
         # A lost database connection: the page is retried in-process this many times, with backoff.
         self.SYNC_DB_RETRIES = env.integer("SYNC_DB_RETRIES", 5)
         self.XERO_MAX_IN_FLIGHT = env.integer("XERO_MAX_IN_FLIGHT", 5, minimum=1)

@@ -7,6 +7,7 @@ connection, so two "Sync now" clicks (or a click racing the scheduler) end in on
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import UTC, datetime, timedelta
 
 from redis.exceptions import RedisError
@@ -15,7 +16,7 @@ from rq.exceptions import DuplicateJobError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from wizard import priorities
+from wizard import jobs, priorities
 from wizard.clock import utcnow
 from wizard.extensions import db
 from wizard.models import Connection, SyncRun
@@ -58,7 +59,7 @@ def start_sync(connection: Connection, kind: str = "manual", requested_by_id: in
     """Enqueue a sync, or join the one already queued/running/paused for this connection."""
     existing = active_run(connection.id)
     if existing is not None:
-        if existing.state == "queued" and existing.rq_job_id:
+        if (existing.state == "queued" or existing.between_slices) and existing.rq_job_id:
             priorities.promote_run(existing.rq_job_id, kind)  # "Sync now" must not wait behind the schedule
         return existing
     run = SyncRun(
@@ -81,9 +82,9 @@ def start_sync(connection: Connection, kind: str = "manual", requested_by_id: in
     return run
 
 
-def _enqueue_options(run: SyncRun, job_id: str) -> dict:
-    meta = {}
-    if run.kind == "scheduled":
+def _enqueue_options(run: SyncRun, job_id: str, meta: dict | None = None) -> dict:
+    meta = dict(meta or {})
+    if run.kind == "scheduled" and "age_after" not in meta:
         meta["age_after"] = priorities.scheduled_age_after(db.session.get_one(Connection, run.connection_id))
     return {
         "meta": meta,
@@ -103,7 +104,7 @@ def enqueue_run(run: SyncRun) -> None:
     The committed run row is the ledger: if Redis cannot take the job now, the run stays queued
     and the workers' sweep enqueues it again (workers.tasks._revive_lost_runs).
     """
-    run.rq_job_id = f"sync-run-{run.id}-{run.attempts}"
+    run.rq_job_id = _slice_job_id(run) if run.between_slices else f"sync-run-{run.id}-{run.attempts}"
     db.session.commit()
     try:
         priorities.queue_for(run.kind).enqueue("workers.tasks.run_sync", run.id, **_enqueue_options(run, run.rq_job_id))
@@ -111,6 +112,26 @@ def enqueue_run(run: SyncRun) -> None:
         log.info("sync.enqueue_duplicate run=%s job=%s", run.id, run.rq_job_id)
     except RedisError as exc:
         log.warning("sync.enqueue_deferred run=%s job=%s error=%s", run.id, run.rq_job_id, type(exc).__name__)
+
+
+def _slice_job_id(run: SyncRun) -> str:
+    # Each slice is a job of its own; the attempt's first job id still exists (finished) in Redis.
+    return f"sync-run-{run.id}-{run.attempts}-slice-{secrets.token_hex(4)}"
+
+
+def enqueue_next_slice(run: SyncRun, queue_name: str | None, meta: dict | None) -> None:
+    """Queue the rest of a run whose time slice is over, at the back of the queue its job came
+    from (it may have aged up), keeping the job's meta. Called while the run lock is still held,
+    so the sweep sees the run owned until this job is in its queue. Redis down: the run stays
+    running between slices, and the sweep enqueues it again once nobody holds it."""
+    job_id = _slice_job_id(run)
+    run.rq_job_id = job_id
+    db.session.commit()
+    queue = jobs.queue_named(queue_name) if queue_name else priorities.queue_for(run.kind)
+    try:
+        queue.enqueue("workers.tasks.run_sync", run.id, **_enqueue_options(run, job_id, meta))
+    except RedisError as exc:
+        log.warning("sync.slice_enqueue_deferred run=%s job=%s error=%s", run.id, job_id, type(exc).__name__)
 
 
 def schedule_resume(run: SyncRun, when: datetime) -> None:

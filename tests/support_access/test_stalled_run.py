@@ -11,7 +11,7 @@ from rq.scheduler import RQScheduler
 
 from wizard.clock import utcnow
 from wizard.extensions import db
-from wizard.models import SyncRun
+from wizard.models import Connection, SyncRun
 
 NOTICE = "No progress for 4 minutes; we are retrying."
 
@@ -44,6 +44,25 @@ def test_a_run_that_moved_within_the_threshold_shows_no_notice(app, world, admin
     _running(app, world, timedelta(minutes=2, seconds=50))
     page = admin.get(f"/data/connections/{world.connections['active']}").get_data(as_text=True)
     assert "Syncing your Xero data" in page and "No progress" not in page
+
+
+def test_a_run_waiting_between_time_slices_still_says_syncing_not_stalled(app, world, admin, htmx):
+    """A sliced run's next job waits its turn behind other syncs (SYNC_SLICE_SECONDS): it is still
+    syncing, and the wait is not a stall, however long the queue."""
+    _running(app, world, timedelta(minutes=4, seconds=10))
+    with app.app_context():
+        run = db.session.get(SyncRun, world.runs["active"])
+        run.end_slice()
+        run.progressed_at = utcnow() - timedelta(minutes=4, seconds=10)  # a long queue since the slice ended
+        db.session.get_one(Connection, run.connection_id).state = "syncing"
+        db.session.commit()
+    connection_id = world.connections["active"]
+    polled = admin.get(f"/data/connections/{connection_id}/status", headers=htmx).get_data(as_text=True)
+    assert "Syncing your Xero data" in polled and 'hx-trigger="every 1s"' in polled
+    assert "No progress" not in polled and "Waiting to start" not in polled
+    assert "No progress" not in admin.get(f"/data/connections/{connection_id}").get_data(as_text=True)
+    rows = admin.get("/data").get_data(as_text=True)
+    assert "Syncing" in rows and "No progress" not in rows
 
 
 def test_the_doctor_shows_job_state_heartbeat_lock_and_scheduler_holder(app, world, as_persona):

@@ -16,6 +16,9 @@ FINISHED_RUN_STATES = ("succeeded", "failed")
 ACTIVE_RUN_STATES = ("queued", "running", "paused")
 # One active run per connection, enforced by the database even when two requests race.
 _ACTIVE = text("state IN ('queued', 'running', 'paused')")
+# A running run between two time slices (workers/sync/engine.py): its next job waits in its queue.
+# It is still syncing (not stalled, not a new attempt); the next slice's start clears it.
+SLICE_TURN = "slice_turn"
 
 
 class SyncRun(Model):
@@ -60,9 +63,14 @@ class SyncRun(Model):
     def finished(self) -> bool:
         return self.state in FINISHED_RUN_STATES
 
+    @property
+    def between_slices(self) -> bool:
+        return self.state == "running" and self.pause_reason == SLICE_TURN
+
     def start(self) -> None:
+        if not self.between_slices:
+            self.attempts += 1  # the next slice of a sliced run is the same attempt
         self.state = "running"
-        self.attempts += 1
         self.started_at = self.started_at or utcnow()
         self.progressed_at = utcnow()
         self.paused_until = None
@@ -83,6 +91,10 @@ class SyncRun(Model):
     def note_limit_wait(self, until: datetime | None, reason: str) -> None:
         """A running run waits for a short Xero limit (wizard.limit_pauses): say which, and until when."""
         self.paused_until, self.pause_reason = until, reason
+
+    def end_slice(self) -> None:
+        """This job's slice is over; the run stays running and its next job waits its turn."""
+        self.paused_until, self.pause_reason, self.progressed_at = None, SLICE_TURN, utcnow()
 
     def clear_limit_wait(self) -> None:
         if self.state == "running" and self.pause_reason:
@@ -120,7 +132,7 @@ class SyncRun(Model):
     def stalled_minutes(self, after_seconds: int) -> int | None:
         """Whole minutes a running run has made no progress, once that is `after_seconds` or more."""
         since = self.progressed_at or self.started_at
-        if self.state != "running" or since is None:
+        if self.state != "running" or since is None or self.between_slices:
             return None
         idle = (utcnow() - since).total_seconds()
         return int(idle // 60) if idle >= after_seconds else None

@@ -49,6 +49,7 @@ from wizard.xero.errors import (
     XeroBadRequest,
     XeroError,
     XeroNotFound,
+    XeroUnavailable,
 )
 from wizard.xero.streams import STREAMS, TRACKED_PNL, Stream, report_calls, stream, tracked_report_calls
 from workers.sync import store
@@ -77,6 +78,7 @@ def settings(app: Flask) -> dict[str, Any]:
         "watermark_margin": config["SYNC_WATERMARK_MARGIN_SECONDS"],
         "db_retries": config["SYNC_DB_RETRIES"],
         "reports_every": config["SYNC_REPORTS_EVERY_MINUTES"],
+        "slice": config["SYNC_SLICE_SECONDS"],
         "limits": Limits(
             concurrent=config["XERO_MAX_IN_FLIGHT"],
             per_minute=config["XERO_CALLS_PER_MINUTE"],
@@ -184,6 +186,10 @@ class SyncEngine:
         # per-option P&L reads the stored categories instead of calling Xero for them again.
         self.categories_ready = threading.Event()
         self.cursors: dict[str, StreamCursor] = {}  # by stream, while the pump writes (see `_pump`)
+        # Time slices: once this job has worked `slice` seconds it ends at the next committed page
+        # and queues the rest of the run behind the other waiting syncs (round robin on workers).
+        self.slice_ends = time.monotonic() + self.settings["slice"] if self.settings["slice"] > 0 else None
+        self.sliced = False
 
     def yield_to_owner(self) -> None:
         """Another execution holds the run lock: stop now and leave the run to it."""
@@ -224,6 +230,8 @@ class SyncEngine:
             return self._leave_to_owner(fatal)
         if fatal is not None:
             return self._handle_fatal(fatal)
+        if self.sliced and any(p.state in ("pending", "running") for p in run.streams):
+            return self._end_slice(run)
         return self._finish(run, connection)
 
     def _prepare_progress(self, run: SyncRun, connection: Connection) -> None:
@@ -314,6 +322,13 @@ class SyncEngine:
                     continue  # the run is another execution's now: write nothing more, just drain
                 elif message.page is not None:
                     self._write(run, connection, progress[message.stream], message.page)
+                    if self.slice_ends is not None and not self.sliced and time.monotonic() >= self.slice_ends:
+                        # Page boundary past the slice: fetchers stop after the page in hand (every
+                        # call made is still written, so slicing costs no extra call).
+                        self.sliced = True
+                        self.stop.set()
+                elif message.error is not None and self.sliced and isinstance(message.error, XeroUnavailable):
+                    continue  # gave up retrying because the slice ended: the next slice asks again
                 elif message.error is not None:
                     fatal = fatal or self._stream_failed(run, progress[message.stream], message.error)
         finally:
@@ -566,6 +581,19 @@ class SyncEngine:
             " ".join(f"{k}={v}" for k, v in timings.items()),
         )
         return {"state": run.state, "records": run.records, "calls": run.calls, **timings}
+
+    def _end_slice(self, run: SyncRun) -> dict[str, Any]:
+        """The slice is over with streams left: the run stays running (the Data page still says
+        syncing) with its checkpoints committed, and its next job goes to the back of the queue."""
+        from rq import get_current_job
+
+        from wizard.syncing import enqueue_next_slice
+
+        run.end_slice()
+        job = get_current_job()
+        enqueue_next_slice(run, job.origin if job else None, dict(job.meta) if job else None)
+        log.info("sync.slice_end run=%s records=%s calls=%s job=%s", run.id, run.records, run.calls, run.rq_job_id)
+        return {"sliced": True, "records": run.records, "calls": run.calls, **self.timings.as_dict()}
 
     def _leave_to_owner(self, fatal: BaseException | None) -> dict[str, Any]:
         """Stopped because another execution owns the run: no verdict on it (the owner gives it),
