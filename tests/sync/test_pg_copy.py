@@ -89,7 +89,9 @@ def test_a_page_travels_through_the_staging_table_which_the_commit_empties(postg
     store.upsert_rows(store.record_rows(connection_id, INVOICES, [_invoice(0)], datetime(2025, 1, 1), 8))
     db.session.commit()
     rows = store.record_rows(connection_id, INVOICES, [_invoice(n) for n in range(250)], datetime(2026, 1, 1), 9)
-    assert store.upsert_rows(rows) == 250
+    assert store.upsert_rows(rows) == 250  # all new: COPYed straight into xero_record, not staged
+    db.session.commit()
+    assert store.upsert_rows(rows) == 250  # now stored: the page is staged and merged
     staged = text(f"SELECT count(*) FROM {pg_copy.STAGING}")
     assert db.session.scalar(staged) == 250, "the page was COPYed into the session's staging table"
     assert db.session.scalar(text("SHOW synchronous_commit")) == "off", "a page's commit does not wait for its WAL"

@@ -27,6 +27,7 @@ from wizard.xero.timestamps import xero_timestamp
 CREDIT_SIDE = {"ACCREC", "ACCPAYCREDIT", "RECEIVE", "RECEIVE-OVERPAYMENT", "RECEIVE-PREPAYMENT"}
 POSTED = {"AUTHORISED", "PAID", "POSTED"}
 DOCUMENT_STREAMS = ("Invoices", "CreditNotes", "Overpayments", "Prepayments", "BankTransactions")
+_DOCUMENT_STREAMS = frozenset(DOCUMENT_STREAMS)  # per-record membership tests
 TRANSACTION_STREAMS = (*DOCUMENT_STREAMS, "Payments", "BankTransfers", "ManualJournals")
 POSTING_STREAMS = frozenset((*TRANSACTION_STREAMS, "Journals"))
 
@@ -35,6 +36,9 @@ Amount = tuple[str, int, tuple[str, ...]]  # (account reference, cents, the line
 
 
 def cents(value: Any) -> int:
+    kind = type(value)
+    if kind is float or kind is int:  # the usual JSON number, without the isinstance checks below
+        return round(value * 100)
     if isinstance(value, float | int) and not isinstance(value, bool):
         return round(value * 100)  # JSON numbers: Xero's amounts have at most 2 decimals here
     try:
@@ -62,7 +66,9 @@ def _bank(stream: str, ref: dict[str, Any] | None) -> str:
 
 
 def _options(tags: Any) -> tuple[str, ...]:
-    return tuple(t["TrackingOptionID"] for t in tags or [] if isinstance(t, dict) and t.get("TrackingOptionID"))
+    if not tags:
+        return ()  # most lines: no tracking (skips building a generator per line)
+    return tuple([t["TrackingOptionID"] for t in tags if isinstance(t, dict) and t.get("TrackingOptionID")])
 
 
 def _day(value: Any) -> date | None:
@@ -83,7 +89,10 @@ def _document(stream: str, doc: dict[str, Any]) -> list[Amount]:
     out = []
     for line in doc.get("LineItems") or []:
         net = cents(line.get("LineAmount")) - (cents(line.get("TaxAmount")) if inclusive else 0)
-        out.append((_ref(line), sign * net, _options(line.get("Tracking"))))
+        tags = line.get("Tracking")
+        # `_ref(line)` written out: this runs per line of every document synced.
+        ref = f"a|{line.get('AccountID', '')}|{line.get('Code') or line.get('AccountCode', '')}"
+        out.append((ref, sign * net, _options(tags) if tags else ()))
     tax = cents(doc.get("TotalTax"))
     if tax:
         out.append(("s|GST", sign * tax, ()))
@@ -97,7 +106,7 @@ def _document(stream: str, doc: dict[str, Any]) -> list[Amount]:
 
 def _amounts(stream: str, record: dict[str, Any]) -> tuple[Any, list[Amount]]:
     """(the record's date field, [(reference, cents, tracking option ids)]) for one record of a posting stream."""
-    if stream in DOCUMENT_STREAMS:
+    if stream in _DOCUMENT_STREAMS:
         return record.get("Date"), _document(stream, record) if record.get("Status") in POSTED else []
     if stream == "Payments":
         if record.get("Status") != "AUTHORISED":
@@ -135,10 +144,12 @@ def postings(stream: str, record: dict[str, Any]) -> list[Posting]:
     if day is None:
         return []
     out: list[Posting] = []
+    append = out.append
     for ref, amount, options in amounts:
         if amount:
-            out.append((ref, day, amount, ""))
-            out.extend((ref, day, amount, option) for option in options)
+            append((ref, day, amount, ""))
+            for option in options:  # a plain loop: most lines have none or one, a generator costs more
+                append((ref, day, amount, option))
     return out
 
 

@@ -82,10 +82,24 @@ def bucket(day: date, this_month: date) -> date:
     return day.replace(day=1) if day < this_month else day
 
 
-def _add(delta: Counter, stream: str, posted: Iterable[postings.Posting], sign: int, this_month: date) -> None:
+def _add(
+    delta: Counter,
+    stream: str,
+    posted: Iterable[postings.Posting],
+    sign: int,
+    this_month: date,
+    buckets: dict[date, date] | None = None,
+) -> None:
+    """Add `posted` times `sign` into `delta`; `buckets` (day -> its bucket) may be shared by the
+    calls of one page: a page's postings fall on a few hundred days, and `bucket` is per posting."""
     basis = postings.basis(stream)
+    if buckets is None:
+        buckets = {}
     for ref, day, amount, option in posted:
-        delta[(basis, ref, bucket(day, this_month), option)] += sign * amount
+        period = buckets.get(day)
+        if period is None:
+            period = buckets[day] = bucket(day, this_month)
+        delta[(basis, ref, period, option)] += sign * amount
 
 
 Stored = dict[str, tuple[datetime | None, bool, str | None]]  # xero_id -> (updated, tombstoned, payload)
@@ -131,17 +145,21 @@ def page_delta(
     this_month = _this_month()
     if old is None:
         old = stored_copies(connection_id, stream, [row["xero_id"] for row in rows])
+    buckets: dict[date, date] = {}
     for row in rows:
-        previous = old.get(row["xero_id"])
-        new_updated: datetime | None = row["xero_updated_at"]
+        xero_id = row["xero_id"]
+        previous = old.get(xero_id) if old else None
         if previous is not None:
+            new_updated: datetime | None = row["xero_updated_at"]
             updated, tombstoned, payload = previous
             if updated is not None and new_updated is not None and new_updated < updated:
                 continue  # the stored copy is newer and stays (store.py's rule)
             if postings.counts(stream, tombstoned):
-                _add(delta, stream, postings.postings(stream, orjson.loads(cast(str, payload))), -1, this_month)
-        if postings.counts(stream, row["tombstoned"]):
-            _add(delta, stream, posted.get(row["xero_id"], ()), 1, this_month)
+                replaced = postings.postings(stream, orjson.loads(cast(str, payload)))
+                _add(delta, stream, replaced, -1, this_month, buckets)
+        new_postings = posted.get(xero_id)
+        if new_postings and postings.counts(stream, row["tombstoned"]):
+            _add(delta, stream, new_postings, 1, this_month, buckets)
     return delta
 
 

@@ -15,8 +15,10 @@ _EPOCH = datetime(1970, 1, 1)
 
 def xero_timestamp(value: str | None) -> datetime | None:
     """`parse_xero_date`, with a fast path for the `/Date(ms+0000)/` form."""
-    if value and value[-7:] == "+0000)/" and value[:6] == "/Date(" and value[6:-7].isdecimal():
-        return _EPOCH + timedelta(milliseconds=int(value[6:-7]))  # the form of nearly every record
+    if value and value[-7:] == "+0000)/" and value[:6] == "/Date(":
+        digits = value[6:-7]
+        if digits.isdecimal():  # the form of nearly every record (timedelta's 4th argument: milliseconds)
+            return _EPOCH + timedelta(0, 0, 0, int(digits))
     if value and value.startswith("/Date(") and value.endswith(")/"):
         milliseconds = value[6:-2]
         for sign in "+-":  # drop the zone suffix: the milliseconds are UTC already

@@ -64,15 +64,17 @@ def _text(value: str) -> str:
 def copy_text(rows: list[dict[str, Any]], before: str = "", after: str = "") -> bytes:
     """The page's per-record columns as COPY text, one line per row (`\\N` is NULL); `before` and
     `after` are put around every line's columns (the page's constants, already in COPY text)."""
-    lines = []
+    escapes, null, backslash, doubled = _ESCAPES, _NULL, "\\", "\\\\"
+    lines: list[str] = []
+    append = lines.append  # bound once: this loop runs per record
     for row in rows:
         updated: datetime | None = row["xero_updated_at"]
         # orjson never emits a raw tab, newline or carriage return (JSON escapes them), so a
         # payload only needs its backslashes doubled.
-        lines.append(
-            f"{before}{_text(row['xero_id'])}\t{_text(row['status'])}\t{'t' if row['tombstoned'] else 'f'}\t"
-            f"{updated.isoformat() if updated is not None else _NULL}\t"
-            f"{row['payload'].replace(chr(92), chr(92) * 2)}{after}\n"
+        append(
+            f"{before}{row['xero_id'].translate(escapes)}\t{row['status'].translate(escapes)}\t"
+            f"{'t' if row['tombstoned'] else 'f'}\t{null if updated is None else updated.isoformat()}\t"
+            f"{row['payload'].replace(backslash, doubled)}{after}\n"
         )
     return "".join(lines).encode()
 

@@ -97,25 +97,30 @@ def record_rows(
     posts = stream.name in postings.POSTING_STREAMS
     posted: dict[str, list[postings.Posting]] = {}
     key, status_field, updated_field, name = stream.key, stream.status_field, stream.updated_field, stream.name
+    # Bound once: this loop runs per record, and global/attribute look-ups are a good part of its cost.
+    dumps_, timestamp, tombstones, post = orjson.dumps, xero_timestamp, TOMBSTONE_STATUSES, postings.postings
     for item in items:
         xero_id = item.get(key)
         if not xero_id:
             continue
-        xero_id = str(xero_id)
-        status = str(item.get(status_field) or "")
+        if type(xero_id) is not str:
+            xero_id = str(xero_id)
+        status = item.get(status_field) or ""
+        if type(status) is not str:
+            status = str(status)
         rows[xero_id] = {
             "connection_id": connection_id,
             "stream": name,
             "xero_id": xero_id,
             "status": status,
-            "tombstoned": status in TOMBSTONE_STATUSES,
-            "xero_updated_at": xero_timestamp(item.get(updated_field)),
-            "payload": orjson.dumps(item).decode(),
+            "tombstoned": status in tombstones,
+            "xero_updated_at": timestamp(item.get(updated_field)),
+            "payload": dumps_(item).decode(),
             "synced_at": now,
             "seen_run_id": run_id,
         }
         if posts:
-            posted[xero_id] = postings.postings(name, item)
+            posted[xero_id] = post(name, item)
     page = PageRows(rows.values())
     page.posted = posted if posts else None
     return page
