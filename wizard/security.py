@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from urllib.parse import urlparse
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -86,9 +86,21 @@ def trust_proxies(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
+def _form_text() -> list[str]:
+    return list(request.form.values()) if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") else []
+
+
 def init_security(app: Flask) -> None:
     login_origin = app.config["XERO_LOGIN_URL"].rstrip("/")
     csp = CSP.format(login=login_origin)
+
+    @app.before_request
+    def refuse_nul_characters() -> None:
+        # PostgreSQL text cannot hold NUL: a search or form value carrying one would reach the
+        # database and fail there (500). No page takes one, so the request is refused up front.
+        values = request.args.values() if request.method in ("GET", "HEAD") else (*request.args.values(), *_form_text())
+        if any("\x00" in value for value in values):
+            abort(400)
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:

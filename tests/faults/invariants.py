@@ -3,6 +3,8 @@ twice, no token or secret in any log."""
 
 from __future__ import annotations
 
+import re
+
 from tests.conftest import CLIENT_SECRET
 from tests.sync.helpers import SANDBOX_STREAMS, assert_row_counts_match, sandbox_ids, stored_ids
 
@@ -33,7 +35,16 @@ def assert_no_secret_in(text: str, secrets: list[str]) -> None:
     leaked = [s[:8] + "..." for s in secrets if s in text]
     assert not leaked, f"secret values in the logs: {leaked}"
     # Any JWT at all (access and id tokens are JWTs) or an Authorization header value.
-    assert "eyJ" not in text and "Bearer " not in text
+    assert not holds_jwt(text) and "Bearer " not in text
+
+
+# A JWT's header is base64url JSON ("eyJ...") followed by a dot. A bare "eyJ" is not enough: random
+# values in the logs (state, nonce, PKCE challenge: 43 base64url characters) contain it by chance.
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.")
+
+
+def holds_jwt(text: str) -> bool:
+    return bool(_JWT.search(text))
 
 
 def assert_runs_finished(app, run_ids) -> dict[int, str]:
