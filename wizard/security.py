@@ -86,8 +86,11 @@ def trust_proxies(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def _form_text() -> list[str]:
-    return list(request.form.values()) if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") else []
+    return list(request.form.values()) if request.mimetype in FORM_TYPES else []
 
 
 def init_security(app: Flask) -> None:
