@@ -122,7 +122,7 @@ def main() -> None:
             profile.disable()
             per_request = (time.perf_counter() - started) / args.repeat * 1000
             print(f"\n=== {label} {path}: {plain:.2f} ms per request, {per_request:.2f} under cProfile ===")
-            pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
+            pstats.Stats(profile).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(args.top)
     finally:
         sandbox.stop()
         redis_server.shutdown()

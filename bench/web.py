@@ -79,11 +79,47 @@ def found(pattern: str, text: str, flags: int = 0) -> re.Match[str]:
     return match
 
 
-def wrk(url: str, duration: int, connections: int, cookie: str | None, headers: dict[str, str] | None = None) -> dict:
-    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--latency", url]
+# Counts every answer whose status is not the one the route must give: wrk itself only counts
+# non-2xx/3xx, so a 303 to the sign-in page or a 204 would pass for a page otherwise.
+STATUS_CHECK = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) expected = tonumber(args[1]); unexpected = 0; seen = 0 end
+function response(status, headers, body)
+  if status ~= expected then unexpected = unexpected + 1; seen = status end
+end
+function done(summary, latency, requests)
+  local total, status = 0, 0
+  for _, thread in ipairs(threads) do
+    total = total + thread:get("unexpected")
+    if thread:get("seen") ~= 0 then status = thread:get("seen") end
+  end
+  io.write(string.format("unexpected statuses: %d (last %d)\\n", total, status))
+end
+"""
+
+
+def wrk(
+    url: str,
+    duration: int,
+    connections: int,
+    cookie: str | None,
+    headers: dict[str, str] | None = None,
+    expect: int = 200,
+) -> dict:
+    script = Path(tempfile.gettempdir()) / f"bench-web-status-{os.getpid()}.lua"
+    script.write_text(STATUS_CHECK)
+    command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{duration}s", "--latency", "-s", str(script), url]
     for name, value in {**({"Cookie": cookie} if cookie else {}), **(headers or {})}.items():
         command[1:1] = ["-H", f"{name}: {value}"]
+    command += ["--", str(expect)]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    unexpected = found(r"unexpected statuses: (\d+) \(last (\d+)\)", out)
+    if int(unexpected.group(1)):
+        raise SystemExit(
+            f"bench/web.py: {url} answered {unexpected.group(1)} requests with {unexpected.group(2)}, not {expect}; "
+            "the figures would measure that answer, not the page"
+        )
 
     def ms(label: str) -> float:
         match = found(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)", out, re.M)
@@ -210,6 +246,9 @@ def main() -> None:
         other = [t for t in re.findall(r'name="tenant_id" value="([^"]+)"', orgs) if t != tenant][0]
         http.post(f"{base}/connect/xero/organisations", data={"tenant_id": other, "csrf_token": csrf})
         cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+        # Flask-Login's strong session protection ties the session to the User-Agent it was signed
+        # in with; wrk sends none, and without it every request would be a 303 to the sign-in page.
+        browser = {"User-Agent": http.headers["User-Agent"]}
 
         status_path = complete_path.replace("/connect/xero/complete/", "/data/connections/") + "/status"
         # Polling routes are measured as the browser polls them: htmx headers, fragment answers.
@@ -258,9 +297,10 @@ def main() -> None:
             f"{'100%':>9} {'1.0x':>7} {hello_errors:7d}"
         )
         for label, path, headers in routes:
+            expect = 304 if "If-None-Match" in headers else 200
             if args.paired:
                 hello = wrk(hello_url, args.duration, args.connections, None)
-            figures = wrk(base + path, args.duration, args.connections, cookie, headers)
+            figures = wrk(base + path, args.duration, args.connections, cookie, {**browser, **headers}, expect)
             print(
                 f"{label:24} {figures['rps']:8.0f} {figures['p50']:8.2f} {figures['p99']:8.2f} "
                 f"{figures['rps'] / hello['rps']:8.0%} {figures['p99'] / hello['p99']:6.1f}x "
