@@ -219,15 +219,23 @@ def main() -> None:
     seed(create_app())
 
     (tmp / "hello.py").write_text(HELLO)
-    hello_port = free_port()
+    hello_port, floor_port = free_port(), free_port()
     servers = [
         gunicorn("wsgi:app", app_port, args.workers, env, ROOT),
         gunicorn("hello:app", hello_port, args.workers, env, tmp),
+        gunicorn(
+            "signed_in_floor:app", floor_port, args.workers, {**env, "FLOOR_DB": str(tmp / "floor.db")}, ROOT / "bench"
+        ),
     ]
     try:
         base = f"http://127.0.0.1:{app_port}"
         wait_for(f"{base}/healthz")
         wait_for(f"http://127.0.0.1:{hello_port}/")
+        floor_http = requests.Session()
+        wait_for(f"http://127.0.0.1:{floor_port}/sign-in")
+        floor_http.get(f"http://127.0.0.1:{floor_port}/sign-in")
+        floor_cookie = "; ".join(f"{c.name}={c.value}" for c in floor_http.cookies)
+        floor_browser = {"User-Agent": floor_http.headers["User-Agent"]}
         http = requests.Session()
         login = http.get(f"{base}/login")
         token = found(r'name="csrf_token" value="([^"]+)"', login.text).group(1)
@@ -295,6 +303,12 @@ def main() -> None:
         print(
             f"{'hello-world (ceiling)':24} {hello['rps']:8.0f} {hello['p50']:8.2f} {hello['p99']:8.2f} "
             f"{'100%':>9} {'1.0x':>7} {hello_errors:7d}"
+        )
+        floor = wrk(f"http://127.0.0.1:{floor_port}/", args.duration, args.connections, floor_cookie, floor_browser)
+        print(
+            f"{'signed-in floor':24} {floor['rps']:8.0f} {floor['p50']:8.2f} {floor['p99']:8.2f} "
+            f"{floor['rps'] / hello['rps']:8.0%} {floor['p99'] / hello['p99']:6.1f}x "
+            f"{floor['non2xx'] + floor['socket_errors']:7d}  (bench/signed_in_floor.py)"
         )
         for label, path, headers in routes:
             expect = 304 if "If-None-Match" in headers else 200
