@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from loopback import free_port  # noqa: E402
-from web import POLL_HEADERS, found, seed, xero_consent  # noqa: E402
+from web import POLL_HEADERS, found, page_routes, seed, xero_consent  # noqa: E402
 
 
 def main() -> None:
@@ -87,20 +87,23 @@ def main() -> None:
         complete_path = urlsplit(complete).path
         client.post("/connect/xero/organisations", data={"tenant_id": tenants[1], "csrf_token": csrf})
         status_path = complete_path.replace("/connect/xero/complete/", "/data/connections/") + "/status"
-        routes = [
-            ("Data page", "/data", {}),
-            ("Data rows (poll)", "/data/rows", POLL_HEADERS),
-            ("Picker", "/data/new", {}),
-            ("Step 1 start", "/connect/xero", {}),
-            ("Step 2 log in", "/connect/xero/login", {}),
-            ("Step 3 organisations", "/connect/xero/organisations", {}),
-            ("Step 3 confirm", "/connect/xero/confirm", {}),
-            ("Step 4 complete", complete_path, {}),
-            ("Sync status (poll)", status_path, POLL_HEADERS),
-        ]
+        routes = page_routes(complete_path, status_path)
         for label, path in (("Data rows (poll, 304)", "/data/rows"), ("Sync status (poll, 304)", status_path)):
             etag = client.get(path, headers=POLL_HEADERS).headers["ETag"]
             routes.append((label, path, {**POLL_HEADERS, "If-None-Match": etag}))
+        # The stack's least signed-in page (bench/signed_in_floor.py), timed the same way, to read against.
+        os.environ["FLOOR_DB"] = str(tmp / "floor.db")
+        import signed_in_floor
+
+        floor = signed_in_floor.app.test_client()
+        floor.get("/sign-in")
+        if floor.get("/").status_code != 200:
+            raise SystemExit("the signed-in floor did not answer 200")
+        started = time.perf_counter()
+        for _ in range(args.repeat):
+            floor.get("/")
+        floor_ms = (time.perf_counter() - started) / args.repeat * 1000
+        print(f"{'signed-in floor':24} {floor_ms:6.2f} ms per request")
         for label, path, headers in routes:
             if args.route and label not in args.route:
                 continue
@@ -112,7 +115,7 @@ def main() -> None:
                 client.get(path, headers=headers)
             plain = (time.perf_counter() - started) / args.repeat * 1000
             if not args.top:
-                print(f"{label:24} {plain:6.2f} ms per request")
+                print(f"{label:24} {plain:6.2f} ms per request ({plain / floor_ms:.1f}x the floor)")
                 continue
             profile = cProfile.Profile()
             started = time.perf_counter()

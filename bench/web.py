@@ -156,6 +156,21 @@ def xero_consent(http: requests.Session, authorize_url: str, redirect_uri: str) 
     raise SystemExit("sandbox consent did not redirect back")
 
 
+def page_routes(complete_path: str, status_path: str) -> list[tuple[str, str, dict[str, str]]]:
+    """The pages measured (label, path, headers), in order; bench/profile_pages.py profiles the same."""
+    return [
+        ("Data page", "/data", {}),
+        ("Data rows (poll)", "/data/rows", POLL_HEADERS),
+        ("Picker", "/data/new", {}),
+        ("Step 1 start", "/connect/xero", {}),
+        ("Step 2 log in", "/connect/xero/login", {}),
+        ("Step 3 organisations", "/connect/xero/organisations", {}),
+        ("Step 3 confirm", "/connect/xero/confirm", {}),
+        ("Step 4 complete", complete_path, {}),
+        ("Sync status (poll)", status_path, POLL_HEADERS),
+    ]
+
+
 def seed(app) -> None:
     """The demo accounts and a realistic Data page: several connections with history and records."""
     from wizard.cli import seed_demo_accounts
@@ -261,17 +276,7 @@ def main() -> None:
         status_path = complete_path.replace("/connect/xero/complete/", "/data/connections/") + "/status"
         # Polling routes are measured as the browser polls them: htmx headers, fragment answers.
         poll = POLL_HEADERS
-        routes: list[tuple[str, str, dict[str, str]]] = [
-            ("Data page", "/data", {}),
-            ("Data rows (poll)", "/data/rows", POLL_HEADERS),
-            ("Picker", "/data/new", {}),
-            ("Step 1 start", "/connect/xero", {}),
-            ("Step 2 log in", "/connect/xero/login", {}),
-            ("Step 3 organisations", "/connect/xero/organisations", {}),
-            ("Step 3 confirm", "/connect/xero/confirm", {}),
-            ("Step 4 complete", complete_path, {}),
-            ("Sync status (poll)", status_path, POLL_HEADERS),
-        ]
+        routes = page_routes(complete_path, status_path)
         for _, path, headers in routes:
             response = http.get(base + path, headers=headers, allow_redirects=False)
             if response.status_code != 200:
