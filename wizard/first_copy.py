@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from statistics import median, quantiles
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from wizard.extensions import db
 from wizard.models import SyncRun
+from wizard.models.sync import TIMED_FIRST_COPY
 
 # Recent runs only: the figure should follow the current sync engine and Xero's current limits.
 SAMPLE = 50
@@ -21,19 +22,22 @@ class FirstCopyTiming:
     slow_seconds: float | None  # 9 in 10 of the timed first copies finished within this
 
 
-def first_copy_timing(sample: int = SAMPLE) -> FirstCopyTiming:
-    """Median and 90th percentile of the most recent successful initial syncs' durations."""
-    query = (
+def latest_first_copies(sample: int = SAMPLE) -> Select:
+    """The most recent successful initial syncs, across every workspace, newest first.
+
+    The condition is written as the partial index's own text (not bound parameters), so both
+    SQLite and PostgreSQL can see that the index `ix_sync_run_timed_first_copy` answers it."""
+    return (
         select(SyncRun.started_at, SyncRun.finished_at)
-        .where(
-            SyncRun.kind == "initial",
-            SyncRun.state == "succeeded",
-            SyncRun.started_at.is_not(None),
-            SyncRun.finished_at.is_not(None),
-        )
+        .where(TIMED_FIRST_COPY, SyncRun.started_at.is_not(None), SyncRun.finished_at.is_not(None))
         .order_by(SyncRun.finished_at.desc())
         .limit(sample)
     )
+
+
+def first_copy_timing(sample: int = SAMPLE) -> FirstCopyTiming:
+    """Median and 90th percentile of the most recent successful initial syncs' durations."""
+    query = latest_first_copies(sample)
     durations = [
         (finished - started).total_seconds()
         for started, finished in db.session.execute(query)

@@ -19,6 +19,9 @@ _ACTIVE = text("state IN ('queued', 'running', 'paused')")
 # A running run between two time slices (workers/sync/engine.py): its next job waits in its queue.
 # It is still syncing (not stalled, not a new attempt); the next slice's start clears it.
 SLICE_TURN = "slice_turn"
+# Step 1's "first copy" figure reads the latest of these across the whole fleet: an index of them
+# alone, so that read stays a few index entries however many runs the fleet has made.
+TIMED_FIRST_COPY = text("kind = 'initial' AND state = 'succeeded'")
 
 
 class SyncRun(Model):
@@ -28,6 +31,12 @@ class SyncRun(Model):
     __table_args__ = (
         Index("ix_sync_run_connection_created", "connection_id", "id"),
         Index("uq_sync_run_one_active", "connection_id", unique=True, sqlite_where=_ACTIVE, postgresql_where=_ACTIVE),
+        Index(
+            "ix_sync_run_timed_first_copy",
+            "finished_at",
+            sqlite_where=TIMED_FIRST_COPY,
+            postgresql_where=TIMED_FIRST_COPY,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
