@@ -250,7 +250,7 @@ def main() -> None:
         wait_for(f"http://127.0.0.1:{floor_port}/sign-in")
         floor_http.get(f"http://127.0.0.1:{floor_port}/sign-in")
         floor_cookie = "; ".join(f"{c.name}={c.value}" for c in floor_http.cookies)
-        floor_browser = {"User-Agent": floor_http.headers["User-Agent"]}
+        floor_browser = {"User-Agent": str(floor_http.headers["User-Agent"])}
         http = requests.Session()
         login = http.get(f"{base}/login")
         token = found(r'name="csrf_token" value="([^"]+)"', login.text).group(1)
@@ -271,7 +271,7 @@ def main() -> None:
         cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
         # Flask-Login's strong session protection ties the session to the User-Agent it was signed
         # in with; wrk sends none, and without it every request would be a 303 to the sign-in page.
-        browser = {"User-Agent": http.headers["User-Agent"]}
+        browser = {"User-Agent": str(http.headers["User-Agent"])}
 
         status_path = complete_path.replace("/connect/xero/complete/", "/data/connections/") + "/status"
         # Polling routes are measured as the browser polls them: htmx headers, fragment answers.
