@@ -146,7 +146,13 @@ class Browser:
             return None
         elapsed = time.perf_counter() - started
         ok = response.status_code in OK_STATUSES
-        self.stats.add(route_of(method, url), elapsed, ok, f"HTTP {response.status_code}")
+        detail = f"HTTP {response.status_code}"
+        # A sign-in that ended answers 303 to the sign-in page (or 204 + HX-Redirect to an htmx
+        # request): statuses that pass for success, so they are counted as the failures they are.
+        sent_to = response.headers.get("HX-Redirect") or response.headers.get("Location") or ""
+        if ok and sent_to.split("?", 1)[0].endswith("/login") and not path.endswith(("/login", "/logout")):
+            ok, detail = False, f"HTTP {response.status_code} to the sign-in page (signed out)"
+        self.stats.add(route_of(method, url), elapsed, ok, detail)
         match = re.search(r'name="csrf_token" value="([^"]+)"', response.text) if ok else None
         if match:
             self.csrf = match.group(1)
