@@ -1,3 +1,3 @@
 """The books tests share the sync tests' fixtures (clean Redis, extra workers)."""
 
-from tests.sync.conftest import _clean_redis, workers  # noqa: F401
+from tests.sync.conftest import _clean_redis, fast_sync_worker, workers  # noqa: F401

@@ -116,15 +116,7 @@ def _totals_equal_recomputation(app, connection_id: int) -> dict:
 
 
 @pytest.mark.slow
-def test_totals_equal_a_recomputation_after_full_incremental_and_interrupted_syncs(app, sandbox, workers):
-    sandbox.state.limits.configure(minute=100_000)
-    workers(
-        SYNC_PAGE_SIZE=40,
-        SYNC_THREADS=2,
-        SYNC_RETRY_BACKOFF=0.01,
-        XERO_CALLS_PER_MINUTE=100_000,
-        SYNC_WATERMARK_MARGIN_SECONDS=0,
-    )
+def test_totals_equal_a_recomputation_after_full_incremental_and_interrupted_syncs(app, sandbox, fast_sync_worker):
     org = connect_org(app, sandbox, records=400, scopes=JOURNAL_SCOPES)
     assert wait_for_run(app, start_sync(app, org.connection_id), timeout=120) == "succeeded"
     full = _totals_equal_recomputation(app, org.connection_id)

@@ -29,3 +29,17 @@ def workers(test_env, tmp_path):
     yield start
     for process in started:
         process.stop()
+
+
+@pytest.fixture
+def fast_sync_worker(sandbox, workers):
+    """One real worker that syncs small pages quickly (Xero's and our limits out of the way), for
+    tests that check what a whole sync leaves behind page by page."""
+    sandbox.state.limits.configure(minute=100_000)
+    return workers(
+        SYNC_PAGE_SIZE=40,
+        SYNC_THREADS=2,
+        SYNC_RETRY_BACKOFF=0.01,
+        XERO_CALLS_PER_MINUTE=100_000,
+        SYNC_WATERMARK_MARGIN_SECONDS=0,
+    )

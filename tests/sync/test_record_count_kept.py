@@ -71,17 +71,11 @@ def test_counts_follow_every_kind_of_record_write(app):
 
 
 @pytest.mark.slow
-def test_counts_equal_a_live_count_after_full_incremental_and_interrupted_syncs_and_a_disconnect(app, sandbox, workers):
+def test_counts_equal_a_live_count_after_full_incremental_and_interrupted_syncs_and_a_disconnect(
+    app, sandbox, fast_sync_worker
+):
     from wizard.disconnecting import delete_synced_data
 
-    sandbox.state.limits.configure(minute=100_000)
-    workers(
-        SYNC_PAGE_SIZE=40,
-        SYNC_THREADS=2,
-        SYNC_RETRY_BACKOFF=0.01,
-        XERO_CALLS_PER_MINUTE=100_000,
-        SYNC_WATERMARK_MARGIN_SECONDS=0,
-    )
     org = connect_org(app, sandbox, records=300)
     assert wait_for_run(app, start_sync(app, org.connection_id), timeout=120) == "succeeded"
     with app.app_context():
