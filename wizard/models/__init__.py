@@ -1,5 +1,6 @@
 """Tables and their invariants. One module per area; import models from here."""
 
+from wizard.models import record_owner  # noqa: F401  (its triggers are created with xero_record)
 from wizard.models.accounts import LoginSession, User, Workspace
 from wizard.models.books import BookTotal
 from wizard.models.connections import Connection, ConnectionEvent, TokenSet
