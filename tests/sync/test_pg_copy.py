@@ -112,3 +112,49 @@ def test_a_page_after_a_rolled_back_first_page_recreates_the_staging_table(postg
     db.session.commit()
     stored = db.session.scalars(select(XeroRecord.xero_id).where(XeroRecord.connection_id == connection_id))
     assert list(stored) == ["inv-0002"]
+
+
+def _posting_invoice(number: int, updated_ms: int, amount: float) -> dict:
+    return {
+        "InvoiceID": f"inv-{number:04d}",
+        "Type": "ACCREC",
+        "Status": "AUTHORISED",
+        "Date": f"/Date({1_700_000_000_000 + number * 86_400_000}+0000)/",
+        "UpdatedDateUTC": f"/Date({updated_ms}+0000)/",
+        "LineAmountTypes": "Exclusive",
+        "LineItems": [{"AccountCode": "200", "LineAmount": amount, "TaxAmount": 0.0}],
+        "Total": amount,
+    }
+
+
+def test_an_all_new_page_is_copied_in_without_looking_up_its_ids(postgresql_app, monkeypatch):
+    """A first sync's pages cost no look-up of their ids; a page with a stored id in the middle (its
+    first and last new) still merges by the move-forward rule and moves the totals by the difference."""
+    from wizard.books import totals
+    from wizard.extensions import db
+
+    look_ups: list[list[str]] = []
+    stored_copies = totals.stored_copies
+
+    def counted(connection_id, stream_name, ids, payloads=True):
+        look_ups.append(ids)
+        return stored_copies(connection_id, stream_name, ids, payloads)
+
+    monkeypatch.setattr(totals, "stored_copies", counted)
+    connection_id = bare_connection("COPY test")
+
+    def write(items: list[dict]) -> None:
+        store.upsert_rows(store.record_rows(connection_id, INVOICES, items, datetime(2026, 1, 1)))
+        db.session.commit()
+
+    write([_posting_invoice(n, 2_000, 100.0) for n in range(1, 6)])
+    assert look_ups == []
+    # inv-0003 is stored with a newer copy: this older one must not replace it (nor its postings).
+    write([_posting_invoice(10, 2_000, 7.0), _posting_invoice(3, 1_000, 999.0), _posting_invoice(11, 2_000, 8.0)])
+    assert len(look_ups) == 1
+    payload = db.session.scalar(
+        select(XeroRecord.payload).where(XeroRecord.connection_id == connection_id, XeroRecord.xero_id == "inv-0003")
+    )
+    assert '"LineAmount":100.0' in payload
+    assert db.session.scalar(select(func.count()).where(XeroRecord.connection_id == connection_id)) == 7
+    assert totals.stored(connection_id) == totals.recompute(connection_id) != {}

@@ -2,17 +2,18 @@
 session temp table and one `INSERT .. SELECT .. ON CONFLICT`.
 
 A multi-row VALUES upsert makes PostgreSQL parse and plan thousands of parameters per page and
-psycopg2 quote each one in Python; COPY streams the page as one text buffer instead. The caller
-knows which of the page's ids are already stored (it looks them up for the books totals anyway):
+psycopg2 quote each one in Python; COPY streams the page as one text buffer instead. Two ways:
 
-- none (a first sync, or new records): the page is COPYed into `xero_record` itself. With no stored
-  copy there is nothing for the move-forward rule to compare, so the result is what the upsert
-  would write, without staging every row twice. It runs under a savepoint: should another
-  execution have stored one of the ids since the look-up (the unique constraint says so), the
-  page goes the merge way instead;
-- some: the per-record columns are COPYed into the staging table and merged by a single set-based
-  statement with the same move-forward rule as the SQLite path (the caller passes the ON CONFLICT
-  clause); the page's constants (connection, stream, run, time) are bound once.
+- none of the page's ids stored (a first sync, or new records; `copy_new_page`): the page is
+  COPYed into `xero_record` itself. With no stored copy there is nothing for the move-forward rule
+  to compare (nor for the books totals to take out), so the result is what the upsert would write,
+  without staging every row twice and without looking up all the page's ids first. It runs under
+  a savepoint: if one id is stored after all (the unique constraint says so, also when another
+  execution stored it meanwhile), the COPY is undone and the page goes the merge way;
+- some (the caller has looked them up, for the books totals; `write_page`): the per-record columns
+  are COPYed into the staging table and merged by a single set-based statement with the same
+  move-forward rule as the SQLite path (the caller passes the ON CONFLICT clause); the page's
+  constants (connection, stream, run, time) are bound once.
 
 The staging table is `ON COMMIT DELETE ROWS`, so it is empty at the start of every page's
 transaction and a failed page leaves nothing behind (the rollback discards it).
@@ -25,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from psycopg2 import errors
-from sqlalchemy import Boolean, Column, DateTime, Insert, MetaData, String, Table, Text, bindparam, select
+from sqlalchemy import Boolean, Column, DateTime, Insert, MetaData, String, Table, Text, bindparam, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, scoped_session
 
@@ -52,6 +53,10 @@ _PER_RECORD = "xero_id, status, tombstoned, xero_updated_at, payload"
 _COPY_STAGING = f"COPY {STAGING} ({_PER_RECORD}) FROM STDIN"
 _COPY_RECORDS = f"COPY xero_record (connection_id, stream, {_PER_RECORD}, synced_at, seen_run_id) FROM STDIN"
 _SAVEPOINT = "pg_copy_new_page"
+_PROBE = text(
+    "SELECT 1 FROM xero_record WHERE connection_id = :connection_id AND stream = :stream"
+    " AND xero_id IN (:first, :last) LIMIT 1"
+)
 # COPY text format: backslash, tab, newline and carriage return must be escaped in a value.
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _NULL = "\\N"
@@ -121,6 +126,23 @@ def _copy_new(connection: Connection, rows: list[dict[str, Any]]) -> bool:
         connection.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
         return False
     return True
+
+
+def copy_new_page(session: Session | scoped_session[Any], rows: list[dict[str, Any]]) -> bool:
+    """COPY a page (rows from `record_rows`) straight into xero_record if none of its ids is stored;
+    False, with nothing written, if one is. The page's first and last ids are probed first: a
+    repeated or incremental page usually has them stored and then costs one index probe, not a COPY
+    that fails; the unique constraint catches any other stored id."""
+    first, last = rows[0], rows[-1]
+    probe = {
+        "connection_id": first["connection_id"],
+        "stream": first["stream"],
+        "first": first["xero_id"],
+        "last": last["xero_id"],
+    }
+    if session.execute(_PROBE, probe).first() is not None:
+        return False
+    return _copy_new(session.connection(), rows)
 
 
 def write_page(

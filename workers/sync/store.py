@@ -133,23 +133,25 @@ def upsert_rows(rows: list[dict[str, Any]]) -> int:
         return 0
     posted = getattr(rows, "posted", None)
     first = rows[0]
-    postgres = db.session.get_bind().dialect.name == "postgresql"
+    connection_id, stream_name = first["connection_id"], first["stream"]
     stored: totals.Stored | None = None
-    if posted is not None or postgres:
-        # One look-up serves both: the books totals need the replaced copies, and on PostgreSQL a
-        # page with none stored is COPYed straight into the table (pg_copy).
-        ids = [row["xero_id"] for row in rows]
-        stored = totals.stored_copies(first["connection_id"], first["stream"], ids, payloads=posted is not None)
-    delta = (
-        totals.page_delta(first["connection_id"], first["stream"], rows, posted, stored) if posted is not None else None
-    )
-    statement = _upsert()
-    if postgres:
-        pg_copy.write_page(db.session, statement, rows, all_new=not stored)
+    if db.session.get_bind().dialect.name == "postgresql":
+        if pg_copy.copy_new_page(db.session, rows):
+            stored = {}  # none was stored: the totals only gain what the page posts
+        else:
+            # One look-up serves both the books totals (the replaced copies) and the merge.
+            ids = [row["xero_id"] for row in rows]
+            stored = totals.stored_copies(connection_id, stream_name, ids, payloads=posted is not None)
+            pg_copy.write_page(db.session, _upsert(), rows, all_new=not stored)
     else:
-        db.session.execute(statement, rows).close()
-    if delta:
-        totals.apply(first["connection_id"], delta)
+        # The totals' look-up reads the replaced copies, so it comes before the write.
+        if posted is not None:
+            stored = totals.stored_copies(connection_id, stream_name, [row["xero_id"] for row in rows])
+        db.session.execute(_upsert(), rows).close()
+    if posted is not None:
+        delta = totals.page_delta(connection_id, stream_name, rows, posted, stored)
+        if delta:
+            totals.apply(connection_id, delta)
     return len(rows)
 
 
