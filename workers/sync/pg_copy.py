@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from psycopg2 import errors
-from sqlalchemy import Boolean, Column, DateTime, Insert, MetaData, String, Table, Text, bindparam, select, text
+from sqlalchemy import Boolean, Column, DateTime, Insert, MetaData, String, Table, Text, bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, scoped_session
 
@@ -53,9 +53,9 @@ _PER_RECORD = "xero_id, status, tombstoned, xero_updated_at, payload"
 _COPY_STAGING = f"COPY {STAGING} ({_PER_RECORD}) FROM STDIN"
 _COPY_RECORDS = f"COPY xero_record (connection_id, stream, {_PER_RECORD}, synced_at, seen_run_id) FROM STDIN"
 _SAVEPOINT = "pg_copy_new_page"
-_PROBE = text(
-    "SELECT 1 FROM xero_record WHERE connection_id = :connection_id AND stream = :stream"
-    " AND xero_id IN (:first, :last) LIMIT 1"
+_PROBE = (
+    "SELECT 1 FROM xero_record WHERE connection_id = %(connection_id)s AND stream = %(stream)s"
+    " AND xero_id IN (%(first)s, %(last)s) LIMIT 1"
 )
 # COPY text format: backslash, tab, newline and carriage return must be escaped in a value.
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -111,17 +111,24 @@ def _copy(connection: Connection, statement: str, payload: bytes) -> None:
         cursor.copy_expert(statement, io.BytesIO(payload), size=max(len(payload), 8192))
 
 
-def _copy_new(connection: Connection, rows: list[dict[str, Any]]) -> bool:
+def _copy_new(connection: Connection, rows: list[dict[str, Any]], probe: bool = False) -> bool:
     """COPY a page none of whose ids was stored into xero_record; False (nothing written) when one
-    turned out to be stored after all."""
+    turned out to be stored after all. `probe`: look for the page's first and last ids first (in
+    the same round trip as the savepoint) and skip the COPY when either is stored."""
     first = rows[0]
+    prepare = f"{_ASYNC_COMMIT}; SAVEPOINT {_SAVEPOINT}"
+    if probe:
+        ids = {"connection_id": first["connection_id"], "stream": first["stream"], "first": first["xero_id"]}
+        found = connection.exec_driver_sql(f"{prepare}; {_PROBE}", {**ids, "last": rows[-1]["xero_id"]})
+        if found.first() is not None:
+            return False
+    else:
+        connection.exec_driver_sql(prepare)
     run_id = first["seen_run_id"]
     before = f"{first['connection_id']}\t{_text(first['stream'])}\t"
     after = f"\t{first['synced_at'].isoformat()}\t{_NULL if run_id is None else run_id}"
-    payload = copy_text(rows, before, after)
-    connection.exec_driver_sql(f"{_ASYNC_COMMIT}; SAVEPOINT {_SAVEPOINT}")
     try:
-        _copy(connection, _COPY_RECORDS, payload)
+        _copy(connection, _COPY_RECORDS, copy_text(rows, before, after))
     except errors.UniqueViolation:
         connection.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
         return False
@@ -133,16 +140,7 @@ def copy_new_page(session: Session | scoped_session[Any], rows: list[dict[str, A
     False, with nothing written, if one is. The page's first and last ids are probed first: a
     repeated or incremental page usually has them stored and then costs one index probe, not a COPY
     that fails; the unique constraint catches any other stored id."""
-    first, last = rows[0], rows[-1]
-    probe = {
-        "connection_id": first["connection_id"],
-        "stream": first["stream"],
-        "first": first["xero_id"],
-        "last": last["xero_id"],
-    }
-    if session.execute(_PROBE, probe).first() is not None:
-        return False
-    return _copy_new(session.connection(), rows)
+    return _copy_new(session.connection(), rows, probe=True)
 
 
 def write_page(
