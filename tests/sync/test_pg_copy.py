@@ -41,10 +41,12 @@ def test_the_copy_text_escapes_what_copy_would_read_as_escapes():
     rows = [
         _row("inv\\1\tx\ny\rz", "PAID", False, datetime(2026, 2, 3, 4, 5, 6), '{"Ref":"C:\\\\new"}'),
         _row("inv-2", "VOIDED", True, None, "{}"),
+        _row("inv\\3", "A\\B\tC", False, None, "{}"),  # a backslash alone; a status with escapes
     ]
     assert pg_copy.copy_text(rows) == (
         b'inv\\\\1\\tx\\ny\\rz\tPAID\tf\t2026-02-03T04:05:06\t{"Ref":"C:\\\\\\\\new"}\n'  # backslashes doubled
         b"inv-2\tVOIDED\tt\t\\N\t{}\n"  # no timestamp: COPY's NULL
+        b"inv\\\\3\tA\\\\B\\tC\tf\t\\N\t{}\n"
     )
 
 

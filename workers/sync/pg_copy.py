@@ -22,7 +22,6 @@ transaction and a failed page leaves nothing behind (the rollback discards it).
 from __future__ import annotations
 
 import io
-from datetime import datetime
 from typing import Any
 
 from psycopg2 import errors
@@ -73,13 +72,18 @@ def copy_text(rows: list[dict[str, Any]], before: str = "", after: str = "") -> 
     lines: list[str] = []
     append = lines.append  # bound once: this loop runs per record
     for row in rows:
-        updated: datetime | None = row["xero_updated_at"]
+        xero_id, status, updated = row["xero_id"], row["status"], row["xero_updated_at"]
+        # Ids and statuses almost never hold a character COPY escapes: two scans in C are several
+        # times cheaper than `translate`, which maps every character through a dict.
+        if backslash in xero_id or not xero_id.isprintable():
+            xero_id = xero_id.translate(escapes)
+        if backslash in status or not status.isprintable():
+            status = status.translate(escapes)
         # orjson never emits a raw tab, newline or carriage return (JSON escapes them), so a
         # payload only needs its backslashes doubled.
         append(
-            f"{before}{row['xero_id'].translate(escapes)}\t{row['status'].translate(escapes)}\t"
-            f"{'t' if row['tombstoned'] else 'f'}\t{null if updated is None else updated.isoformat()}\t"
-            f"{row['payload'].replace(backslash, doubled)}{after}\n"
+            f"{before}{xero_id}\t{status}\t{'t' if row['tombstoned'] else 'f'}\t"
+            f"{null if updated is None else updated.isoformat()}\t{row['payload'].replace(backslash, doubled)}{after}\n"
         )
     return "".join(lines).encode()
 
