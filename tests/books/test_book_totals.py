@@ -214,3 +214,22 @@ def test_rebuild_command_fills_totals_for_books_synced_before_they_existed(app):
     with app.app_context():
         assert totals.stored(idle) == expected == totals.recompute(idle)
         assert totals.stored(busy) == {}
+
+
+def test_totals_keep_references_and_options_with_any_characters(app):
+    """On PostgreSQL the totals travel as array literals: quotes, backslashes, commas, braces,
+    spaces and empty strings in a reference or option id must come back as written."""
+    from collections import Counter
+    from datetime import date
+
+    from wizard.books import totals
+    from wizard.extensions import db
+
+    odd = ['a|id|"quoted"', "a|id|back\\slash", "a|{braced},comma", "a| spaced |", "s|NULL", "a||"]
+    delta = Counter({("transactions", ref, date(2025, 1, 1), option): 100 for ref in odd for option in ("", "o,{1}")})
+    with app.app_context():
+        connection_id = bare_connection("Odd references")
+        totals.apply(connection_id, delta)
+        totals.apply(connection_id, Counter({key: 5 for key in delta}))
+        db.session.commit()
+        assert totals.stored(connection_id) == {key: 105 for key in delta}
