@@ -120,8 +120,9 @@ def stored_copies(connection_id: int, stream: str, ids: list[str], payloads: boo
         # One index probe per id, whatever the statistics say: while a first sync fills the table
         # they are stale, and `xero_id = ANY(..)` or a plain join was then planned as a scan (or a
         # hash) of the whole stream. LIMIT 1 keeps the planner from flattening the LATERAL probe.
+        # The ids go as one array literal (see `_PG_ADD`).
         statement = _PG_PREVIOUS if payloads else _PG_STORED
-        found = db.session.execute(statement, {"ids": ids, "connection_id": connection_id, "stream": stream})
+        found = db.session.execute(statement, {"ids": _array(ids), "connection_id": connection_id, "stream": stream})
     else:
         found = db.session.execute(
             select(
