@@ -3,7 +3,7 @@ statement-level triggers instead of a per-row foreign key, payloads are compress
 book_total leaves room on its pages for its in-place updates (fillfactor)
 
 Revision ID: f1c3a8e5d260
-Revises: e5b2c8d1f047
+Revises: f1a3c5e7b902
 Create Date: 2026-12-02 16:20:00
 
 wizard/models/record_owner.py says what the triggers guarantee (what the foreign key did). SQLite
@@ -19,7 +19,7 @@ from wizard.models.books import FILLFACTOR
 from wizard.models.sync import PAYLOAD_LZ4
 
 revision = "f1c3a8e5d260"
-down_revision = "e5b2c8d1f047"
+down_revision = "f1a3c5e7b902"
 branch_labels = None
 depends_on = None
 
