@@ -129,7 +129,10 @@ def wait_for_run(app, run_id: int, states=("succeeded", "failed"), timeout: floa
     try:
         return wait_until(ended, timeout, interval=0.2)
     except AssertionError:
-        raise AssertionError(f"run {run_id} still {run_state(app, run_id)} after {timeout}s") from None
+        state = run_state(app, run_id)  # read once more: it may have ended after the last look
+        if state in states:
+            return state
+        raise AssertionError(f"run {run_id} still {state} after {timeout}s") from None
 
 
 def stored_ids(app, connection_id: int, stream: str, tombstoned: bool | None = None) -> dict[str, dict]:
