@@ -16,7 +16,9 @@ from flask import current_app
 
 PREFIX = "limit_"
 PROBLEMS = ("minute", "concurrent", "day", "app_minute")
-LEGACY = {"rate_limited": "day"}  # runs parked before limits were named were always the daily allowance
+# Runs parked before limits were named were always the daily allowance; a run between slices
+# whose worker was handed back for the organisation's minute waits for that minute.
+LEGACY = {"rate_limited": "day", "slice_limit_minute": "minute"}
 
 
 def reason_for(problem: str) -> str:

@@ -58,6 +58,28 @@ def priority_queues() -> list[Queue]:
     return [jobs.queue_named(queue_name(base, level)) for level in LEVELS]
 
 
+def others_waiting(origin: str) -> bool:
+    """Does a sync wait in queue `origin` or a higher one (a job taking turns should yield)?
+
+    Only sync jobs count (ids `sync-run-...`): the sweep and other duties in RQ_QUEUE are short and
+    do not need a sync to end its turn. The first 50 of each queue are enough to tell."""
+    queues = priority_queues()
+    names = [q.name for q in queues]
+    higher = queues[: names.index(origin) + 1] if origin in names else queues
+    try:
+        with jobs.redis().pipeline(transaction=False) as pipe:
+            for q in higher:
+                pipe.lrange(q.key, 0, 49)
+            waiting = pipe.execute()
+    except RedisError:
+        return False  # cannot tell: keep the worker (the slice still ends at SYNC_SLICE_SECONDS)
+    return any(
+        (job_id.decode() if isinstance(job_id, bytes) else job_id).startswith("sync-run-")
+        for ids in waiting
+        for job_id in ids
+    )
+
+
 def scheduled_age_after(connection) -> float:
     """Seconds a scheduled re-sync of `connection` may wait before it moves up a queue."""
     config = current_app.config
