@@ -58,14 +58,25 @@ def priority_queues() -> list[Queue]:
     return [jobs.queue_named(queue_name(base, level)) for level in LEVELS]
 
 
+def at_or_above(origin: str) -> list[Queue]:
+    """The queue `origin` and those above it (every queue if `origin` is not one of them)."""
+    queues = priority_queues()
+    names = [q.name for q in queues]
+    return queues[: names.index(origin) + 1] if origin in names else queues
+
+
+def waiting_keys(origin: str) -> list[str]:
+    """Redis keys of the queues whose waiting syncs share the app's minute with a job from `origin`
+    (the governor counts them: workers/sync/governor.py)."""
+    return [q.key for q in at_or_above(origin)]
+
+
 def others_waiting(origin: str) -> bool:
     """Does a sync wait in queue `origin` or a higher one (a job taking turns should yield)?
 
     Only sync jobs count (ids `sync-run-...`): the sweep and other duties in RQ_QUEUE are short and
     do not need a sync to end its turn. The first 50 of each queue are enough to tell."""
-    queues = priority_queues()
-    names = [q.name for q in queues]
-    higher = queues[: names.index(origin) + 1] if origin in names else queues
+    higher = at_or_above(origin)
     try:
         with jobs.redis().pipeline(transaction=False) as pipe:
             for q in higher:

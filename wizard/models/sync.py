@@ -19,9 +19,10 @@ _ACTIVE = text("state IN ('queued', 'running', 'paused')")
 # A running run between two time slices (workers/sync/engine.py): its next job waits in its queue.
 # It is still syncing (not stalled, not a new attempt); the next slice's start clears it.
 SLICE_TURN = "slice_turn"
-# Between slices because the organisation's own minute limit would have held the worker idle: the
-# next slice's job is scheduled for `paused_until`, when the minute frees (wizard.limit_pauses).
-SLICE_LIMIT_MINUTE = "slice_limit_minute"
+# Between slices because a limit of the organisation's own would have held the worker idle (its
+# minute, or its share of the app's minute): `slice_limit_<problem>`; the next slice's job is
+# scheduled for `paused_until`, when that frees (wizard.limit_pauses).
+SLICE_LIMIT = "slice_limit_"
 
 
 class SyncRun(Model):
@@ -68,7 +69,9 @@ class SyncRun(Model):
 
     @property
     def between_slices(self) -> bool:
-        return self.state == "running" and self.pause_reason in (SLICE_TURN, SLICE_LIMIT_MINUTE)
+        return self.state == "running" and (
+            self.pause_reason == SLICE_TURN or self.pause_reason.startswith(SLICE_LIMIT)
+        )
 
     def start(self) -> None:
         if not self.between_slices:
@@ -95,11 +98,11 @@ class SyncRun(Model):
         """A running run waits for a short Xero limit (wizard.limit_pauses): say which, and until when."""
         self.paused_until, self.pause_reason = until, reason
 
-    def end_slice(self, resume: datetime | None = None) -> None:
+    def end_slice(self, resume: datetime | None = None, problem: str = "minute") -> None:
         """This job's slice is over; the run stays running and its next job waits its turn, or
-        (`resume`) until the organisation's minute limit frees."""
+        (`resume`) until the Xero limit `problem` frees for this organisation."""
         self.paused_until, self.progressed_at = resume, utcnow()
-        self.pause_reason = SLICE_LIMIT_MINUTE if resume is not None else SLICE_TURN
+        self.pause_reason = SLICE_LIMIT + problem if resume is not None else SLICE_TURN
 
     def clear_limit_wait(self) -> None:
         if self.state == "running" and self.pause_reason:

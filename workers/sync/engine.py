@@ -30,6 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
+from rq import get_current_job
 
 from wizard import jobs, limit_pauses, priorities
 from wizard.clock import utcnow
@@ -198,6 +199,7 @@ class SyncEngine:
         # Set when the slice ends because the organisation's own minute would hold the worker idle:
         # the next slice is scheduled for when the minute frees (epoch seconds), not queued at once.
         self.resume_at: float | None = None
+        self.resume_problem = "minute"
 
     def yield_to_owner(self) -> None:
         """Another execution holds the run lock: stop now and leave the run to it."""
@@ -220,7 +222,13 @@ class SyncEngine:
         run.call_rate = self.settings["limits"].calls_per_second
         db.session.commit()
         log.info("sync.start run=%s connection=%s attempt=%s", run.id, connection.id, run.attempts)
-        governor = Governor(jobs.redis(), connection.tenant_id, self.settings["limits"])
+        job = get_current_job()
+        governor = Governor(
+            jobs.redis(),
+            connection.tenant_id,
+            self.settings["limits"],
+            waiting_queues=priorities.waiting_keys(job.origin if job else priorities.queue_for(run.kind).name),
+        )
         assert connection.token_set_id is not None, "a usable connection has a Xero login"
         client = TenantClient(
             self.api,
@@ -358,22 +366,19 @@ class SyncEngine:
             return True
         if self.turn_ends is None or now < self.turn_ends:
             return False
-        from rq import get_current_job
-
         job = get_current_job()
         return job is not None and priorities.others_waiting(job.origin)
 
     def _yield_to_limit(self, client: TenantClient) -> None:
-        """The organisation's own minute holds every call back for `limit_yield` seconds or more:
-        end the slice and hand the worker to another organisation until the minute frees."""
+        """Every call waits `limit_yield` seconds or more for the organisation's own window (its
+        minute, Xero's block or its share of the app's minute): end the slice and hand the worker
+        to another organisation until the window frees."""
         if self.sliced or self.settings["limit_yield"] <= 0:
             return
-        waiting = client.governor.current_wait()
-        if waiting is None or waiting[0] != "minute":
-            return  # the app's minute and 5-at-once free for everyone at once, or within moments
-        if waiting[1] - time.time() < self.settings["limit_yield"]:
+        waiting = client.governor.own_wait()
+        if waiting is None or waiting[1] - time.time() < self.settings["limit_yield"]:
             return
-        self.sliced, self.resume_at = True, waiting[1]
+        self.sliced, self.resume_at, self.resume_problem = True, waiting[1], waiting[0]
         self.stop.set()
 
     def _note_limit_wait(self, run: SyncRun, client: TenantClient) -> None:
@@ -620,12 +625,10 @@ class SyncEngine:
     def _end_slice(self, run: SyncRun) -> dict[str, Any]:
         """The slice is over with streams left: the run stays running (the Data page still says
         syncing) with its checkpoints committed, and its next job goes to the back of the queue."""
-        from rq import get_current_job
-
         from wizard.syncing import enqueue_next_slice
 
         resume = datetime.fromtimestamp(self.resume_at, UTC).replace(tzinfo=None) if self.resume_at else None
-        run.end_slice(resume)
+        run.end_slice(resume, self.resume_problem)
         job = get_current_job()
         enqueue_next_slice(run, job.origin if job else None, dict(job.meta) if job else None, at=resume)
         log.info(
