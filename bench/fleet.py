@@ -492,7 +492,12 @@ class Report:
         for _id, _connection_id, _kind, _state, started, finished, _calls in self.runs:
             if started is not None and finished is not None and finished >= self.t0:
                 busy += max(0.0, (min(finished, self.t1) - max(started, self.t0)).total_seconds())
-        print(f"[workers] utilisation {busy / (self.fleet.args.workers * window):.0%} over {window:.0f}s")
+        # From run spans: a run between slices (queued, or waiting for its window) holds no worker but
+        # counts here, so with turns this over-counts (it can pass 100 %).
+        print(
+            f"[workers] run spans / worker time {busy / (self.fleet.args.workers * window):.0%} over {window:.0f}s "
+            "(utilisation when runs are not sliced)"
+        )
         figures = fairness(
             self.runs,
             self.created,
