@@ -168,7 +168,7 @@ class Config:
         # Shorter turns while others wait: a job that has worked this long ends at its next
         # committed page if another job waits in its queue or a higher one (round robin among
         # waiting organisations); 0 = off.
-        self.SYNC_TURN_SECONDS = env.number("SYNC_TURN_SECONDS", 2.0)
+        self.SYNC_TURN_SECONDS = env.number("SYNC_TURN_SECONDS", 1.0)
         # A job whose calls would wait this long or more for the organisation's own minute limit
         # hands its worker back and resumes (RQ scheduled job) when the minute frees; 0 = off.
         self.SYNC_LIMIT_YIELD_SECONDS = env.number("SYNC_LIMIT_YIELD_SECONDS", 5.0)
