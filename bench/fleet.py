@@ -74,11 +74,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--fill", action="store_true", help="sync every organisation once instead of priming")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"))
+    parser.add_argument("--tenant-minute", type=int, default=60, help="Xero's calls a minute per organisation")
+    parser.add_argument("--dump", help="save the run's figures here, for --report")
+    parser.add_argument("--report", help="print the fairness figures of a --dump again, and stop")
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
+    if args.report:
+        report_from(args.report, args.tenant_minute)
+        return
 
     from xero_sandbox.server import start_background
 
@@ -284,7 +290,10 @@ class Fleet:
         left = self.wait_runs(admin_runs, timeout=300)
         time.sleep(3)  # the last webhook syncs
         t1 = datetime.utcnow()
-        Report(self, t0, t1, admin_runs, left).print()
+        report = Report(self, t0, t1, admin_runs, left)
+        if args.dump:
+            report.dump(args.dump)
+        report.print()
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -479,31 +488,176 @@ class Report:
 
     def work(self) -> None:
         window = (self.t1 - self.t0).total_seconds()
-        busy, rates = 0.0, []
-        waiting: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0.0]))
-        for run_id, connection_id, kind, _state, started, finished, calls in self.runs:
-            if started is None or finished is None or finished < self.t0:
-                continue
-            span = (min(finished, self.t1) - max(started, self.t0)).total_seconds()
-            busy += max(0.0, span)
-            duration = (finished - started).total_seconds()
-            if duration > 0 and calls >= 10:  # syncs with enough waiting work for a rate to mean anything
-                rates.append(calls / duration)
-                # The organisation had work waiting from the moment its sync was queued.
-                totals = waiting[kind][connection_id]
-                totals[0] += calls
-                totals[1] += (finished - self.created[run_id]).total_seconds()
-        print(f"[workers] utilisation {busy / (self.fleet.args.workers * window):.0%} over {window:.0f}s")
+        busy = 0.0
+        for _id, _connection_id, _kind, _state, started, finished, _calls in self.runs:
+            if started is not None and finished is not None and finished >= self.t0:
+                busy += max(0.0, (min(finished, self.t1) - max(started, self.t0)).total_seconds())
+        # From run spans: a run between slices (queued, or waiting for its window) holds no worker but
+        # counts here, so with turns this over-counts (it can pass 100 %).
         print(
-            f"[fairness] Jain's index of per-sync call rates while running: {jain(rates):.3f} over {len(rates)} syncs"
+            f"[workers] run spans / worker time {busy / (self.fleet.args.workers * window):.0%} over {window:.0f}s "
+            "(utilisation when runs are not sliced)"
         )
-        for kind, per_org in sorted(waiting.items()):
-            org_rates = [calls / seconds for calls, seconds in per_org.values() if seconds > 0]
-            print(
-                f"[fairness {kind}] Jain's index of organisations' call rates while they had work waiting "
-                f"(queued or running): {jain(org_rates):.3f} over {len(org_rates)} organisations (goal >= 0.95)"
-            )
+        figures = fairness(
+            self.runs,
+            self.created,
+            [(e["t"], e["tenant"]) for e in self.log],
+            self.fleet.tenants,
+            self.t0,
+            self.t1,
+            self.scale,
+            self.fleet.args.tenant_minute,
+        )
+        print_fairness(figures)
         print(f"[reconnects] connections needing reconnect: {self.reauth} (goal 0)")
+
+    def dump(self, path: str) -> None:
+        """What `--report` needs to print the fairness figures again (e.g. with a changed measure)."""
+        import pickle
+
+        with open(path, "wb") as out:
+            pickle.dump(
+                {
+                    "runs": self.runs,
+                    "created": self.created,
+                    "log": [(e["t"], e["tenant"]) for e in self.log],
+                    "tenants": self.fleet.tenants,
+                    "t0": self.t0,
+                    "t1": self.t1,
+                    "scale": self.scale,
+                },
+                out,
+            )
+
+
+def waiting_runs(runs, created, t0: datetime) -> list[tuple]:
+    """Runs with enough work for a rate to mean anything (10 calls or more: not the 1-call webhook
+    syncs), finished in the measured period: (connection, kind, queued at, started, finished, calls)."""
+    return [
+        (connection_id, kind, created[run_id], started, finished, calls)
+        for run_id, connection_id, kind, _state, started, finished, calls in runs
+        if started is not None and finished is not None and finished >= t0 and calls >= 10
+    ]
+
+
+def fairness(runs, created, log, tenants, t0, t1, scale: float, tenant_minute: int = 60) -> dict:
+    """Jain's index three ways (see `print_fairness`)."""
+    work = waiting_runs(runs, created, t0)
+    running = [
+        calls / d for _c, _k, _q, started, finished, calls in work if (d := (finished - started).total_seconds()) > 0
+    ]
+    raw: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(lambda: [0.0, 0.0]))
+    for connection_id, kind, queued, _started, finished, calls in work:
+        totals = raw[kind][connection_id]
+        totals[0] += calls
+        totals[1] += (finished - queued).total_seconds()
+    raw_index = {
+        kind: (jain([c / s for c, s in per_org.values() if s > 0]), len(per_org)) for kind, per_org in raw.items()
+    }
+    return {
+        "running": (jain(running), len(running)),
+        "raw": raw_index,
+        "normalised": normalised_fairness(work, log, tenants, t0, t1, scale, tenant_minute),
+    }
+
+
+def normalised_fairness(work, log, tenants, t0, t1, scale: float, tenant_minute: int) -> dict:
+    """Jain (1984) over normalised throughputs x_i = T_i / O_i, per priority level (kind).
+
+    T_i: calls organisation i made while it had work waiting (from its sync's queueing to its end).
+    O_i: its max-min fair allocation of the same calls, second by second: in each second, the calls
+    the fleet actually made for organisations of this kind with work waiting are water-filled
+    among those organisations, each capped by what its OWN limit allowed in that second (60 less
+    its calls in the preceding Xero minute). An organisation held back by its own limit, or one
+    waiting while higher-priority work had the workers (no calls for its kind that second), is
+    not counted as treated unfairly; an organisation that waited in a queue while others of its
+    kind were served is. The index is 1 when every organisation got its fair share, 1/n when one
+    got everything.
+    """
+    ts0, ts1 = Report.ts(t0), Report.ts(t1)
+    minute = 60.0 / scale
+    per_tenant: dict[str, list[float]] = defaultdict(list)
+    for t, tenant in log:
+        per_tenant[tenant].append(t)
+    result = {}
+    for kind in sorted({w[1] for w in work}):
+        spans: dict[int, list[tuple[float, float]]] = defaultdict(list)
+        for connection_id, k, queued, _started, finished, _calls in work:
+            if k == kind:
+                spans[connection_id].append((max(Report.ts(queued), ts0), min(Report.ts(finished) + 0.5, ts1)))
+        seconds = int(ts1 - ts0) + 1
+        made = {c: [0] * seconds for c in spans}  # calls per second while waiting
+        history = {c: [0] * seconds for c in spans}  # every call per second (for its own minute)
+        for c in spans:
+            for t in per_tenant.get(tenants.get(c), []):
+                b = int(t - ts0)
+                if 0 <= b < seconds:
+                    history[c][b] += 1
+                    if any(lo <= t <= hi for lo, hi in spans[c]):
+                        made[c][b] += 1
+        waiting_in = {c: [False] * seconds for c in spans}
+        for c, ranges in spans.items():
+            for lo, hi in ranges:
+                for b in range(max(0, int(lo - ts0)), min(seconds, int(hi - ts0) + 1)):
+                    waiting_in[c][b] = True
+        fair = dict.fromkeys(spans, 0.0)
+        span_b = int(round(minute)) - 1
+        for b in range(seconds):
+            present = [c for c in spans if waiting_in[c][b]]
+            capacity = sum(made[c][b] for c in present)
+            if not present or capacity == 0:
+                continue
+            caps = {c: max(0, tenant_minute - sum(history[c][max(0, b - span_b) : b])) for c in present}
+            for c, share in water_fill(capacity, caps).items():
+                fair[c] += share
+        x = [sum(made[c]) / fair[c] for c in spans if fair[c] > 0]
+        result[kind] = (jain(x), len(x))
+    return result
+
+
+def water_fill(capacity: float, caps: dict) -> dict:
+    """Max-min fair split of `capacity` among claimants each capped at caps[c]."""
+    shares, left, open_ = {c: 0.0 for c in caps}, float(capacity), sorted(caps, key=lambda c: caps[c])
+    while open_ and left > 1e-9:
+        level = left / len(open_)
+        smallest = caps[open_[0]]
+        if smallest - shares[open_[0]] <= level:
+            give = smallest - shares[open_[0]]
+            for c in open_:
+                shares[c] += give
+            left -= give * len(open_)
+            open_.pop(0)
+        else:
+            for c in open_:
+                shares[c] += level
+            left = 0.0
+    return shares
+
+
+def print_fairness(figures: dict) -> None:
+    index, n = figures["running"]
+    print(f"[fairness, raw] Jain's index of per-sync call rates while running: {index:.3f} over {n} syncs")
+    for kind, (index, n) in sorted(figures["raw"].items()):
+        print(
+            f"[fairness {kind}, raw] Jain's index of organisations' call rates while they had work waiting "
+            f"(queued or running), not normalised: {index:.3f} over {n} organisations"
+        )
+    for kind, (index, n) in sorted(figures["normalised"].items()):
+        print(
+            f"[fairness {kind}] Jain's index of organisations' calls while they had work waiting, each over its "
+            f"max-min fair share of the calls made for its kind (capped by its own limit): {index:.3f} "
+            f"over {n} organisations (goal >= 0.95)"
+        )
+
+
+def report_from(path: str, tenant_minute: int) -> None:
+    import pickle
+
+    with open(path, "rb") as dumped:
+        d = pickle.load(dumped)
+    print_fairness(
+        fairness(d["runs"], d["created"], d["log"], d["tenants"], d["t0"], d["t1"], d["scale"], tenant_minute)
+    )
 
 
 if __name__ == "__main__":

@@ -165,6 +165,13 @@ class Config:
         # A sync job that has worked this long ends at its next committed page and queues the rest
         # of its run at the back of its queue, so runs share workers in turns; 0 = no slicing.
         self.SYNC_SLICE_SECONDS = env.number("SYNC_SLICE_SECONDS", 20.0)
+        # Shorter turns while others wait: a job that has worked this long ends at its next
+        # committed page if another job waits in its queue or a higher one (round robin among
+        # waiting organisations); 0 = off.
+        self.SYNC_TURN_SECONDS = env.number("SYNC_TURN_SECONDS", 1.0)
+        # A job whose calls would wait this long or more for the organisation's own minute limit
+        # hands its worker back and resumes (RQ scheduled job) when the minute frees; 0 = off.
+        self.SYNC_LIMIT_YIELD_SECONDS = env.number("SYNC_LIMIT_YIELD_SECONDS", 5.0)
         # A lost database connection: the page is retried in-process this many times, with backoff.
         self.SYNC_DB_RETRIES = env.integer("SYNC_DB_RETRIES", 5)
         self.XERO_MAX_IN_FLIGHT = env.integer("XERO_MAX_IN_FLIGHT", 5, minimum=1)

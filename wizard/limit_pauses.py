@@ -17,6 +17,7 @@ from flask import current_app
 PREFIX = "limit_"
 PROBLEMS = ("minute", "concurrent", "day", "app_minute")
 LEGACY = {"rate_limited": "day"}  # runs parked before limits were named were always the daily allowance
+# A run between slices whose worker was handed back until a limit frees says `slice_limit_<problem>`.
 
 
 def reason_for(problem: str) -> str:
@@ -61,7 +62,7 @@ def limit_pause(run) -> LimitPause | None:
     """The limit `run` is waiting for now, if any."""
     if run is None or run.state not in ("running", "paused"):
         return None
-    reason = run.pause_reason or ""
+    reason = (run.pause_reason or "").removeprefix("slice_")  # slice_limit_<problem> -> limit_<problem>
     problem = LEGACY.get(reason) or (reason[len(PREFIX) :] if reason.startswith(PREFIX) else "")
     if problem not in PROBLEMS:
         return None

@@ -58,6 +58,39 @@ def priority_queues() -> list[Queue]:
     return [jobs.queue_named(queue_name(base, level)) for level in LEVELS]
 
 
+def at_or_above(origin: str) -> list[Queue]:
+    """The queue `origin` and those above it (every queue if `origin` is not one of them)."""
+    queues = priority_queues()
+    names = [q.name for q in queues]
+    return queues[: names.index(origin) + 1] if origin in names else queues
+
+
+def waiting_keys(origin: str) -> list[str]:
+    """Redis keys of the queues whose waiting syncs share the app's minute with a job from `origin`
+    (the governor counts them: workers/sync/governor.py)."""
+    return [q.key for q in at_or_above(origin)]
+
+
+def others_waiting(origin: str) -> bool:
+    """Does a sync wait in queue `origin` or a higher one (a job taking turns should yield)?
+
+    Only sync jobs count (ids `sync-run-...`): the sweep and other duties in RQ_QUEUE are short and
+    do not need a sync to end its turn. The first 50 of each queue are enough to tell."""
+    higher = at_or_above(origin)
+    try:
+        with jobs.redis().pipeline(transaction=False) as pipe:
+            for q in higher:
+                pipe.lrange(q.key, 0, 49)
+            waiting = pipe.execute()
+    except RedisError:
+        return False  # cannot tell: keep the worker (the slice still ends at SYNC_SLICE_SECONDS)
+    return any(
+        (job_id.decode() if isinstance(job_id, bytes) else job_id).startswith("sync-run-")
+        for ids in waiting
+        for job_id in ids
+    )
+
+
 def scheduled_age_after(connection) -> float:
     """Seconds a scheduled re-sync of `connection` may wait before it moves up a queue."""
     config = current_app.config

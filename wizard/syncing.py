@@ -119,17 +119,22 @@ def _slice_job_id(run: SyncRun) -> str:
     return f"sync-run-{run.id}-{run.attempts}-slice-{secrets.token_hex(4)}"
 
 
-def enqueue_next_slice(run: SyncRun, queue_name: str | None, meta: dict | None) -> None:
+def enqueue_next_slice(run: SyncRun, queue_name: str | None, meta: dict | None, at: datetime | None = None) -> None:
     """Queue the rest of a run whose time slice is over, at the back of the queue its job came
-    from (it may have aged up), keeping the job's meta. Called while the run lock is still held,
-    so the sweep sees the run owned until this job is in its queue. Redis down: the run stays
-    running between slices, and the sweep enqueues it again once nobody holds it."""
+    from (it may have aged up), keeping the job's meta; with `at`, RQ's scheduler puts it there
+    then (the organisation's minute frees). Called while the run lock is still held, so the sweep
+    sees the run owned until this job is queued. Redis down: the run stays running between
+    slices, and the sweep enqueues it again once nobody holds it."""
     job_id = _slice_job_id(run)
     run.rq_job_id = job_id
     db.session.commit()
     queue = jobs.queue_named(queue_name) if queue_name else priorities.queue_for(run.kind)
+    options = _enqueue_options(run, job_id, meta)
     try:
-        queue.enqueue("workers.tasks.run_sync", run.id, **_enqueue_options(run, job_id, meta))
+        if at is not None:
+            queue.enqueue_at(at.replace(tzinfo=UTC), "workers.tasks.run_sync", run.id, **options)
+        else:
+            queue.enqueue("workers.tasks.run_sync", run.id, **options)
     except RedisError as exc:
         log.warning("sync.slice_enqueue_deferred run=%s job=%s error=%s", run.id, job_id, type(exc).__name__)
 

@@ -134,3 +134,28 @@ def test_a_tenant_with_no_work_waiting_gives_its_share_back(app):
     while busy._try(uuid.uuid4().hex)[0] == 1:
         taken += 1
     assert taken == 10  # alone with work waiting, it may use the whole minute
+
+
+def test_organisations_queued_for_a_worker_share_a_scarce_app_minute_from_the_first_call(app):
+    """Nine organisations' syncs wait in the queue for a worker while one runs: together they could
+    want more than the app's minute (10 tenants x 60 > 100), so the running one gets a tenth of it
+    from its first call instead of the whole minute (first come, first served), and the wait says
+    it is its share; an organisation in a lower queue does not count against a higher one."""
+    redis = app.extensions["rq"].redis
+    prefix = f"test-share-{uuid.uuid4().hex[:6]}"
+    queued, lower = f"{prefix}:queue:watched", f"{prefix}:queue:scheduled"
+    redis.rpush(queued, *[f"sync-run-{n}-1" for n in range(9)])
+    redis.rpush(lower, *[f"sync-run-{n}-1" for n in range(100, 190)])
+    limits = Limits(concurrent=1000, per_minute=60, app_per_minute=100, app_share=1.0, time_scale=1.0)
+    running = Governor(redis, f"tenant-{uuid.uuid4()}", limits, prefix=prefix, waiting_queues=[queued])
+    taken = 0
+    while running._try(uuid.uuid4().hex)[0] == 1:
+        taken += 1
+    assert taken == 10
+    assert running._try(uuid.uuid4().hex)[3] == "app_share"
+    redis.delete(queued)  # the others got workers and finished: the rest of the minute is free
+    alone = Governor(redis, f"tenant-{uuid.uuid4()}", limits, prefix=prefix, waiting_queues=[queued])
+    taken = 0
+    while alone._try(uuid.uuid4().hex)[0] == 1:
+        taken += 1
+    assert taken == 50  # then, as before, half the minute among the 2 tenants that asked a moment ago

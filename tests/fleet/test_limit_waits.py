@@ -78,7 +78,8 @@ def test_a_sync_held_back_by_the_organisations_minute_says_so_on_the_run_then_go
     from wizard.extensions import db
     from wizard.models import SyncRun
 
-    workers(XERO_TIME_SCALE="6")  # a Xero minute lasts 10 s
+    # A Xero minute lasts 10 s; the worker waits it out (not handing the worker back: SYNC_LIMIT_YIELD_SECONDS).
+    workers(XERO_TIME_SCALE="6", SYNC_LIMIT_YIELD_SECONDS="0")
     org = connect_org(app, sandbox, records=50)
     # Another process of ours (another host, a support re-run) used the organisation's minute.
     governor = Governor(app.extensions["rq"].redis, org.tenant_id, Limits(time_scale=6.0))

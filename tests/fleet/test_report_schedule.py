@@ -34,3 +34,26 @@ def test_a_scheduled_resync_keeps_fresh_reports_and_the_page_says_so(app, sandbo
     assert wait_for_run(app, start_sync(app, org.connection_id, kind="manual"), timeout=150) == "succeeded"
     reports = {p.rsplit("/", 1)[-1] for p in _api_paths(sandbox, seen) if "/Reports/" in p}
     assert reports == {"ProfitAndLoss", "BalanceSheet", "TrialBalance"}
+
+
+@pytest.mark.slow
+def test_sync_now_keeps_fresh_reports_by_tracking_option_and_fetches_the_main_reports(app, sandbox, worker):
+    from wizard.extensions import db
+    from wizard.models import SyncRun
+
+    def reports(since: int) -> tuple[set[str], int]:
+        """(the reports called, how many of the calls were a P&L for one tracking option)."""
+        calls = [r for r in sandbox.state.requests()[since:] if "/Reports/" in r["path"]]
+        return {r["path"].rsplit("/", 1)[-1] for r in calls}, sum("trackingOptionID" in r["query"] for r in calls)
+
+    org = connect_org(app, sandbox, records=60)
+    seen = len(sandbox.state.requests())
+    assert wait_for_run(app, start_sync(app, org.connection_id, kind="initial"), timeout=60) == "succeeded"
+    assert reports(seen)[1] > 0  # the demo books have tracking options
+    seen = len(sandbox.state.requests())
+    run_id = start_sync(app, org.connection_id, kind="manual")
+    assert wait_for_run(app, run_id, timeout=150) == "succeeded"
+    assert reports(seen) == ({"ProfitAndLoss", "BalanceSheet", "TrialBalance"}, 0)
+    with app.app_context():
+        tracked = next(p for p in db.session.get_one(SyncRun, run_id).streams if p.stream == "ProfitAndLossByTracking")
+        assert tracked.state == "skipped" and "by tracking option is refreshed every 6 hours" in tracked.note

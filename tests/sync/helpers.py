@@ -119,7 +119,7 @@ def wait_for_run(app, run_id: int, states=("succeeded", "failed"), timeout: floa
     """Wait until the run's state in the database is one of `states`; return that state.
 
     150 s: a test that syncs one organisation twice in a row passes Xero's 60 calls a minute (a full
-    sync of the demo books is 38 calls: reports are fetched on every manual run, one P&L per
+    sync of the demo books is 38 calls: an initial sync fetches every report, one P&L per
     tracking option), and the product rightly waits out the rest of the minute."""
 
     def ended() -> str | None:

@@ -99,8 +99,8 @@ def test_incremental_run_fetches_only_changes_and_tombstones_voids(app, sandbox,
     edited = sandbox.state.modify_records(org.tenant_id, "invoices", 7)
     voided = sandbox.state.void_records(org.tenant_id, "bank_transactions", 3)
     sandbox.state.clear_requests()
-    # Two runs back to back can pass Xero's 60 calls a minute for one organisation (reports are
-    # fetched on every run, one P&L per tracking option): the second may wait out the minute.
+    # Two runs back to back can pass Xero's 60 calls a minute for one organisation (the first
+    # fetches every report, one P&L per tracking option): the second may wait out the minute.
     assert wait_for_run(app, start_sync(app, org.connection_id), timeout=150) == "succeeded"
     fetched = {r["path"].rsplit("/", 1)[-1]: r["rows"] for r in sandbox.state.requests(tenant=org.tenant_id)}
     assert fetched["Invoices"] == 7 and fetched["BankTransactions"] == 3 and fetched["Contacts"] == 0

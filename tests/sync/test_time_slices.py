@@ -152,3 +152,71 @@ def test_sync_now_moves_a_run_waiting_between_slices_up_to_its_queue(app, sandbo
         from rq.job import Job
 
         assert Job.fetch(job_id, connection=app.extensions["rq"].redis).meta["age_after"] == 30.0
+
+
+def _run(app, run_id: int) -> SyncRun:
+    with app.app_context():
+        run = db.session.get_one(SyncRun, run_id)
+        db.session.expunge(run)
+        return run
+
+
+def test_a_long_sync_ends_its_turn_for_a_waiting_watched_one_and_keeps_the_worker_when_alone(app, sandbox, workers):
+    """SYNC_TURN_SECONDS: with the (long) slice off, a job ends after its turn only when another
+    sync waits at its priority or above; alone it is one job however long it runs."""
+    worker = workers(SYNC_SLICE_SECONDS="0", SYNC_TURN_SECONDS=TINY_SLICE, SYNC_LIMIT_YIELD_SECONDS="0")
+    alone = connect_org(app, sandbox, records=2500)
+    alone_run = start_sync(app, alone.connection_id, kind="scheduled")
+    assert wait_for_run(app, alone_run) == "succeeded", worker.output()[-3000:]
+    assert _jobs_of(worker.output(), alone_run) == (1, 0)  # nobody waited: no turn ended
+
+    big = connect_org(app, sandbox, records=3000)
+    small = connect_org(app, sandbox, records=100)
+    scheduled = start_sync(app, big.connection_id, kind="scheduled")
+    assert wait_for_run(app, scheduled, states=("running",)) == "running"
+    initial = start_sync(app, small.connection_id, kind="initial")
+    assert wait_for_run(app, initial) == "succeeded", worker.output()[-3000:]
+    assert _run(app, scheduled).state == "running", "the watched sync waited for the whole scheduled one"
+    assert wait_for_run(app, scheduled) == "succeeded", worker.output()[-3000:]
+    starts, ended = _jobs_of(worker.output(), scheduled)
+    assert ended >= 1 and starts == ended + 1, (starts, ended)
+    assert_row_counts_match(app, sandbox, big)
+    assert_row_counts_match(app, sandbox, small)
+
+
+def test_a_sync_held_back_by_its_own_minute_hands_the_worker_to_another_organisation(app, sandbox, workers):
+    """SYNC_LIMIT_YIELD_SECONDS: the organisation's minute is used up, so its job would sit idle on
+    the only worker; it ends its slice, the next one is scheduled for when the minute frees, and
+    another organisation's sync runs meanwhile. Nothing is fetched twice and the minute holds."""
+    import time
+
+    from wizard.limit_pauses import limit_pause
+    from workers.sync.governor import Governor, Limits
+
+    worker = workers(XERO_TIME_SCALE="6", SYNC_SLICE_SECONDS="0", SYNC_TURN_SECONDS="0", SYNC_LIMIT_YIELD_SECONDS="1")
+    held = connect_org(app, sandbox, records=300)
+    other = connect_org(app, sandbox, records=40)
+    # Another process of ours used the organisation's minute (a Xero minute lasts 10 s here).
+    governor = Governor(app.extensions["rq"].redis, held.tenant_id, Limits(time_scale=6.0))
+    for _ in range(60):
+        with governor.slot():
+            pass
+    held_run = start_sync(app, held.connection_id, kind="scheduled")
+    for _ in range(200):
+        if _run(app, held_run).pause_reason.startswith("slice_limit_"):
+            break
+        time.sleep(0.1)
+    with app.app_context():
+        run = db.session.get_one(SyncRun, held_run)
+        assert run.between_slices, (run.state, run.pause_reason, worker.output()[-3000:])
+        pause = limit_pause(run)  # the Data page and the doctor still say which limit, and until when
+        assert pause is not None and pause.problem == "minute" and pause.until is not None
+    other_run = start_sync(app, other.connection_id, kind="scheduled")
+    assert wait_for_run(app, other_run) == "succeeded", worker.output()[-3000:]
+    assert _run(app, held_run).state == "running", "the other organisation waited for the held one to finish"
+    assert wait_for_run(app, held_run) == "succeeded", worker.output()[-3000:]
+    assert re.search(rf"sync\.slice_end run={held_run} .* resume=\d{{4}}-", worker.output())
+    assert_row_counts_match(app, sandbox, held)
+    assert_row_counts_match(app, sandbox, other)
+    calls = [r for r in sandbox.state.requests(tenant=held.tenant_id) if r["path"].startswith("/api.xro/")]
+    assert _run(app, held_run).calls == len(calls)  # each call once: a slice boundary wastes none

@@ -22,6 +22,10 @@ SLICE_TURN = "slice_turn"
 # Step 1's "first copy" figure reads the latest of these across the whole fleet: an index of them
 # alone, so that read stays a few index entries however many runs the fleet has made.
 TIMED_FIRST_COPY = text("kind = 'initial' AND state = 'succeeded'")
+# Between slices because a limit of the organisation's own would have held the worker idle (its
+# minute, or its share of the app's minute): `slice_limit_<problem>`; the next slice's job is
+# scheduled for `paused_until`, when that frees (wizard.limit_pauses).
+SLICE_LIMIT = "slice_limit_"
 
 
 class SyncRun(Model):
@@ -74,7 +78,9 @@ class SyncRun(Model):
 
     @property
     def between_slices(self) -> bool:
-        return self.state == "running" and self.pause_reason == SLICE_TURN
+        return self.state == "running" and (
+            self.pause_reason == SLICE_TURN or self.pause_reason.startswith(SLICE_LIMIT)
+        )
 
     def start(self) -> None:
         if not self.between_slices:
@@ -101,9 +107,11 @@ class SyncRun(Model):
         """A running run waits for a short Xero limit (wizard.limit_pauses): say which, and until when."""
         self.paused_until, self.pause_reason = until, reason
 
-    def end_slice(self) -> None:
-        """This job's slice is over; the run stays running and its next job waits its turn."""
-        self.paused_until, self.pause_reason, self.progressed_at = None, SLICE_TURN, utcnow()
+    def end_slice(self, resume: datetime | None = None, problem: str = "minute") -> None:
+        """This job's slice is over; the run stays running and its next job waits its turn, or
+        (`resume`) until the Xero limit `problem` frees for this organisation."""
+        self.paused_until, self.progressed_at = resume, utcnow()
+        self.pause_reason = SLICE_LIMIT + problem if resume is not None else SLICE_TURN
 
     def clear_limit_wait(self) -> None:
         if self.state == "running" and self.pause_reason:

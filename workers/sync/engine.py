@@ -30,8 +30,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
+from rq import get_current_job
 
-from wizard import jobs, limit_pauses
+from wizard import jobs, limit_pauses, priorities
 from wizard.clock import utcnow
 from wizard.connection_health import mark_broken, mark_login_dead
 from wizard.extensions import db
@@ -56,7 +57,7 @@ from workers.sync import store
 from workers.sync.client import CallResult, TenantClient
 from workers.sync.db_retry import retry_on_lost_connection
 from workers.sync.governor import Governor, Limits
-from workers.sync.report_schedule import fresh_reports, kept_note
+from workers.sync.report_schedule import kept_note, reports_to_keep
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ def settings(app: Flask) -> dict[str, Any]:
         "db_retries": config["SYNC_DB_RETRIES"],
         "reports_every": config["SYNC_REPORTS_EVERY_MINUTES"],
         "slice": config["SYNC_SLICE_SECONDS"],
+        "turn": config["SYNC_TURN_SECONDS"],
+        "limit_yield": config["SYNC_LIMIT_YIELD_SECONDS"],
         "limits": Limits(
             concurrent=config["XERO_MAX_IN_FLIGHT"],
             per_minute=config["XERO_CALLS_PER_MINUTE"],
@@ -188,8 +191,15 @@ class SyncEngine:
         self.cursors: dict[str, StreamCursor] = {}  # by stream, while the pump writes (see `_pump`)
         # Time slices: once this job has worked `slice` seconds it ends at the next committed page
         # and queues the rest of the run behind the other waiting syncs (round robin on workers).
-        self.slice_ends = time.monotonic() + self.settings["slice"] if self.settings["slice"] > 0 else None
+        started = time.monotonic()
+        self.slice_ends = started + self.settings["slice"] if self.settings["slice"] > 0 else None
+        # A shorter turn ends the slice early, but only when another job waits for a worker.
+        self.turn_ends = started + self.settings["turn"] if self.settings["turn"] > 0 else None
         self.sliced = False
+        # Set when the slice ends because the organisation's own minute would hold the worker idle:
+        # the next slice is scheduled for when the minute frees (epoch seconds), not queued at once.
+        self.resume_at: float | None = None
+        self.resume_problem = "minute"
 
     def yield_to_owner(self) -> None:
         """Another execution holds the run lock: stop now and leave the run to it."""
@@ -212,7 +222,13 @@ class SyncEngine:
         run.call_rate = self.settings["limits"].calls_per_second
         db.session.commit()
         log.info("sync.start run=%s connection=%s attempt=%s", run.id, connection.id, run.attempts)
-        governor = Governor(jobs.redis(), connection.tenant_id, self.settings["limits"])
+        job = get_current_job()
+        governor = Governor(
+            jobs.redis(),
+            connection.tenant_id,
+            self.settings["limits"],
+            waiting_queues=priorities.waiting_keys(job.origin if job else priorities.queue_for(run.kind).name),
+        )
         assert connection.token_set_id is not None, "a usable connection has a Xero login"
         client = TenantClient(
             self.api,
@@ -240,7 +256,7 @@ class SyncEngine:
         granted = set(connection.token_set.scope_list) if connection.token_set else set()
         only = webhook_intake.claim_streams(connection.id, run.kind)  # a webhook run: just what changed
         every = self.settings["reports_every"]
-        kept = fresh_reports(connection.id, utcnow(), every) if run.kind == "scheduled" else {}
+        kept = reports_to_keep(connection.id, run.kind, utcnow(), every)
         for position, s in enumerate(STREAMS):
             if only is not None and s.name not in only:
                 continue
@@ -248,7 +264,7 @@ class SyncEngine:
             if granted and not s.granted(granted):
                 progress.state, progress.note = "skipped", s.optional_note or SKIP_NOTE
             elif s.name in kept:
-                progress.state, progress.note = "skipped", kept_note(kept[s.name], every)
+                progress.state, progress.note = "skipped", kept_note(kept[s.name], every, s.name)
             run.streams.append(progress)
 
     def _page_size(self, s: Stream) -> int:
@@ -313,6 +329,7 @@ class SyncEngine:
                     if not any(t.is_alive() for t in threads):
                         break
                     self._note_limit_wait(run, client)
+                    self._yield_to_limit(client)
                     continue
                 finally:
                     self.timings.idle += time.perf_counter() - waiting
@@ -322,7 +339,7 @@ class SyncEngine:
                     continue  # the run is another execution's now: write nothing more, just drain
                 elif message.page is not None:
                     self._write(run, connection, progress[message.stream], message.page)
-                    if self.slice_ends is not None and not self.sliced and time.monotonic() >= self.slice_ends:
+                    if not self.sliced and self._slice_over():
                         # Page boundary past the slice: fetchers stop after the page in hand (every
                         # call made is still written, so slicing costs no extra call).
                         self.sliced = True
@@ -340,6 +357,29 @@ class SyncEngine:
             for thread in threads:
                 thread.join(timeout=30)
         return fatal
+
+    def _slice_over(self) -> bool:
+        """The slice is over, or the turn is and another job waits for a worker at this job's
+        priority or above (asked once per page after the turn, one Redis round trip)."""
+        now = time.monotonic()
+        if self.slice_ends is not None and now >= self.slice_ends:
+            return True
+        if self.turn_ends is None or now < self.turn_ends:
+            return False
+        job = get_current_job()
+        return job is not None and priorities.others_waiting(job.origin)
+
+    def _yield_to_limit(self, client: TenantClient) -> None:
+        """Every call waits `limit_yield` seconds or more for the organisation's own window (its
+        minute, Xero's block or its share of the app's minute): end the slice and hand the worker
+        to another organisation until the window frees."""
+        if self.sliced or self.settings["limit_yield"] <= 0:
+            return
+        waiting = client.governor.own_wait()
+        if waiting is None or waiting[1] - time.time() < self.settings["limit_yield"]:
+            return
+        self.sliced, self.resume_at, self.resume_problem = True, waiting[1], waiting[0]
+        self.stop.set()
 
     def _note_limit_wait(self, run: SyncRun, client: TenantClient) -> None:
         """Nothing arrived for a second: if a Xero limit holds the calls back, say which on the run
@@ -585,14 +625,20 @@ class SyncEngine:
     def _end_slice(self, run: SyncRun) -> dict[str, Any]:
         """The slice is over with streams left: the run stays running (the Data page still says
         syncing) with its checkpoints committed, and its next job goes to the back of the queue."""
-        from rq import get_current_job
-
         from wizard.syncing import enqueue_next_slice
 
-        run.end_slice()
+        resume = datetime.fromtimestamp(self.resume_at, UTC).replace(tzinfo=None) if self.resume_at else None
+        run.end_slice(resume, self.resume_problem)
         job = get_current_job()
-        enqueue_next_slice(run, job.origin if job else None, dict(job.meta) if job else None)
-        log.info("sync.slice_end run=%s records=%s calls=%s job=%s", run.id, run.records, run.calls, run.rq_job_id)
+        enqueue_next_slice(run, job.origin if job else None, dict(job.meta) if job else None, at=resume)
+        log.info(
+            "sync.slice_end run=%s records=%s calls=%s job=%s resume=%s",
+            run.id,
+            run.records,
+            run.calls,
+            run.rq_job_id,
+            resume.isoformat(timespec="seconds") if resume else "queued",
+        )
         return {"sliced": True, "records": run.records, "calls": run.calls, **self.timings.as_dict()}
 
     def _leave_to_owner(self, fatal: BaseException | None) -> dict[str, Any]:

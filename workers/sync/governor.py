@@ -12,7 +12,11 @@ no interleaving of two checks can overshoot either. We admit only `app_share` of
 so our own count never meets Xero's 429. Once half of that minute is used, each tenant with work
 waiting (it asked in the last twelfth of a minute, at least a second) gets at most an equal share of
 it, so when the app's minute is scarce a large organisation's five threads cannot crowd out the
-small ones, and a tenant that is done gives its share back.
+small ones, and a tenant that is done gives its share back. Organisations whose sync is queued
+for a worker (the RQ queues at the caller's priority or above, `waiting_queues`) count as waiting
+too: when they could together want more than the app's minute, the share applies from the first
+call, so the first few organisations to get a worker cannot use the whole minute while the rest
+wait for it to roll (the engine hands the worker back while a tenant waits for its share).
 
 `time_scale` shrinks Xero's minute and day (time_scale=60: a minute lasts one second), for the
 sandbox's benchmark mode. The minute window carries a small margin so that network jitter
@@ -26,7 +30,7 @@ import math
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -77,8 +81,20 @@ if app_budget > 0 then
   redis.call('ZADD', KEYS[7], now, ARGV[9])
   redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', now - math.max(1000, math.floor(window_ms / 12)))
   redis.call('PEXPIRE', KEYS[7], window_ms * 2)
-  if app_used * 2 >= app_budget then
-    local share = math.max(1, math.floor(app_budget / redis.call('ZCARD', KEYS[7])))
+  -- Organisations whose sync waits for a worker (in an RQ queue at the caller's priority or above,
+  -- KEYS[8..]) have work waiting too. When all of them together could want more than the app's
+  -- minute (each up to its own minute), the share applies from the first call, among them all.
+  local active = redis.call('ZCARD', KEYS[7])
+  local waiting = active
+  for i = 8, #KEYS do waiting = waiting + redis.call('LLEN', KEYS[i]) end
+  local sharers = 0
+  if waiting * max_window > app_budget then
+    sharers = waiting
+  elseif app_used * 2 >= app_budget then
+    sharers = active
+  end
+  if sharers > 0 then
+    local share = math.max(1, math.floor(app_budget / sharers))
     if redis.call('ZCARD', KEYS[2]) >= share then
       local mine = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
       return {0, tonumber(mine[2]) + window_ms - now + 1, 0, 'app_share'}
@@ -136,6 +152,10 @@ class Limits:
         return self.per_minute / self.window_seconds
 
 
+# Refusals that last until this tenant's own calls leave its window (or its block ends).
+OWN_WAITS = frozenset({"minute", "blocked", "app_share"})
+
+
 class DailyBudgetExhausted(RateLimited):
     """Our own count says today's allowance is used up: park the sync, do not call Xero."""
 
@@ -147,7 +167,12 @@ class Governor:
     """Admission control for one tenant's calls; safe to share between threads."""
 
     def __init__(
-        self, redis: Redis, tenant_id: str, limits: Limits | None = None, prefix: str = "xero:governor"
+        self,
+        redis: Redis,
+        tenant_id: str,
+        limits: Limits | None = None,
+        prefix: str = "xero:governor",
+        waiting_queues: Sequence[str] = (),
     ) -> None:
         self.redis = redis
         self.tenant_id = tenant_id
@@ -156,6 +181,8 @@ class Governor:
         self.keys = [f"{base}:inflight", f"{base}:window", f"{base}:blocked", f"{base}:day"]
         # App-wide: one window and one block for every tenant (`app` cannot be a tenant id, a GUID).
         self.keys += [f"{prefix}:app:window", f"{prefix}:app:blocked", f"{prefix}:app:active"]
+        # Redis keys of the RQ queues whose waiting syncs share the app's minute with this tenant.
+        self.keys += list(waiting_queues)
         self._acquire = redis.register_script(_ACQUIRE)
         self._block = redis.register_script(_BLOCK)
         self._local = threading.Lock()
@@ -163,7 +190,7 @@ class Governor:
         self.last_wait_reason = ""  # which limit made the latest wait (concurrent, minute, app_minute ...)
         self._admitted = threading.local()
         # Threads waiting for a slot now: thread -> (Xero limit problem, resume epoch s, waiting since).
-        self._waits: dict[int, tuple[str, float, float]] = {}
+        self._waits: dict[int, tuple[str, float, float, str]] = {}
         self.block_problem = "minute"  # what Xero's latest 429 for this tenant named (Retry-After block)
 
     def _try(self, token: str) -> tuple[int, int, int, str, int]:
@@ -204,7 +231,7 @@ class Governor:
                     raise DailyBudgetExhausted(wait_ms / 1000)
                 if stop is not None and stop.is_set():
                     raise InterruptedError("sync stopping")
-                self._waits[me] = (self._problem(reason), time.time() + max(resume_ms, 0) / 1000, since)
+                self._waits[me] = (self._problem(reason), time.time() + max(resume_ms, 0) / 1000, since, reason)
                 time.sleep(min(max(wait_ms, 5), 1000) / 1000)
         finally:
             self._waits.pop(me, None)
@@ -229,11 +256,27 @@ class Governor:
         """The limit a thread has waited for at least `at_least` seconds, and when the latest such
         wait ends (epoch seconds); None when no call has waited that long."""
         now = time.time()
-        waits = [(resume, problem) for problem, resume, since in list(self._waits.values()) if now - since >= at_least]
+        waits = [
+            (resume, problem) for problem, resume, since, _ in list(self._waits.values()) if now - since >= at_least
+        ]
         if not waits:
             return None
         resume, problem = max(waits)
         return problem, resume
+
+    def own_wait(self, at_least: float = 1.0) -> tuple[str, float] | None:
+        """(Xero limit problem, when this tenant's own window lets its calls go again, epoch seconds)
+        if every call that has waited `at_least` seconds waits for it: its 60 a minute, Xero's
+        block, or its share of the app's minute. None if none waits, or one waits for something
+        that frees for everyone at once (the app's minute) or within moments (5 at once)."""
+        now = time.time()
+        waits = [
+            (resume, reason) for _p, resume, since, reason in list(self._waits.values()) if now - since >= at_least
+        ]
+        if not waits or any(reason not in OWN_WAITS for _resume, reason in waits):
+            return None
+        resume, reason = max(waits)
+        return self._problem(reason), resume
 
     @property
     def admitted_at(self) -> float | None:
