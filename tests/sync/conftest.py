@@ -15,6 +15,17 @@ def _clean_redis(app):
 
 
 @pytest.fixture
+def postgresql_app(app):
+    """The app, in its context, on PostgreSQL only (COPY, the record-owner triggers): skipped on SQLite."""
+    from wizard.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL only: set TEST_DATABASE_URL to a PostgreSQL database (CI does)")
+        yield app
+
+
+@pytest.fixture
 def workers(test_env, tmp_path):
     """Start more real `python -m workers` processes, each with extra settings (documented environment names)."""
     started: list[WorkerProcess] = []

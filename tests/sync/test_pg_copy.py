@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import cast
 
-import pytest
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.dialects import postgresql
 
@@ -68,14 +67,6 @@ def test_the_merge_reads_the_staging_table_and_binds_the_page_constants_once():
     assert not {"xero_id", "payload", "status"} & set(merge.params)
 
 
-@pytest.fixture
-def postgresql_app(app):
-    from wizard.extensions import db
-
-    with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("COPY is PostgreSQL's: set TEST_DATABASE_URL to a PostgreSQL database (CI does)")
-        yield app
 
 
 def _invoice(number: int) -> dict:

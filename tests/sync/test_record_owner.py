@@ -25,14 +25,6 @@ CONTACTS = stream("Contacts")
 FOREIGN_KEY_VIOLATION = "23503"
 
 
-@pytest.fixture
-def postgresql_app(app):
-    from wizard.extensions import db
-
-    with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("the record owner triggers are PostgreSQL's: set TEST_DATABASE_URL (CI does)")
-        yield app
 
 
 def _page(connection_id: int, first: int = 0, count: int = 3, status: str = "ACTIVE") -> store.PageRows:
