@@ -67,8 +67,6 @@ def test_the_merge_reads_the_staging_table_and_binds_the_page_constants_once():
     assert not {"xero_id", "payload", "status"} & set(merge.params)
 
 
-
-
 def _invoice(number: int) -> dict:
     return {"InvoiceID": f"inv-{number:04d}", "Status": "AUTHORISED", "UpdatedDateUTC": "/Date(1000+0000)/"}
 

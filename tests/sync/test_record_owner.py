@@ -25,8 +25,6 @@ CONTACTS = stream("Contacts")
 FOREIGN_KEY_VIOLATION = "23503"
 
 
-
-
 def _page(connection_id: int, first: int = 0, count: int = 3, status: str = "ACTIVE") -> store.PageRows:
     items = [
         {"ContactID": f"c-{n}", "ContactStatus": status, "UpdatedDateUTC": "/Date(1000+0000)/"}
