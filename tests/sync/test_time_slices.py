@@ -77,17 +77,23 @@ def test_a_sliced_sync_is_several_jobs_with_the_same_records_and_calls_as_one(ap
         assert [s.state for s in split.streams] == [s.state for s in one.streams]
 
 
-def test_a_watched_initial_sync_gets_the_worker_at_the_next_slice_of_a_long_scheduled_one(app, sandbox, workers):
-    worker = workers(SYNC_SLICE_SECONDS=TINY_SLICE)
+def _watched_sync_during_a_long_scheduled_one(app, sandbox, worker):
+    """A long scheduled sync of 3,000 records is running when a watched initial sync of 100 starts;
+    the watched one must finish while the long one still runs. Returns both organisations and the
+    scheduled run."""
     big = connect_org(app, sandbox, records=3000)
     small = connect_org(app, sandbox, records=100)
     scheduled = start_sync(app, big.connection_id, kind="scheduled")
     assert wait_for_run(app, scheduled, states=("running",)) == "running"
     initial = start_sync(app, small.connection_id, kind="initial")
     assert wait_for_run(app, initial) == "succeeded", worker.output()[-3000:]
-    with app.app_context():
-        long_one = db.session.get(SyncRun, scheduled)
-        assert long_one.state == "running", "the scheduled sync ended first: the watched one waited behind it"
+    assert _run(app, scheduled).state == "running", "the watched sync waited for the whole scheduled one"
+    return big, small, scheduled
+
+
+def test_a_watched_initial_sync_gets_the_worker_at_the_next_slice_of_a_long_scheduled_one(app, sandbox, workers):
+    worker = workers(SYNC_SLICE_SECONDS=TINY_SLICE)
+    big, small, scheduled = _watched_sync_during_a_long_scheduled_one(app, sandbox, worker)
     assert wait_for_run(app, scheduled) == "succeeded", worker.output()[-3000:]
     assert_row_counts_match(app, sandbox, big)
     assert_row_counts_match(app, sandbox, small)
@@ -170,13 +176,7 @@ def test_a_long_sync_ends_its_turn_for_a_waiting_watched_one_and_keeps_the_worke
     assert wait_for_run(app, alone_run) == "succeeded", worker.output()[-3000:]
     assert _jobs_of(worker.output(), alone_run) == (1, 0)  # nobody waited: no turn ended
 
-    big = connect_org(app, sandbox, records=3000)
-    small = connect_org(app, sandbox, records=100)
-    scheduled = start_sync(app, big.connection_id, kind="scheduled")
-    assert wait_for_run(app, scheduled, states=("running",)) == "running"
-    initial = start_sync(app, small.connection_id, kind="initial")
-    assert wait_for_run(app, initial) == "succeeded", worker.output()[-3000:]
-    assert _run(app, scheduled).state == "running", "the watched sync waited for the whole scheduled one"
+    big, small, scheduled = _watched_sync_during_a_long_scheduled_one(app, sandbox, worker)
     assert wait_for_run(app, scheduled) == "succeeded", worker.output()[-3000:]
     starts, ended = _jobs_of(worker.output(), scheduled)
     assert ended >= 1 and starts == ended + 1, (starts, ended)
