@@ -15,9 +15,12 @@ from datetime import datetime
 from flask import current_app
 
 PREFIX = "limit_"
+# A run between slices whose worker was handed back until a limit frees says `slice_limit_<problem>`
+# (workers/sync/engine.py); both prefixes live here so the writer and the reader cannot drift apart.
+SLICE_PREFIX = "slice_"
+SLICE_LIMIT = SLICE_PREFIX + PREFIX
 PROBLEMS = ("minute", "concurrent", "day", "app_minute")
 LEGACY = {"rate_limited": "day"}  # runs parked before limits were named were always the daily allowance
-# A run between slices whose worker was handed back until a limit frees says `slice_limit_<problem>`.
 
 
 def reason_for(problem: str) -> str:
@@ -62,7 +65,7 @@ def limit_pause(run) -> LimitPause | None:
     """The limit `run` is waiting for now, if any."""
     if run is None or run.state not in ("running", "paused"):
         return None
-    reason = (run.pause_reason or "").removeprefix("slice_")  # slice_limit_<problem> -> limit_<problem>
+    reason = (run.pause_reason or "").removeprefix(SLICE_PREFIX)  # slice_limit_<problem> -> limit_<problem>
     problem = LEGACY.get(reason) or (reason[len(PREFIX) :] if reason.startswith(PREFIX) else "")
     if problem not in PROBLEMS:
         return None

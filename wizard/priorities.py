@@ -66,29 +66,25 @@ def at_or_above(origin: str) -> list[Queue]:
 
 
 def waiting_keys(origin: str) -> list[str]:
-    """Redis keys of the queues whose waiting syncs share the app's minute with a job from `origin`
-    (the governor counts them: workers/sync/governor.py)."""
+    """Redis keys of the queues at job origin `origin`'s priority or above. Whatever waits in them
+    waits for a worker that a job from `origin` holds: the governor counts them for the app minute's
+    share (workers/sync/governor.py), and a job taking turns yields to them (`others_waiting`).
+    A job computes them once, when it starts."""
     return [q.key for q in at_or_above(origin)]
 
 
-def others_waiting(origin: str) -> bool:
-    """Does a sync wait in queue `origin` or a higher one (a job taking turns should yield)?
+def others_waiting(keys: list[str]) -> bool:
+    """Does any job wait in the queues `keys` (a job taking turns should yield)?
 
-    Only sync jobs count (ids `sync-run-...`): the sweep and other duties in RQ_QUEUE are short and
-    do not need a sync to end its turn. The first 50 of each queue are enough to tell."""
-    higher = at_or_above(origin)
+    Every job counts, as in the governor's count: a sweep or another duty waits for a worker too,
+    and with one worker it would otherwise wait for the whole slice."""
     try:
         with jobs.redis().pipeline(transaction=False) as pipe:
-            for q in higher:
-                pipe.lrange(q.key, 0, 49)
-            waiting = pipe.execute()
+            for key in keys:
+                pipe.llen(key)
+            return any(pipe.execute())
     except RedisError:
         return False  # cannot tell: keep the worker (the slice still ends at SYNC_SLICE_SECONDS)
-    return any(
-        (job_id.decode() if isinstance(job_id, bytes) else job_id).startswith("sync-run-")
-        for ids in waiting
-        for job_id in ids
-    )
 
 
 def scheduled_age_after(connection) -> float:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wizard.clock import utcnow
 from wizard.extensions import Model
+from wizard.limit_pauses import SLICE_LIMIT, SLICE_PREFIX
 from wizard.sync_progress import OverallProgress, overall_progress
 
 RUN_STATES = ("queued", "running", "paused", "succeeded", "failed")
@@ -18,14 +19,13 @@ ACTIVE_RUN_STATES = ("queued", "running", "paused")
 _ACTIVE = text("state IN ('queued', 'running', 'paused')")
 # A running run between two time slices (workers/sync/engine.py): its next job waits in its queue.
 # It is still syncing (not stalled, not a new attempt); the next slice's start clears it.
-SLICE_TURN = "slice_turn"
+SLICE_TURN = SLICE_PREFIX + "turn"
 # Step 1's "first copy" figure reads the latest of these across the whole fleet: an index of them
 # alone, so that read stays a few index entries however many runs the fleet has made.
 TIMED_FIRST_COPY = text("kind = 'initial' AND state = 'succeeded'")
 # Between slices because a limit of the organisation's own would have held the worker idle (its
-# minute, or its share of the app's minute): `slice_limit_<problem>`; the next slice's job is
-# scheduled for `paused_until`, when that frees (wizard.limit_pauses).
-SLICE_LIMIT = "slice_limit_"
+# minute, or its share of the app's minute): SLICE_LIMIT + problem; the next slice's job is
+# scheduled for `paused_until`, when that frees.
 
 
 class SyncRun(Model):

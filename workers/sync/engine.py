@@ -190,12 +190,13 @@ class SyncEngine:
         self.categories_ready = threading.Event()
         self.cursors: dict[str, StreamCursor] = {}  # by stream, while the pump writes (see `_pump`)
         # Time slices: once this job has worked `slice` seconds it ends at the next committed page
-        # and queues the rest of the run behind the other waiting syncs (round robin on workers).
+        # and queues the rest of the run behind the other waiting jobs (round robin on workers).
         started = time.monotonic()
         self.slice_ends = started + self.settings["slice"] if self.settings["slice"] > 0 else None
         # A shorter turn ends the slice early, but only when another job waits for a worker.
         self.turn_ends = started + self.settings["turn"] if self.settings["turn"] > 0 else None
         self.sliced = False
+        self.waiting_queues: list[str] = []  # the RQ queues at this job's priority or above (set at start)
         # Set when the slice ends because the organisation's own minute would hold the worker idle:
         # the next slice is scheduled for when the minute frees (epoch seconds), not queued at once.
         self.resume_at: float | None = None
@@ -223,11 +224,9 @@ class SyncEngine:
         db.session.commit()
         log.info("sync.start run=%s connection=%s attempt=%s", run.id, connection.id, run.attempts)
         job = get_current_job()
+        self.waiting_queues = priorities.waiting_keys(job.origin if job else priorities.queue_for(run.kind).name)
         governor = Governor(
-            jobs.redis(),
-            connection.tenant_id,
-            self.settings["limits"],
-            waiting_queues=priorities.waiting_keys(job.origin if job else priorities.queue_for(run.kind).name),
+            jobs.redis(), connection.tenant_id, self.settings["limits"], waiting_queues=self.waiting_queues
         )
         assert connection.token_set_id is not None, "a usable connection has a Xero login"
         client = TenantClient(
@@ -366,8 +365,7 @@ class SyncEngine:
             return True
         if self.turn_ends is None or now < self.turn_ends:
             return False
-        job = get_current_job()
-        return job is not None and priorities.others_waiting(job.origin)
+        return get_current_job() is not None and priorities.others_waiting(self.waiting_queues)
 
     def _yield_to_limit(self, client: TenantClient) -> None:
         """Every call waits `limit_yield` seconds or more for the organisation's own window (its
