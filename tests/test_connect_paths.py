@@ -230,3 +230,20 @@ def test_leaving_step_3_without_connecting_is_told_on_the_data_page_with_connect
     assert client.post("/connect/xero/unused/remove").status_code == 303
     assert sandbox.state.connections() == []
     assert "In your last Xero login" not in _text(client.get("/data").get_data(as_text=True))
+
+
+def test_pages_with_the_unused_at_xero_note_read_the_xero_login_and_its_tokens_once(app, auth, client, sandbox):
+    """Step 4 and the Data page check the session's Xero login in several places (the step, the
+    "connect another" offer, the unused-at-Xero note): one read each of the login and its tokens."""
+    from tests.test_data_page import statements_of
+
+    auth.as_new("admin")
+    _login(client, sandbox, ["*"])
+    client.post("/connect/xero/organisations", data={"tenant_id": sandbox.state.tenant_id(KOWHAI)})
+    step4 = client.post("/connect/xero/connections").headers["Location"]
+    for path in (step4, "/data"):
+        assert f"In your last Xero login you ticked {THAMES}" in _text(client.get(path).get_data(as_text=True))
+        reads = [" ".join(s.split()[:40]) for s in statements_of(app, client, path)]
+        logins = [s for s in reads if re.search(r"FROM xero_login\b", s)]
+        tokens = [s for s in reads if re.search(r"FROM token_set\b", s) and "JOIN" not in s]
+        assert (len(logins), len(tokens)) == (1, 1), (path, reads)

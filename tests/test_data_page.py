@@ -77,22 +77,27 @@ def test_rows_poll_only_while_something_syncs(app, auth, client, htmx):
     assert "HX-Request" in fragment.headers["Vary"]
 
 
-def _count_queries(app, client, path):
+def statements_of(app, client, path) -> list[str]:
+    """The SQL statements one GET of `path` runs (it must answer 200)."""
     from sqlalchemy import event
 
     with app.app_context():
         engine = db.engine
-    statements = []
+    statements: list[str] = []
 
-    def count(*_args):
-        statements.append(1)
+    def note(_conn, _cursor, statement, *_args):
+        statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", count)
+    event.listen(engine, "before_cursor_execute", note)
     try:
         assert client.get(path).status_code == 200
     finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(statements)
+        event.remove(engine, "before_cursor_execute", note)
+    return statements
+
+
+def _count_queries(app, client, path):
+    return len(statements_of(app, client, path))
 
 
 def test_data_page_queries_do_not_grow_with_connections(app, auth, client):

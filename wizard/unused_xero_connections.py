@@ -30,8 +30,7 @@ def unused(user: User, not_connected: list[Organisation] | None = None) -> list[
     organisations = connecting.other_authorised(user) if not_connected is None else not_connected
     if not organisations:
         return []
-    # authorised() has just loaded the token set: the identity map answers, no query.
-    token_set = db.session.get(TokenSet, login.token_set_id)
+    token_set = login.token_set  # loaded by authorised(): no query
     xero_userid = token_set.xero_userid if token_set is not None else None
     in_use = set(
         db.session.scalars(

@@ -11,13 +11,13 @@ import secrets
 from datetime import timedelta
 from typing import Any, cast
 
-from flask import current_app, session
+from flask import current_app, g, session
 from sqlalchemy import delete, update
 from sqlalchemy.engine import CursorResult
 
 from wizard.clock import utcnow
 from wizard.extensions import db
-from wizard.models import TokenSet, User, XeroLogin
+from wizard.models import User, XeroLogin
 
 SESSION_KEY = "xero_login"  # the only thing about a Xero login that the browser holds
 AUTHORISED_FOR = timedelta(hours=1)  # how long the steps after the callback can use a finished login
@@ -57,6 +57,9 @@ def _owned(user: User) -> XeroLogin | None:
     login = db.session.get(XeroLogin, login_id)
     if login is None or login.user_id != user.id or login.workspace_id != user.workspace_id:
         return None
+    # Held for the rest of the request: the identity map holds objects weakly, and a step, its
+    # banner and its helpers each ask again. Only the object is held; every check above runs again.
+    g.xero_login_held = login
     return login
 
 
@@ -95,7 +98,7 @@ def authorised(user: User) -> XeroLogin | None:
     login = _owned(user)
     if login is None or login.consumed_at is None or login.token_set_id is None or login.expires_at <= utcnow():
         return None
-    token_set = db.session.get(TokenSet, login.token_set_id)
+    token_set = login.token_set
     if token_set is None or token_set.workspace_id != user.workspace_id:
         return None
     return login

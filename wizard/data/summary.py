@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from wizard.extensions import db
 from wizard.models import Connection, ConnectionWebhook, RecordCount, SyncRun, XeroRecord
@@ -32,20 +33,26 @@ class ConnectionRow:
 def workspace_rows(workspace_id: int) -> list[ConnectionRow]:
     """The workspace's connections with their latest runs and webhook notes (one query) and their
     record counts (one more): what the Data page's rows show, and what their poll's ETag is made of."""
-    latest = select(func.max(SyncRun.id)).where(SyncRun.connection_id == Connection.id).correlate(Connection)
-    found = db.session.execute(
-        select(Connection, SyncRun, ConnectionWebhook)
-        .outerjoin(SyncRun, SyncRun.id == latest.scalar_subquery())
-        .outerjoin(ConnectionWebhook, ConnectionWebhook.connection_id == Connection.id)
-        .where(Connection.workspace_id == workspace_id)
-        .order_by(Connection.tenant_name)
-    ).all()
+    found = db.session.execute(_rows_statement(), {"workspace_id": workspace_id}).all()
     if not found:
         return []
     counts = live_record_counts([connection.id for connection, _run, _webhook in found])
     return [
         ConnectionRow(connection, run, counts.get(connection.id, {}), webhook) for connection, run, webhook in found
     ]
+
+
+@cache
+def _rows_statement():
+    # Built once (the rows poll runs it every second or two per watcher); only the workspace varies.
+    latest = select(func.max(SyncRun.id)).where(SyncRun.connection_id == Connection.id).correlate(Connection)
+    return (
+        select(Connection, SyncRun, ConnectionWebhook)
+        .outerjoin(SyncRun, SyncRun.id == latest.scalar_subquery())
+        .outerjoin(ConnectionWebhook, ConnectionWebhook.connection_id == Connection.id)
+        .where(Connection.workspace_id == bindparam("workspace_id"))
+        .order_by(Connection.tenant_name)
+    )
 
 
 def webhooks_of(rows: list[ConnectionRow]) -> dict[int, ConnectionWebhook]:
@@ -61,13 +68,16 @@ def live_record_counts(connection_ids: list[int]) -> dict[int, dict[str, int]]:
     Read from `record_count`, which the database keeps equal to `recount_live_records` as records
     are written (wizard/models/record_counts.py): a few rows, whatever the size of the books."""
     counts: dict[int, dict[str, int]] = {}
-    for connection_id, stream, n in db.session.execute(
-        select(RecordCount.connection_id, RecordCount.stream, RecordCount.live).where(
-            RecordCount.connection_id.in_(connection_ids), RecordCount.live > 0
-        )
-    ):
+    for connection_id, stream, n in db.session.execute(_live_counts_statement(), {"ids": connection_ids}):
         counts.setdefault(connection_id, {})[stream] = n
     return counts
+
+
+@cache
+def _live_counts_statement():
+    return select(RecordCount.connection_id, RecordCount.stream, RecordCount.live).where(
+        RecordCount.connection_id.in_(bindparam("ids", expanding=True)), RecordCount.live > 0
+    )
 
 
 def recount_live_records(connection_ids: list[int]) -> dict[int, dict[str, int]]:

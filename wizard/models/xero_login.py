@@ -8,12 +8,16 @@ the one chosen). It belongs to one user in one workspace and its callback is acc
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from wizard.clock import utcnow
 from wizard.extensions import Model
+
+if TYPE_CHECKING:
+    from wizard.models.connections import TokenSet
 
 
 class XeroLogin(Model):
@@ -34,3 +38,7 @@ class XeroLogin(Model):
     auth_event_id: Mapped[str] = mapped_column(String(64), default="")
     tenants: Mapped[list | None] = mapped_column(JSON)  # what Xero listed for this login at step 3
     chosen_tenant_id: Mapped[str] = mapped_column(String(64), default="")
+    # Read-only: `token_set_id` is what code sets. Once loaded, the login holds its token set, so the
+    # steps and banners that check it again in one request find it without another query (the
+    # session's identity map holds objects weakly; a token set read and dropped is read again).
+    token_set: Mapped[TokenSet | None] = relationship(viewonly=True)
