@@ -234,7 +234,7 @@ def test_leaving_step_3_without_connecting_is_told_on_the_data_page_with_connect
 
 def test_pages_with_the_unused_at_xero_note_read_the_xero_login_and_its_tokens_once(app, auth, client, sandbox):
     """Step 4 and the Data page check the session's Xero login in several places (the step, the
-    "connect another" offer, the unused-at-Xero note): one read each of the login and its tokens."""
+    "connect another" offer, the unused-at-Xero note): the login and its tokens are read once."""
     from tests.test_data_page import statements_of
 
     auth.as_new("admin")
@@ -246,4 +246,4 @@ def test_pages_with_the_unused_at_xero_note_read_the_xero_login_and_its_tokens_o
         reads = [" ".join(s.split()[:40]) for s in statements_of(app, client, path)]
         logins = [s for s in reads if re.search(r"FROM xero_login\b", s)]
         tokens = [s for s in reads if re.search(r"FROM token_set\b", s) and "JOIN" not in s]
-        assert (len(logins), len(tokens)) == (1, 1), (path, reads)
+        assert len(logins) == 1 and len(tokens) <= 1, (path, reads)  # the tokens may come with the login

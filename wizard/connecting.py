@@ -139,20 +139,22 @@ def _xero_tenants(login: XeroLogin) -> list[dict[str, str]]:
     return [{k: str(t.get(k) or "")[:300] for k in keep} for t in tenants if t.get("tenantId")][:MAX_TENANTS]
 
 
-def authorised_organisations(user: User, fresh: bool = True) -> list[Organisation]:
+def authorised_organisations(
+    user: User, fresh: bool = True, connections: list[Connection] | None = None
+) -> list[Organisation]:
     """Step 3: organisations of this consent, marked when already in this workspace.
 
     The list Xero gave when step 3 was shown is kept with the login (server-side), so the steps
     after it (choose, confirm, connect) answer without another call to Xero on the request path.
+    `connections`: the workspace's connections, when the caller has just read them all.
     """
     login = authorised_login(user)
     if fresh or login.tenants is None:
         login.tenants = _xero_tenants(login)
         db.session.commit()
-    existing = {
-        c.tenant_id: c
-        for c in db.session.scalars(select(Connection).where(Connection.workspace_id == user.workspace_id))
-    }
+    if connections is None:
+        connections = list(db.session.scalars(select(Connection).where(Connection.workspace_id == user.workspace_id)))
+    existing = {c.tenant_id: c for c in connections}
     organisations = [
         Organisation(
             tenant_id=t["tenantId"],
@@ -170,10 +172,10 @@ def authorised_organisations(user: User, fresh: bool = True) -> list[Organisatio
     return sorted(organisations, key=lambda o: o.name.casefold())
 
 
-def other_authorised(user: User) -> list[Organisation]:
+def other_authorised(user: User, connections: list[Connection] | None = None) -> list[Organisation]:
     """Organisations of this same consent not connected yet ("Connect another organisation")."""
     try:
-        return [o for o in authorised_organisations(user, fresh=False) if not o.existing_connection_id]
+        return [o for o in authorised_organisations(user, False, connections) if not o.existing_connection_id]
     except ConnectError:
         return []
 

@@ -42,6 +42,14 @@ def unused(user: User, not_connected: list[Organisation] | None = None) -> list[
     return [o for o in organisations if o.tenant_id not in in_use and o.xero_connection_id]
 
 
+def unused_to_show(user: User, not_connected: list[Organisation] | None = None) -> list[Organisation]:
+    """`unused` for a page's note: nothing when the session's Xero login cannot be used any more."""
+    try:
+        return unused(user, not_connected)
+    except ConnectError:
+        return []
+
+
 def remove_unused(user: User) -> list[str]:
     """Remove the unused organisations' connections at Xero; return their names."""
     organisations = unused(user)

@@ -14,6 +14,7 @@ from typing import Any, cast
 from flask import current_app, g, session
 from sqlalchemy import delete, update
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import joinedload
 
 from wizard.clock import utcnow
 from wizard.extensions import db
@@ -54,7 +55,8 @@ def _owned(user: User) -> XeroLogin | None:
     login_id = session.get(SESSION_KEY)
     if not isinstance(login_id, str) or not login_id or len(login_id) > 64:
         return None
-    login = db.session.get(XeroLogin, login_id)
+    # With its tokens in the same query: every caller after the callback checks them next.
+    login = db.session.get(XeroLogin, login_id, options=[joinedload(XeroLogin.token_set)])
     if login is None or login.user_id != user.id or login.workspace_id != user.workspace_id:
         return None
     # Held for the rest of the request: the identity map holds objects weakly, and a step, its

@@ -20,9 +20,8 @@ bp = Blueprint("connect", __name__, url_prefix="/connect/xero")
 
 @bp.app_context_processor
 def reconnect_helpers():
-    """The Data page and notifications offer Reconnect on rows a new Xero login can repair, and the
-    Data page names what an abandoned login left connected at Xero but unused here."""
-    return {"needs_reconnect": needs_reconnect, "unused_at_xero": _unused}
+    """The Data page and notifications offer Reconnect on rows a new Xero login can repair."""
+    return {"needs_reconnect": needs_reconnect}
 
 
 def _step(template: str, step: int, status: int = 200, **context):
@@ -204,15 +203,8 @@ def complete(connection_id: int):
         run=run,
         counts=record_counts(connection.id),
         more_organisations=more,
-        unused=_unused(more),
+        unused=unused_xero_connections.unused_to_show(current_user, more),
     )
-
-
-def _unused(not_connected: list | None = None):
-    try:
-        return unused_xero_connections.unused(current_user, not_connected)
-    except ConnectError:
-        return []
 
 
 @bp.post("/unused/remove")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from wizard import polling, syncing
+from wizard import connecting, polling, syncing, unused_xero_connections
 from wizard.data.lookups import get_connection
 from wizard.data.summary import record_counts, webhooks_of, workspace_rows
 from wizard.disconnecting import request_disconnect
@@ -24,7 +24,12 @@ def index():
     """The Data page: every connection with its state, and the "+" button."""
     rows = workspace_rows(current_user.workspace_id)
     webhooks = webhooks_of(rows)
-    return render_page("data/index.html", rows=rows, webhooks=webhooks, hint_for=hint_for)
+    # What an abandoned Xero login left connected at Xero but unused here (admins act on it).
+    unused = []
+    if current_user.is_admin:
+        not_connected = connecting.other_authorised(current_user, [row.connection for row in rows])
+        unused = unused_xero_connections.unused_to_show(current_user, not_connected)
+    return render_page("data/index.html", rows=rows, webhooks=webhooks, unused=unused, hint_for=hint_for)
 
 
 @bp.get("/rows")
